@@ -1,0 +1,1 @@
+"""Alertdesk core: domain rules and persistence. No UI or web framework imports here."""

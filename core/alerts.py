@@ -1,0 +1,137 @@
+"""Alert intake: validate and normalise at the boundary, then one set-based upsert.
+
+Deduplication is the database's: the unique partial index ``alerts_open_fingerprint``
+makes ``INSERT .. ON CONFLICT`` bump the open alert instead of creating a second one,
+which stays correct under any number of concurrent posts.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from core import severity as sev
+from core import sla
+from core.actor import Actor
+from core.errors import FieldError
+from core.sla_store import load_targets
+from core.tables import alert_events, alerts
+
+MAX_SUMMARY = 1000
+MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True)
+class AlertIn:
+    summary: str
+    severity: str
+    source: str = "api"
+    service: str = ""
+    device_id: str = ""
+    description: str = ""
+    fingerprint: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def normalize(self) -> AlertIn:
+        """A clean copy, or FieldError naming the first bad field."""
+        summary = _text(self.summary, "summary", MAX_SUMMARY, required=True)
+        return replace(
+            self,
+            summary=summary,
+            severity=sev.normalize(self.severity),
+            source=_text(self.source, "source", 100, required=True),
+            service=_text(self.service, "service", 200),
+            device_id=_text(self.device_id, "device_id", 200),
+            description=_text(self.description, "description", MAX_TEXT),
+            fingerprint=_text(self.fingerprint, "fingerprint", 200) or None,
+            labels=_str_map(self.labels, "labels"),
+            annotations=_str_map(self.annotations, "annotations"),
+            metadata=_json_map(self.metadata, "metadata"),
+        )
+
+    def dedup_key(self) -> str:
+        """The source's fingerprint, else SHA-256 of the identifying fields."""
+        if self.fingerprint:
+            return self.fingerprint
+        event = self.labels.get("alertname") or self.labels.get("event") or self.summary
+        device = self.device_id or self.labels.get("instance", "")
+        ident = json.dumps([self.source, self.service, device, event], ensure_ascii=False)
+        return hashlib.sha256(ident.encode()).hexdigest()
+
+
+def _text(value: object, name: str, limit: int, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise FieldError(name, "must be a string")
+    value = value.strip()
+    if required and not value:
+        raise FieldError(name, "is required")
+    if len(value) > limit:
+        raise FieldError(name, f"is longer than {limit} characters")
+    return value
+
+
+def _str_map(value: object, name: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FieldError(name, "must be an object of string values")
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, (str, int, float, bool)):
+            raise FieldError(f"{name}.{key}", "must be a string")
+        out[key] = str(item)
+    return out
+
+
+def _json_map(value: object, name: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FieldError(name, "must be an object")
+    return value
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    alert_id: int
+    created: bool
+
+
+def ingest(session: Session, alert: AlertIn, actor: Actor, now: datetime) -> IngestResult:
+    """Create the alert, or count a duplicate on the open alert with the same fingerprint."""
+    alert = alert.normalize()
+    targets = sla.pick_targets(load_targets(session), alert.severity, alert.service)
+    tta_due, ttr_due = sla.due_times(now, targets)
+    values = dict(
+        fingerprint=alert.dedup_key(), source=alert.source, service=alert.service,
+        device_id=alert.device_id, severity=alert.severity, state="new",
+        summary=alert.summary, description=alert.description, labels=alert.labels,
+        annotations=alert.annotations, metadata=alert.metadata, duplicate_count=1,
+        reopen_count=0, created_at=now, last_seen_at=now, updated_at=now,
+        tta_target_s=targets.tta_s, ttr_target_s=targets.ttr_s,
+        tta_due_at=tta_due, ttr_due_at=ttr_due,
+    )
+    stmt = insert(alerts).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[alerts.c.fingerprint],
+        index_where=alerts.c.state.in_(("new", "acknowledged", "investigating", "silenced")),
+        set_={"duplicate_count": alerts.c.duplicate_count + 1,
+              "last_seen_at": sa.func.greatest(alerts.c.last_seen_at, stmt.excluded.last_seen_at)},
+    ).returning(alerts.c.id, sa.literal_column("(xmax = 0)").label("inserted"))
+    row = session.execute(stmt).one()
+    if row.inserted:
+        session.execute(alert_events.insert().values(
+            alert_id=row.id, at=now, actor=actor.name, source=actor.source, kind="created",
+            from_state=None, to_state="new", note=None,
+            metadata={"fingerprint": values["fingerprint"], "severity": alert.severity}))
+    return IngestResult(row.id, bool(row.inserted))

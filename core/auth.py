@@ -1,0 +1,160 @@
+"""Users (bcrypt passwords), JWTs for people, hashed API keys for machines, roles.
+
+API keys are 256-bit random tokens, so a SHA-256 of the key is enough to store and lets the
+lookup be one indexed equality; passwords are low-entropy, so they get bcrypt. The JWT
+signing secret comes from ALERTDESK_SECRET_KEY, else a 0600 file in the data dir (share
+that file, or set the variable, when API replicas run on several machines).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import bcrypt
+import jwt
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core import config
+from core.actor import ROLES, Actor
+from core.errors import AuthError, Conflict, FieldError, Forbidden
+from core.tables import api_keys, users
+
+TOKEN_TTL = timedelta(hours=12)
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,62}$")
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+
+def check_password(password: str, hashed: str | None) -> bool:
+    if not hashed:
+        return False
+    return bcrypt.checkpw(password.encode(), hashed.encode())
+
+
+def create_user(session: Session, username: str, password: str | None, role: str,
+                actor: Actor | None = None, display_name: str = "", email: str | None = None,
+                timezone: str = "UTC") -> dict[str, Any]:
+    """Create a user; ``actor`` None means bootstrap (no role check)."""
+    if actor is not None and not actor.can("admin"):
+        raise Forbidden("creating users needs the admin role")
+    name = (username or "").strip().lower()
+    if not USERNAME_RE.match(name):
+        raise FieldError("username", "use 1-63 lowercase letters, digits, '.', '_', '@' or '-'")
+    if role not in ROLES:
+        raise FieldError("role", f"must be one of {', '.join(ROLES)}")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise FieldError("password", f"must be at least {MIN_PASSWORD} characters")
+    if session.scalar(sa.select(users.c.id).where(users.c.username == name)):
+        raise Conflict(f"user {name!r} already exists")
+    row = session.execute(users.insert().values(
+        username=name, display_name=display_name or name, email=email, timezone=timezone,
+        role=role, password_hash=hash_password(password) if password else None, is_active=True,
+    ).returning(users.c.id, users.c.username, users.c.display_name, users.c.email,
+                users.c.role, users.c.is_active, users.c.created_at)).mappings().one()
+    return dict(row)
+
+
+def list_users(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(sa.select(users.c.id, users.c.username, users.c.display_name,
+                                     users.c.email, users.c.role, users.c.is_active,
+                                     users.c.created_at).order_by(users.c.username))
+    return [dict(r) for r in rows.mappings()]
+
+
+def authenticate(session: Session, username: str, password: str) -> Actor:
+    row = session.execute(sa.select(users).where(
+        users.c.username == (username or "").strip().lower())).one_or_none()
+    if row is None or not row.is_active or not check_password(password or "", row.password_hash):
+        raise AuthError("wrong username or password")
+    return Actor(row.username, row.role, "api")
+
+
+def _secret_key() -> str:
+    env = os.environ.get("ALERTDESK_SECRET_KEY")
+    if env:
+        return env
+    path: Path = config.data_dir() / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def issue_token(actor: Actor, now: datetime) -> str:
+    claims = {"sub": actor.name, "role": actor.role, "iat": int(now.timestamp()),
+              "exp": int((now + TOKEN_TTL).timestamp())}
+    return jwt.encode(claims, _secret_key(), algorithm="HS256")
+
+
+def actor_from_token(session: Session, token: str, source: str = "api") -> Actor:
+    """Decode a JWT and re-read the user, so a disabled user or a role change takes effect."""
+    try:
+        claims = jwt.decode(token, _secret_key(), algorithms=["HS256"])
+    except jwt.PyJWTError as err:
+        raise AuthError(f"invalid token: {err}") from None
+    row = session.execute(sa.select(users.c.username, users.c.role, users.c.is_active)
+                          .where(users.c.username == claims.get("sub"))).one_or_none()
+    if row is None or not row.is_active:
+        raise AuthError("invalid token: user unknown or disabled")
+    return Actor(row.username, row.role, source)
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(session: Session, name: str, role: str, actor: Actor | None,
+                   key: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Create a key and return (plaintext, row). The plaintext is shown once, never stored."""
+    if actor is not None and not actor.can("admin"):
+        raise Forbidden("creating API keys needs the admin role")
+    if not (name or "").strip():
+        raise FieldError("name", "is required")
+    if role not in ROLES:
+        raise FieldError("role", f"must be one of {', '.join(ROLES)}")
+    key = key or "ad_" + secrets.token_urlsafe(32)
+    row = session.execute(api_keys.insert().values(
+        name=name.strip(), key_prefix=key[:7], key_hash=_key_hash(key), role=role,
+        created_by=actor.name if actor else "system",
+    ).returning(api_keys.c.id, api_keys.c.name, api_keys.c.key_prefix, api_keys.c.role,
+                api_keys.c.created_at)).mappings().one()
+    return key, dict(row)
+
+
+def actor_from_api_key(session: Session, key: str, now: datetime, source: str = "api") -> Actor:
+    row = session.execute(sa.select(api_keys.c.id, api_keys.c.name, api_keys.c.role)
+                          .where(api_keys.c.key_hash == _key_hash(key),
+                                 api_keys.c.revoked_at.is_(None))).one_or_none()
+    if row is None:
+        raise AuthError("invalid API key")
+    # Record use at most once a minute, so ingest does not write a row per request.
+    session.execute(sa.update(api_keys).where(
+        api_keys.c.id == row.id,
+        sa.or_(api_keys.c.last_used_at.is_(None),
+               api_keys.c.last_used_at < now - timedelta(minutes=1))).values(last_used_at=now))
+    return Actor(f"key:{row.name}", row.role, source, is_human=False)
+
+
+def bootstrap(session: Session, admin_user: str | None, admin_password: str | None,
+              api_key: str | None) -> str | None:
+    """First start: an admin when there are no users, the ingest key when given.
+    Returns a generated admin password (to print once), or None."""
+    generated = None
+    if not session.scalar(sa.select(sa.func.count()).select_from(users)):
+        password = admin_password or secrets.token_urlsafe(12)
+        generated = None if admin_password else password
+        create_user(session, admin_user or "admin", password, "admin", display_name="Administrator")
+    if api_key and not session.scalar(sa.select(api_keys.c.id)
+                                      .where(api_keys.c.key_hash == _key_hash(api_key))):
+        create_api_key(session, "bootstrap ingest key", "operator", None, key=api_key)
+    return generated

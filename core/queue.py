@@ -1,0 +1,157 @@
+"""Read side for alerts: the active queue, filtered lists, one alert with its timeline.
+
+Queries are single statements over indexed columns; the queue order (severity, then the SLA
+deadline that is running) is served by the partial index ``alerts_queue``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core import lifecycle, sla
+from core import severity as sev
+from core.errors import FieldError, NotFound
+from core.tables import alert_events, alerts
+
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    severity: tuple[str, ...] = ()
+    state: tuple[str, ...] = ()          # empty = any; "open" expands to the open states
+    service: str | None = None
+    device_id: str | None = None
+    start_date: datetime | None = None   # created_at >= start_date
+    end_date: datetime | None = None     # created_at < end_date
+    q: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def normalize(self) -> AlertFilter:
+        states: list[str] = []
+        for s in self.state:
+            states.extend(lifecycle.OPEN_STATES if s == "open" else [s])
+        for s in states:
+            if s not in lifecycle.STATES:
+                raise FieldError("state", f"unknown state {s!r}; use one of "
+                                 f"{', '.join(lifecycle.STATES)} or open")
+        if self.start_date and self.end_date and self.end_date <= self.start_date:
+            raise FieldError("end_date", "must be after start_date")
+        return AlertFilter(tuple(sev.normalize(s) for s in self.severity),
+                           tuple(dict.fromkeys(states)), self.service or None,
+                           self.device_id or None, self.start_date, self.end_date,
+                           (self.q or "").strip() or None)
+
+    @property
+    def open_only(self) -> bool:
+        return bool(self.state) and set(self.state) <= set(lifecycle.OPEN_STATES)
+
+
+def _where(f: AlertFilter) -> list[sa.ColumnElement[bool]]:
+    conds: list[sa.ColumnElement[bool]] = []
+    if f.severity:
+        conds.append(alerts.c.severity.in_(f.severity))
+    if f.state:
+        conds.append(alerts.c.state.in_(f.state))
+        if f.open_only:  # repeat the index predicate so the planner uses alerts_queue
+            conds.append(alerts.c.state.in_(lifecycle.OPEN_STATES))
+    if f.service:
+        conds.append(alerts.c.service == f.service)
+    if f.device_id:
+        conds.append(alerts.c.device_id == f.device_id)
+    if f.start_date:
+        conds.append(alerts.c.created_at >= f.start_date)
+    if f.end_date:
+        conds.append(alerts.c.created_at < f.end_date)
+    if f.q:
+        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(sa.or_(alerts.c.summary.ilike(pattern), alerts.c.service.ilike(pattern),
+                            alerts.c.device_id.ilike(pattern)))
+    return conds
+
+
+def list_alerts(session: Session, f: AlertFilter, page: int = 1, limit: int = 50
+                ) -> tuple[list[sa.Row[Any]], int]:
+    """One page of alerts and the total. Open-only lists come in queue order (severity,
+    then SLA deadline); others newest first."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
+    if page < 1:
+        raise FieldError("page", "must be 1 or more")
+    f = f.normalize()
+    conds = _where(f)
+    order = ([alerts.c.severity_rank, alerts.c.sla_due_at, alerts.c.id] if f.open_only
+             else [alerts.c.created_at.desc(), alerts.c.id.desc()])
+    rows = session.execute(sa.select(alerts).where(*conds).order_by(*order)
+                           .limit(limit).offset((page - 1) * limit)).all()
+    total = session.scalar(sa.select(sa.func.count()).select_from(alerts).where(*conds)) or 0
+    return list(rows), int(total)
+
+
+def get_alert(session: Session, alert_id: int) -> sa.Row[Any]:
+    row = session.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"alert {alert_id} does not exist")
+    return row
+
+
+def events(session: Session, alert_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        sa.select(alert_events.c.at, alert_events.c.actor, alert_events.c.source,
+                  alert_events.c.from_state, alert_events.c.to_state, alert_events.c.kind,
+                  alert_events.c.note, alert_events.c.metadata)
+        .where(alert_events.c.alert_id == alert_id)
+        .order_by(alert_events.c.at, alert_events.c.id)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def sla_of(row: Any, now: datetime) -> sla.SlaStatus:
+    return sla.status(row.created_at, row.acknowledged_at, row.resolved_at,
+                      row.tta_target_s, row.ttr_target_s, now)
+
+
+ALERT_FIELDS = ("id", "fingerprint", "source", "service", "device_id", "severity", "state",
+                "summary", "description", "labels", "annotations", "metadata", "assignee",
+                "group_id", "duplicate_count", "reopen_count", "silenced_until", "created_at",
+                "last_seen_at", "acknowledged_at", "resolved_at", "closed_at")
+
+
+def alert_dict(row: Any, now: datetime) -> dict[str, Any]:
+    """The alert as the REST contract shows it (datetimes left for the caller to encode)."""
+    out = {name: getattr(row, name) for name in ALERT_FIELDS}
+    s = sla_of(row, now)
+    out["sla"] = {
+        "tta_target_s": s.tta_target_s, "ttr_target_s": s.ttr_target_s,
+        "tta_s": s.tta_s, "ttr_s": s.ttr_s,
+        "tta_remaining_s": s.tta_remaining_s, "ttr_remaining_s": s.ttr_remaining_s,
+        "tta_breached": s.tta_breached, "ttr_breached": s.ttr_breached,
+        "at_risk": s.at_risk, "status": s.label,
+    }
+    return out
+
+
+def open_counts(session: Session) -> dict[str, int]:
+    """Open alerts per severity (for queue headline metrics)."""
+    rows = session.execute(sa.select(alerts.c.severity, sa.func.count())
+                           .where(alerts.c.state.in_(lifecycle.OPEN_STATES))
+                           .group_by(alerts.c.severity)).all()
+    counts = {s: 0 for s in sev.SEVERITIES}
+    counts.update({r[0]: int(r[1]) for r in rows})
+    return counts
+
+
+def services(session: Session) -> list[str]:
+    """Distinct services (for filter pickers): a loose index scan, not a table scan."""
+    rows = session.execute(sa.text("""
+        with recursive s as (
+            (select service from alerts order by service limit 1)
+            union all
+            select (select service from alerts where service > s.service order by service limit 1)
+            from s where s.service is not null
+        ) select service from s where service is not null and service <> ''
+    """)).scalars().all()
+    return list(rows)

@@ -1,0 +1,69 @@
+"""SLA policies in the database: read for intake, edited by managers."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from core import severity as sev
+from core.actor import Actor
+from core.errors import FieldError, Forbidden
+from core.sla import Targets
+from core.tables import sla_policies
+
+MAX_TARGET_S = 90 * 24 * 3600
+
+
+def load_targets(session: Session) -> dict[tuple[str, str | None], Targets]:
+    rows = session.execute(sa.select(sla_policies.c.severity, sla_policies.c.service,
+                                     sla_policies.c.tta_s, sla_policies.c.ttr_s)).all()
+    return {(r.severity, r.service): Targets(r.tta_s, r.ttr_s) for r in rows}
+
+
+def list_policies(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(
+        sa.select(sla_policies).order_by(
+            sa.case({s: i for i, s in enumerate(sev.SEVERITIES)}, value=sla_policies.c.severity),
+            sla_policies.c.service.nulls_first())).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _target(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FieldError(name, "must be a whole number of seconds")
+    if not 0 < value <= MAX_TARGET_S:
+        raise FieldError(name, f"must be between 1 and {MAX_TARGET_S} seconds")
+    return value
+
+
+def upsert_policy(session: Session, body: dict[str, Any], actor: Actor,
+                  now: datetime) -> dict[str, Any]:
+    """Create or replace the targets for (severity, service); service None = the default."""
+    if not actor.can("manager"):
+        raise Forbidden("editing SLA targets needs the manager role")
+    severity = sev.normalize(body.get("severity"))
+    service = body.get("service") or None
+    if service is not None and not isinstance(service, str):
+        raise FieldError("service", "must be a string or null")
+    tta, ttr = _target(body.get("tta_s"), "tta_s"), _target(body.get("ttr_s"), "ttr_s")
+    if ttr < tta:
+        raise FieldError("ttr_s", "must not be shorter than tta_s")
+    stmt = insert(sla_policies).values(severity=severity, service=service, tta_s=tta, ttr_s=ttr,
+                                       updated_at=now, updated_by=actor.name)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[sla_policies.c.severity, sla_policies.c.service],
+        set_={"tta_s": tta, "ttr_s": ttr, "updated_at": now, "updated_by": actor.name},
+    ).returning(*sla_policies.c)
+    return dict(session.execute(stmt).mappings().one())
+
+
+def delete_override(session: Session, severity: str, service: str, actor: Actor) -> bool:
+    """Remove a per-service override (the severity default can only be changed, not removed)."""
+    if not actor.can("manager"):
+        raise Forbidden("editing SLA targets needs the manager role")
+    result = session.execute(sa.delete(sla_policies).where(
+        sla_policies.c.severity == sev.normalize(severity), sla_policies.c.service == service))
+    return bool(result.rowcount)

@@ -1,0 +1,100 @@
+"""SQLAlchemy Core views of the tables, for building typed statements.
+
+The DDL (constraints, indexes, triggers) lives in the Alembic migrations; this file only
+names the columns queries use. Generated columns are marked ``Computed`` so inserts skip them.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+TS = sa.DateTime(timezone=True)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("username", sa.Text, nullable=False),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text),
+    sa.Column("phone", sa.Text),
+    sa.Column("timezone", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("key_prefix", sa.Text, nullable=False),
+    sa.Column("key_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("last_used_at", TS),
+    sa.Column("revoked_at", TS),
+)
+
+sla_policies = sa.Table(
+    "sla_policies", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("severity", sa.Text, nullable=False),
+    sa.Column("service", sa.Text),
+    sa.Column("tta_s", sa.Integer, nullable=False),
+    sa.Column("ttr_s", sa.Integer, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("updated_by", sa.Text),
+)
+
+alerts = sa.Table(
+    "alerts", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("service", sa.Text, nullable=False),
+    sa.Column("device_id", sa.Text, nullable=False),
+    sa.Column("severity", sa.Text, nullable=False),
+    sa.Column("severity_rank", sa.SmallInteger, sa.Computed("severity_rank")),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("state_before_silence", sa.Text),
+    sa.Column("silenced_until", TS),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("labels", JSONB, nullable=False),
+    sa.Column("annotations", JSONB, nullable=False),
+    sa.Column("metadata", JSONB, nullable=False),
+    sa.Column("assignee", sa.Text),
+    sa.Column("group_id", sa.BigInteger),
+    sa.Column("duplicate_count", sa.Integer, nullable=False),
+    sa.Column("reopen_count", sa.Integer, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("last_seen_at", TS, nullable=False),
+    sa.Column("acknowledged_at", TS),
+    sa.Column("resolved_at", TS),
+    sa.Column("closed_at", TS),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("tta_target_s", sa.Integer, nullable=False),
+    sa.Column("ttr_target_s", sa.Integer, nullable=False),
+    sa.Column("tta_due_at", TS, nullable=False),
+    sa.Column("ttr_due_at", TS, nullable=False),
+    sa.Column("sla_due_at", TS, sa.Computed("sla_due_at")),
+    sa.Column("tta_s", sa.Float, sa.Computed("tta_s")),
+    sa.Column("ttr_s", sa.Float, sa.Computed("ttr_s")),
+)
+
+alert_events = sa.Table(
+    "alert_events", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("alert_id", sa.BigInteger, nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("from_state", sa.Text),
+    sa.Column("to_state", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("metadata", JSONB, nullable=False),
+)
