@@ -31,7 +31,9 @@ MIN_PASSWORD = 8
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    # ALERTDESK_BCRYPT_ROUNDS lowers the cost for test suites only; production keeps 12.
+    rounds = int(os.environ.get("ALERTDESK_BCRYPT_ROUNDS", "12"))
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
 
 
 def check_password(password: str, hashed: str | None) -> bool:

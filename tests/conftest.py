@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from core import db as core_db  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 
+os.environ.setdefault("ALERTDESK_BCRYPT_ROUNDS", "4")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 _counter = itertools.count()
 _tag = f"{os.environ.get('PYTEST_XDIST_WORKER', 'm')}_{os.getpid()}"
