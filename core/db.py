@@ -75,7 +75,9 @@ def get_engine(url: str | None = None) -> sa.Engine:
 
 @lru_cache(maxsize=None)
 def _engine_for(url: str) -> sa.Engine:
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # Sessions speak UTC, so every timestamptz comes back as an aware UTC datetime.
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                            connect_args={"options": "-c timezone=UTC"})
 
 
 def session_factory(engine: sa.Engine) -> sessionmaker[Session]:

@@ -1,0 +1,1 @@
+"""FastAPI REST v1: parse, authorise, call core. No domain rules here."""

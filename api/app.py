@@ -1,0 +1,24 @@
+"""The FastAPI application: `uvicorn api.app:app`. OpenAPI at /docs."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import errors
+from api.limits import BodyLimitMiddleware
+from api.routes_admin import health, router as admin_router
+from api.routes_alerts import router as alerts_router
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Alertdesk API", version="1.0",
+                  description="Alert operations desk: intake, lifecycle, SLA. "
+                              "Auth: `Authorization: Bearer <JWT or API key>` or `X-API-Key`.")
+    errors.install(app)
+    app.include_router(health)
+    app.include_router(admin_router)
+    app.include_router(alerts_router)
+    app.add_middleware(BodyLimitMiddleware)
+    return app
+
+
+app = create_app()

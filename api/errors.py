@@ -1,0 +1,60 @@
+"""Every error leaves as {"error": "..."} (plus "field" for bad input), with the status the
+contract names: 400 malformed, 401, 403, 404, 409, 413, 422."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import AlertdeskError, AuthError, Conflict, FieldError, Forbidden, NotFound
+
+log = logging.getLogger("alertdesk.api")
+
+STATUS = [(FieldError, 422), (NotFound, 404), (Conflict, 409), (AuthError, 401), (Forbidden, 403)]
+
+
+def error_response(status: int, message: str, field: str | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _domain(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AlertdeskError)
+    status = next((code for cls, code in STATUS if isinstance(exc, cls)), 400)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return error_response(status, str(exc), getattr(exc, "field", None), headers)
+
+
+def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+    if first.get("type") == "json_invalid":
+        return error_response(400, "malformed JSON body: " + str(first.get("ctx", {}).get("error", "")))
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+    field = ".".join(loc) or "body"
+    return error_response(422, f"{field}: {first.get('msg', 'invalid')}", field)
+
+
+def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal error; see the server log")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(AlertdeskError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

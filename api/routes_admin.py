@@ -1,0 +1,113 @@
+"""Tokens, users, API keys, SLA policies and compliance, health."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
+
+from api.params import instant
+from api.schemas import ApiKeyBody, SlaPolicyBody, TokenRequest, UserBody
+from api.security import Admin, Manager, Viewer
+from core import auth
+from core import db as core_db
+from core.actor import Actor
+from core.clock import SYSTEM_CLOCK
+from core.compliance import ComplianceQuery, compliance
+from core.errors import FieldError
+from core.sla_store import list_policies, upsert_policy
+
+router = APIRouter(prefix="/api/v1")
+health = APIRouter()
+
+
+@router.post("/auth/token", tags=["auth"], summary="Username + password -> bearer JWT")
+async def token(request: Request) -> dict[str, Any]:
+    creds = await _token_request(request)
+    now = SYSTEM_CLOCK.now()
+    with core_db.transaction() as s:
+        actor = auth.authenticate(s, creds.username, creds.password)
+    return {"access_token": auth.issue_token(actor, now), "token_type": "bearer",
+            "expires_in": int(auth.TOKEN_TTL.total_seconds()), "role": actor.role}
+
+
+async def _token_request(request: Request) -> TokenRequest:
+    """JSON body, or the OAuth2 password form that /docs' Authorize button sends."""
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = await request.form()
+        return TokenRequest(username=str(form.get("username", "")),
+                            password=str(form.get("password", "")))
+    try:
+        data = await request.json()
+    except ValueError:
+        from fastapi.exceptions import RequestValidationError
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",),
+                                       "msg": "malformed JSON", "ctx": {"error": "invalid JSON"}}])
+    if not isinstance(data, dict):
+        raise FieldError("body", "must be an object with username and password")
+    return TokenRequest.model_validate(data)
+
+
+@router.get("/users", tags=["admin"])
+def users(_: Actor = Admin) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        rows = auth.list_users(s)
+    return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
+
+
+@router.post("/users", tags=["admin"], status_code=201)
+def create_user(body: UserBody, actor: Actor = Admin) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return auth.create_user(s, body.username, body.password, body.role, actor,
+                                body.display_name, body.email, body.timezone)
+
+
+@router.post("/api-keys", tags=["admin"], status_code=201,
+             summary="Create an API key; the key is shown once in this response")
+def create_api_key(body: ApiKeyBody, actor: Actor = Admin) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        key, row = auth.create_api_key(s, body.name, body.role, actor)
+    return {**row, "key": key}
+
+
+@router.get("/sla/policies", tags=["sla"])
+def sla_policies(_: Actor = Viewer) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        rows = list_policies(s)
+    return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
+
+
+@router.put("/sla/policies", tags=["sla"], summary="Set targets for a severity (and service)")
+def put_sla_policies(body: SlaPolicyBody | list[SlaPolicyBody] = Body(...),
+                     actor: Actor = Manager) -> dict[str, Any]:
+    items = body if isinstance(body, list) else [body]
+    now = SYSTEM_CLOCK.now()
+    with core_db.transaction() as s:
+        rows = [upsert_policy(s, item.model_dump(), actor, now) for item in items]
+    return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
+
+
+@router.get("/sla/compliance", tags=["sla"], summary="SLA compliance over a period")
+def sla_compliance(start: str | None = None, end: str | None = None, service: str | None = None,
+                   severity: str | None = None, group_by: str = "severity",
+                   _: Actor = Viewer) -> dict[str, Any]:
+    now = SYSTEM_CLOCK.now()
+    end_at = instant(end, "end") or now
+    start_at = instant(start, "start") or end_at - timedelta(days=30)
+    query = ComplianceQuery(start_at, end_at, group_by, service, severity)
+    with core_db.transaction() as s:
+        rows = compliance(s, query, now)
+    return {"data": rows, "start": start_at, "end": end_at, "group_by": group_by,
+            "page": 1, "limit": len(rows), "total": len(rows)}
+
+
+@health.get("/healthz", tags=["health"], summary="Liveness and database reachability")
+def healthz() -> JSONResponse:
+    try:
+        with core_db.get_engine().connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except Exception as err:  # noqa: BLE001 - any DB failure means "not healthy"
+        return JSONResponse({"status": "error", "database": type(err).__name__}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})

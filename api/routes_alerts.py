@@ -1,0 +1,99 @@
+"""Alerts: intake, lists, one alert with its timeline, lifecycle actions, CSV export."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
+
+from api.encode import alert_json, alert_with_events
+from api.params import csv_list, instant
+from api.schemas import ActionBody, AlertBody, NoteBody
+from api.security import Operator, Viewer
+from core import db as core_db
+from core import queue
+from core.actor import Actor
+from core.alerts import AlertIn, ingest
+from core.clock import SYSTEM_CLOCK
+from core.export import iter_csv
+from core.lifecycle_store import ActionRequest, add_note, apply
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+ACTIONS = ("acknowledge", "investigate", "resolve", "close", "reopen", "silence")
+
+
+def _filter(severity: list[str] | None, state: list[str] | None, service: str | None,
+            device_id: str | None, start_date: str | None, end_date: str | None,
+            q: str | None) -> queue.AlertFilter:
+    return queue.AlertFilter(csv_list(severity), csv_list(state), service, device_id,
+                             instant(start_date, "start_date"), instant(end_date, "end_date"), q)
+
+
+@router.post("", status_code=201, summary="Create an alert (or count a duplicate)")
+def create_alert(body: AlertBody, response: Response, actor: Actor = Operator) -> dict[str, Any]:
+    now = SYSTEM_CLOCK.now()
+    data = body.model_dump()
+    data["source"] = data.get("source") or actor.name.removeprefix("key:")
+    with core_db.transaction() as s:
+        result = ingest(s, AlertIn(**data), actor, now)
+        out = alert_json(queue.get_alert(s, result.alert_id), now)
+    if not result.created:
+        response.status_code = 200
+    out["deduplicated"] = not result.created
+    return out
+
+
+@router.get("", summary="List alerts (filters, pagination)")
+def list_alerts(severity: list[str] | None = Query(None), state: list[str] | None = Query(None),
+                service: str | None = None, device_id: str | None = None,
+                start_date: str | None = None, end_date: str | None = None, q: str | None = None,
+                page: int = 1, limit: int = 50, _: Actor = Viewer) -> dict[str, Any]:
+    f = _filter(severity, state, service, device_id, start_date, end_date, q)
+    now = SYSTEM_CLOCK.now()
+    with core_db.transaction() as s:
+        rows, total = queue.list_alerts(s, f, page, limit)
+    return {"data": [alert_json(r, now) for r in rows], "page": page, "limit": limit,
+            "total": total}
+
+
+@router.get("/export.csv", summary="CSV of every alert matching the filters (streamed)")
+def export_csv(severity: list[str] | None = Query(None), state: list[str] | None = Query(None),
+               service: str | None = None, device_id: str | None = None,
+               start_date: str | None = None, end_date: str | None = None, q: str | None = None,
+               _: Actor = Viewer) -> StreamingResponse:
+    f = _filter(severity, state, service, device_id, start_date, end_date, q).normalize()
+    chunks = iter_csv(core_db.get_engine(), f, SYSTEM_CLOCK.now())
+    return StreamingResponse(chunks, media_type="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="alerts.csv"'})
+
+
+@router.get("/{alert_id}", summary="One alert with SLA status and its event timeline")
+def get_alert(alert_id: int, _: Actor = Viewer) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return alert_with_events(s, alert_id, SYSTEM_CLOCK.now())
+
+
+@router.post("/{alert_id}/notes", status_code=201, summary="Add a note (and/or assign)")
+def note(alert_id: int, body: NoteBody, actor: Actor = Operator) -> dict[str, Any]:
+    now = SYSTEM_CLOCK.now()
+    with core_db.transaction() as s:
+        add_note(s, alert_id, body.note, actor, now, body.metadata, body.assign_to)
+        return alert_with_events(s, alert_id, now)
+
+
+def _action_route(action: str) -> None:
+    def run(alert_id: int, body: ActionBody | None = None, actor: Actor = Operator) -> Any:
+        body = body or ActionBody()
+        now = SYSTEM_CLOCK.now()
+        req = ActionRequest(action, body.note, body.metadata, body.assign_to, body.until)
+        with core_db.transaction() as s:
+            apply(s, alert_id, req, actor, now)
+            return alert_with_events(s, alert_id, now)
+
+    run.__name__ = action
+    router.add_api_route(f"/{{alert_id}}/{action}", run, methods=["POST"],
+                         summary=f"{action.capitalize()} an alert (409 if its state refuses)")
+
+
+for _action in ACTIONS:
+    _action_route(_action)
