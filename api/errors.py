@@ -38,9 +38,15 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
     first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
     if first.get("type") == "json_invalid":
         return error_response(400, "malformed JSON body: " + str(first.get("ctx", {}).get("error", "")))
-    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+    loc = [str(p) for p in first.get("loc", ()) if not _is_tag(p)]
     field = ".".join(loc) or "body"
     return error_response(422, f"{field}: {first.get('msg', 'invalid')}", field)
+
+
+def _is_tag(part: object) -> bool:
+    """Location parts that are not field names: the body/query marker, union member tags."""
+    text = str(part)
+    return text in ("body", "query", "path") or "[" in text or text[:1].isupper()
 
 
 def _http(_: Request, exc: Exception) -> JSONResponse:
