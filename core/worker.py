@@ -1,0 +1,61 @@
+"""The worker: the only thing that acts on time passing. A list of named, idempotent,
+set-based jobs, each run in its own transaction every tick. Rows are claimed with
+``FOR UPDATE SKIP LOCKED`` inside the jobs, so any number of workers can run side by side.
+Later issues add jobs here (escalation steps, SLA-breach events, notification delivery)."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core import db as core_db
+from core.clock import Clock
+from core.lifecycle_store import expire_silences
+
+log = logging.getLogger("alertdesk.worker")
+
+Job = Callable[[Session, datetime], int]
+JOBS: list[tuple[str, Job]] = [
+    ("expire_silences", expire_silences),
+]
+RETRYABLE = ("40001", "40P01")  # serialization failure, deadlock
+
+
+def tick(engine: sa.Engine, now: datetime) -> dict[str, int]:
+    """Run every job once at ``now``; returns how many rows each job changed."""
+    done: dict[str, int] = {}
+    for name, job in JOBS:
+        done[name] = _run_job(engine, job, now)
+    return done
+
+
+def _run_job(engine: sa.Engine, job: Job, now: datetime, attempts: int = 3) -> int:
+    for attempt in range(attempts):
+        try:
+            with core_db.transaction(engine) as session:
+                return job(session, now)
+        except sa.exc.DBAPIError as err:
+            code = getattr(err.orig, "pgcode", None)
+            if code not in RETRYABLE or attempt == attempts - 1:
+                raise
+    return 0
+
+
+def run_forever(engine: sa.Engine, clock: Clock, interval_s: float = 5.0,
+                stop: threading.Event | None = None) -> None:
+    stop = stop or threading.Event()
+    log.info("worker started; tick every %.1f s", interval_s)
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            changed = {k: v for k, v in tick(engine, clock.now()).items() if v}
+            if changed:
+                log.info("tick: %s", changed)
+        except Exception:  # noqa: BLE001 - a bad tick must not kill the worker; next tick retries
+            log.exception("worker tick failed")
+        stop.wait(max(0.0, interval_s - (time.monotonic() - started)))
