@@ -1,0 +1,138 @@
+"""Operator commands: `python -m dashboard [run|migrate|create-user|create-api-key|seed-demo|
+worker|api|ui]`. With no command, `run` starts everything (what `make run` does)."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from core import db as core_db  # noqa: E402
+from core.actor import ROLES  # noqa: E402
+from core.clock import SYSTEM_CLOCK  # noqa: E402
+from core.errors import AlertdeskError  # noqa: E402
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from core.migrate import upgrade
+
+    engine = core_db.get_engine()
+    upgrade(engine)
+    return engine
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    _engine()
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from core.auth import create_user
+
+    password = args.password or os.environ.get("ALERTDESK_NEW_PASSWORD") or getpass.getpass()
+    with core_db.transaction(_engine()) as s:
+        user = create_user(s, args.username, password, args.role, email=args.email)
+    print(f"created {user['role']} {user['username']}")
+    return 0
+
+
+def cmd_create_api_key(args: argparse.Namespace) -> int:
+    from core.auth import create_api_key
+
+    with core_db.transaction(_engine()) as s:
+        key, row = create_api_key(s, args.name, args.role, None)
+    print(f"API key {row['name']!r} ({row['role']}): {key}\nStore it now; it is not shown again.")
+    return 0
+
+
+def cmd_seed_demo(_: argparse.Namespace) -> int:
+    from core.demo import seed_demo
+
+    print(seed_demo(_engine(), SYSTEM_CLOCK.now()))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from core.worker import run_forever, tick
+
+    engine = _engine()
+    if args.once:
+        print(tick(engine, SYSTEM_CLOCK.now()))
+        return 0
+    try:
+        run_forever(engine, SYSTEM_CLOCK, args.interval)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_api(_: argparse.Namespace) -> int:
+    import uvicorn
+
+    from core import config
+
+    _engine()
+    uvicorn.run("api.app:app", host=os.environ.get("ALERTDESK_HOST", "127.0.0.1"),
+                port=config.api_port())
+    return 0
+
+
+def cmd_ui(_: argparse.Namespace) -> int:
+    from dashboard.launcher import children
+
+    url = core_db.database_url()
+    _engine()
+    os.environ["ALERTDESK_DATABASE_URL"] = url
+    cmd = children(url)["ui"]
+    os.execv(cmd[0], cmd)
+    return 0
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    from dashboard.launcher import run
+
+    return run()
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("run", help="start database, API, worker and UI (default)")
+    sub.add_parser("migrate", help="apply database migrations")
+    u = sub.add_parser("create-user", help="create a user")
+    u.add_argument("username")
+    u.add_argument("--role", choices=ROLES, default="operator")
+    u.add_argument("--email")
+    u.add_argument("--password", help="default: $ALERTDESK_NEW_PASSWORD or a prompt")
+    k = sub.add_parser("create-api-key", help="create an API key (printed once)")
+    k.add_argument("name")
+    k.add_argument("--role", choices=ROLES, default="operator")
+    sub.add_parser("seed-demo", help="load the demo fleet (only into an empty database)")
+    w = sub.add_parser("worker", help="run the worker loop")
+    w.add_argument("--once", action="store_true", help="run one tick and exit")
+    w.add_argument("--interval", type=float, default=5.0)
+    sub.add_parser("api", help="run only the REST API")
+    sub.add_parser("ui", help="run only the Streamlit UI")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = parser().parse_args(argv)
+    handler = globals()[f"cmd_{(args.command or 'run').replace('-', '_')}"]
+    try:
+        return int(handler(args))
+    except AlertdeskError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Streamlit entrypoint: page config, the login gate, the sidebar and the page list.
+
+Run with ``python -m streamlit run dashboard/app.py`` (``python -m dashboard`` does this).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on sys.path (RECIPES §3)
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from core.actor import Actor  # noqa: E402
+from dashboard import ui  # noqa: E402
+
+st.set_page_config(page_title="Alertdesk", layout="wide")
+
+
+def login_form(engine: object) -> None:
+    st.title("Alertdesk")
+    _, middle, _ = st.columns([1, 1, 1])
+    with middle, st.form("login"):
+        st.subheader("Sign in")
+        username = st.text_input("Username", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Log in", type="primary", width="stretch")
+    if submitted:
+        if ui.login(engine, username, password):  # type: ignore[arg-type]
+            st.rerun()
+        with middle:
+            st.error("wrong username or password")
+
+
+def sidebar(actor: Actor) -> None:
+    with st.sidebar:
+        st.text(f"Signed in as {actor.name}\nRole: {actor.role}\nTimes in {ui.user_tz().key}")
+        if st.button("Log out", key="logout", icon=":material/logout:"):
+            ui.logout()
+            st.rerun()
+
+
+def home() -> None:
+    """The root URL lands on the queue. (A default page is served only at "/", so the queue
+    is a normal page to keep /queue?severity=critical working as a shareable link.)"""
+    st.switch_page(ui.QUEUE_PAGE, query_params=st.query_params.to_dict())
+
+
+def main() -> None:
+    engine = ui.engine()
+    actor = ui.refresh_actor(engine)
+    pages = [
+        st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"),
+        st.Page(ui.QUEUE_PAGE, title="Queue", url_path="queue", icon=":material/view_list:"),
+        st.Page(ui.ALERT_PAGE, title="Alert detail", url_path="alert",
+                icon=":material/description:"),
+    ]
+    # The pages are registered even before login, so a shared link such as
+    # /queue?severity=critical keeps its page and filters through the login form.
+    page = st.navigation(pages, position="sidebar" if actor else "hidden")
+    if actor is None:
+        login_form(engine)
+        return
+    sidebar(actor)
+    page.run()
+
+
+main()

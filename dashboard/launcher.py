@@ -1,0 +1,107 @@
+"""`python -m dashboard` (what `make run` runs): database, migrations, bootstrap, demo seed,
+then the API, the worker and the UI as child processes; Ctrl-C stops them all, and the
+embedded PostgreSQL with them (this process holds its handle)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from core import config
+from core import db as core_db
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def prepare() -> str:
+    """Database up and migrated, admin and ingest key bootstrapped, demo seeded if asked."""
+    from core.auth import bootstrap
+    from core.clock import SYSTEM_CLOCK
+    from core.migrate import upgrade
+
+    url = core_db.database_url()
+    engine = core_db.get_engine(url)
+    upgrade(engine)
+    with core_db.transaction(engine) as session:
+        password = bootstrap(session, os.environ.get("ALERTDESK_ADMIN_USER"),
+                             os.environ.get("ALERTDESK_ADMIN_PASSWORD"),
+                             os.environ.get("ALERTDESK_API_KEY"))
+    if password:
+        user = os.environ.get("ALERTDESK_ADMIN_USER") or "admin"
+        print(f"Created admin user {user!r} with password: {password}  (shown once)", flush=True)
+    if config.demo_enabled():
+        from core.demo import seed_demo
+
+        counts = seed_demo(engine, SYSTEM_CLOCK.now())
+        print(f"Demo data: {counts}", flush=True)
+    return url
+
+
+def children(url: str) -> dict[str, list[str]]:
+    py = sys.executable
+    host = os.environ.get("ALERTDESK_HOST", "127.0.0.1")
+    return {
+        "api": [py, "-m", "uvicorn", "api.app:app", "--host", host,
+                "--port", str(config.api_port()), "--log-level", "warning"],
+        "worker": [py, "-m", "dashboard", "worker"],
+        "ui": [py, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+               "--server.headless", "true", "--server.address", host,
+               "--server.port", str(config.ui_port()), "--server.fileWatcherType", "none",
+               "--browser.gatherUsageStats", "false"],
+    }
+
+
+def _wait_http(url: str, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def run() -> int:
+    url = prepare()
+    env = {**os.environ, "ALERTDESK_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in children(url).items()}
+    api = f"http://127.0.0.1:{config.api_port()}"
+    ui = f"http://127.0.0.1:{config.ui_port()}"
+    try:
+        ok = _wait_http(f"{api}/healthz") and _wait_http(f"{ui}/_stcore/health")
+        print(f"\nAlertdesk is {'up' if ok else 'starting (slowly)'}:\n  UI   {ui}\n"
+              f"  API  {api}/api/v1  (docs: {api}/docs)\nCtrl-C stops everything.\n", flush=True)
+        return _supervise(procs)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        _stop(procs)
+
+
+def _supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:
+    while True:
+        for name, proc in procs.items():
+            code = proc.poll()
+            if code is not None:
+                print(f"{name} exited with code {code}; stopping Alertdesk", file=sys.stderr)
+                return code or 1
+        time.sleep(0.5)
+
+
+def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for proc in procs.values():
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    print("Alertdesk stopped.", flush=True)

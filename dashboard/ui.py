@@ -1,0 +1,202 @@
+"""Shared UI helpers: the engine, the signed-in actor, time zones and formatting.
+
+Pages import this module and ``core``; neither holds SQL. Alert text (summaries, notes,
+labels) is shown only through ``st.text`` or dataframes, never through Markdown/HTML.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+import streamlit as st
+
+from core import auth, db, migrate, views
+from core.actor import Actor
+from core.errors import AuthError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from pandas.io.formats.style import Styler
+
+ROOT = Path(__file__).resolve().parents[1]
+QUEUE_PAGE = ROOT / "pages" / "queue.py"
+ALERT_PAGE = ROOT / "pages" / "alert.py"
+SEVERITY_COLORS = {  # (background, text): readable without emoji or icon fonts
+    "critical": ("#b71c1c", "#ffffff"), "high": ("#e65100", "#ffffff"),
+    "medium": ("#f9a825", "#000000"), "low": ("#1565c0", "#ffffff"),
+    "info": ("#616161", "#ffffff"),
+}
+QUEUE_COLUMN_CONFIG = {  # most urgent facts first, so narrow screens still show them
+    "ID": st.column_config.NumberColumn("ID", width=60, format="%d", pinned=True),
+    "Severity": st.column_config.TextColumn("Severity", width=75),
+    "SLA": st.column_config.TextColumn("SLA", width=190,
+                                       help="Running clock: TTA until someone responds, then TTR"),
+    "State": st.column_config.TextColumn("State", width=105),
+    "Summary": st.column_config.TextColumn("Summary", width=380),
+    "Service": st.column_config.TextColumn("Service", width=110),
+    "Device": st.column_config.TextColumn("Device", width=90),
+    "Age": st.column_config.TextColumn("Age", width=70),
+    "Assignee": st.column_config.TextColumn("Assignee", width=90),
+    "Dups": st.column_config.NumberColumn("Dups", width=55, help="Duplicates folded into this alert"),
+}
+MD_SPECIAL = set("\\`*_[]<>#|~$")
+SLA_STYLES = {"breached": "background-color: #ffebee; color: #b71c1c",
+              "at risk": "background-color: #fff3e0; color: #e65100"}
+
+
+# --- engine -------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> sa.Engine:
+    """One engine per URL (never a zero-arg cache: RECIPES §4), migrated once per URL so
+    ``streamlit run dashboard/app.py`` also works on a fresh database."""
+    engine = db.get_engine(url)
+    migrate.upgrade(engine)
+    return engine
+
+
+def engine() -> sa.Engine:
+    return _engine_for(db.database_url())  # resolved on every run
+
+
+# --- the signed-in user ---------------------------------------------------------------
+
+def login(engine_: sa.Engine, username: str, password: str) -> bool:
+    try:
+        with db.transaction(engine_) as s:
+            actor = auth.authenticate(s, username, password)
+    except AuthError:
+        return False
+    st.session_state["actor"] = replace(actor, source="ui")
+    return True
+
+
+def logout() -> None:
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+
+
+def refresh_actor(engine_: sa.Engine) -> Actor | None:
+    """Re-read the signed-in user each run: a role change or deactivation applies at once."""
+    actor: Actor | None = st.session_state.get("actor")
+    if actor is None:
+        return None
+    with db.transaction(engine_) as s:
+        profile = views.user_profile(s, actor.name)
+    if profile is None or not profile.is_active:
+        logout()
+        return None
+    actor = Actor(profile.username, profile.role, "ui")
+    st.session_state["actor"] = actor
+    st.session_state["tz"] = profile.timezone
+    return actor
+
+
+def current_actor() -> Actor:
+    actor: Actor | None = st.session_state.get("actor")
+    if actor is None:  # pages only run after app.py's login gate
+        st.stop()
+    assert actor is not None
+    return actor
+
+
+def user_tz() -> ZoneInfo:
+    try:
+        return ZoneInfo(st.session_state.get("tz") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+# --- formatting (pure) ---------------------------------------------------------------
+
+def duration(seconds: float) -> str:
+    """50s, 4m 10s, 53m, 3h 5m, 2d 4h: seconds only while they matter (under 10 min)."""
+    s = int(abs(seconds))
+    if s < 60:
+        return f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 10:
+        return f"{m}m {s}s"
+    if m < 60:
+        return f"{m}m"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h}h {m}m"
+    d, h = divmod(h, 24)
+    return f"{d}d {h}h"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def sla_text(clock: str, remaining: float | None, level: str) -> str:
+    """TTA 4m 10s left / TTA at risk, 50s left / TTR breached 3m 5s ago."""
+    if _missing(remaining) or not clock:
+        return "stopped"
+    assert remaining is not None
+    if level == "breached":
+        return f"{clock} breached {duration(remaining)} ago"
+    if level == "at risk":
+        return f"{clock} at risk, {duration(remaining)} left"
+    return f"{clock} {duration(remaining)} left"
+
+
+def fmt_time(value: datetime | None, tz: ZoneInfo) -> str:
+    if value is None or (not isinstance(value, datetime) and pd.isna(value)):
+        return ""
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def queue_display(df: pd.DataFrame) -> pd.DataFrame:
+    """The queue frame as the table shows it: strings for the countdowns, short labels."""
+    return pd.DataFrame({
+        "ID": df["id"].astype("int64"),
+        "Severity": df["severity"],
+        "SLA": [sla_text(c, r, lv) for c, r, lv in
+                zip(df["sla_clock"], df["sla_remaining_s"], df["sla_level"])],
+        "State": df["state"],
+        "Summary": df["summary"],
+        "Service": df["service"],
+        "Device": df["device_id"],
+        "Age": [duration(s) for s in df["age_s"]],
+        "Assignee": df["assignee"],
+        "Dups": df["duplicate_count"].astype("int64"),
+    })
+
+
+def _severity_css(value: str) -> str:
+    bg, fg = SEVERITY_COLORS.get(value, ("", ""))
+    return f"background-color: {bg}; color: {fg}" if bg else ""
+
+
+def _sla_css(value: str) -> str:
+    for word, css in SLA_STYLES.items():
+        if word in value:
+            return css
+    return ""
+
+
+def style_queue(display: pd.DataFrame) -> Styler:
+    return display.style.map(_severity_css, subset=["Severity"]).map(_sla_css, subset=["SLA"])
+
+
+def kv_frame(pairs: list[tuple[str, Any]]) -> pd.DataFrame:
+    """Field/value pairs as an all-text frame (values are data, never markup)."""
+    return pd.DataFrame({"Field": [k for k, _ in pairs],
+                         "Value": ["" if v is None else str(v) for _, v in pairs]})
+
+
+def compact_layout() -> None:
+    """Less empty space above the page title (a style-only st.html takes no room)."""
+    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
+
+
+def plain(text: str) -> str:
+    """Escape Markdown/HTML so a message that quotes data shows as typed in st.error etc."""
+    return "".join("\\" + ch if ch in MD_SPECIAL else ch for ch in str(text))

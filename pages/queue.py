@@ -1,0 +1,244 @@
+"""The active queue: headline figures, shareable filters, the table, single and bulk actions.
+
+Auto-refresh and selection. The figures, the table and the action bar live in one fragment
+that reruns every 10 s, so the desk stays live without a full-page rerun. A grid selection
+is positional (RECIPES §5), so a refresh that brought a new critical alert to row 0 would
+silently move the user's checkmarks onto other alerts. Therefore, while rows are selected,
+the table is *pinned*: it shows the same alerts in the same order as when the user
+selected (their values — state, SLA — still refresh), and the actions resolve positions
+against that pinned id list. Acting, clearing the selection or changing a filter unpins it
+(the table key includes the filters and a nonce bumped after each action).
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+import streamlit as st
+
+from core import db, lifecycle, queue, views
+from core import severity as sev
+from core.actor import Actor
+from core.clock import SYSTEM_CLOCK
+from core.errors import ACTION_VERBS, FieldError
+from core.lifecycle_store import ActionRequest, apply_many
+from dashboard import ui
+
+LIMIT = 500
+OPEN = list(lifecycle.OPEN_STATES)
+FILTER_KEYS = ("f_severity", "f_state", "f_service", "f_q")
+ALL_SERVICES = "(all services)"
+SILENCE_FOR = {"15 minutes": 15, "1 hour": 60, "4 hours": 240, "24 hours": 1440}
+BULK_ACTIONS = (("acknowledge", "Acknowledge", "primary"), ("investigate", "Investigate", "secondary"),
+                ("resolve", "Resolve", "secondary"), ("note", "Add note", "secondary"))
+MAX_LISTED = 20
+
+
+# --- filters <-> URL ------------------------------------------------------------------
+
+def _split(key: str) -> list[str]:
+    return [v.strip() for raw in st.query_params.get_all(key) for v in raw.split(",") if v.strip()]
+
+
+def _filters_from_url() -> dict[str, Any]:
+    severities = []
+    for value in _split("severity"):
+        try:
+            severities.append(sev.normalize(value))
+        except FieldError:  # an unknown severity in a shared URL is ignored, not fatal
+            continue
+    states = [s for v in _split("state") for s in (OPEN if v == "open" else [v]) if s in OPEN]
+    return {"f_severity": [s for s in sev.SEVERITIES if s in severities],
+            "f_state": [s for s in OPEN if s in states and len(set(states)) < len(OPEN)],
+            "f_service": st.query_params.get("service") or ALL_SERVICES,
+            "f_q": st.query_params.get("q", "")}
+
+
+def _init_filters() -> None:
+    """URL first (a shared link), else what this session had, else the defaults."""
+    if all(k in st.session_state for k in FILTER_KEYS):
+        return
+    has_url = any(k in st.query_params for k in ("severity", "state", "service", "q"))
+    saved = st.session_state.get("queue_filters")
+    values = _filters_from_url() if has_url or not saved else saved
+    for key in FILTER_KEYS:
+        st.session_state[key] = values[key]
+
+
+def _sync_url(values: dict[str, Any]) -> None:
+    params: dict[str, str] = {}
+    if values["f_severity"]:
+        params["severity"] = ",".join(values["f_severity"])
+    if values["f_state"] and set(values["f_state"]) != set(OPEN):
+        params["state"] = ",".join(values["f_state"])
+    if values["f_service"] != ALL_SERVICES:
+        params["service"] = str(values["f_service"])
+    if values["f_q"]:
+        params["q"] = str(values["f_q"])
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+def filter_bar(services: list[str]) -> tuple[queue.AlertFilter, str]:
+    """The filter widgets; returns the core filter and a short key naming it."""
+    _init_filters()
+    if st.session_state["f_service"] not in services:
+        services = [*services, st.session_state["f_service"]]
+    c1, c2, c3, c4 = st.columns([3, 4, 2, 3])
+    c1.multiselect("Severity", list(sev.SEVERITIES), key="f_severity", placeholder="all")
+    c2.multiselect("State", OPEN, key="f_state", placeholder="all open")
+    c3.selectbox("Service", [ALL_SERVICES, *[s for s in services if s != ALL_SERVICES]],
+                 key="f_service")
+    c4.text_input("Search", key="f_q", placeholder="summary, service or device")
+    values = {k: st.session_state[k] for k in FILTER_KEYS}
+    st.session_state["queue_filters"] = values
+    _sync_url(values)
+    f = queue.AlertFilter(severity=tuple(values["f_severity"]),
+                          state=tuple(values["f_state"]) or ("open",),
+                          service=None if values["f_service"] == ALL_SERVICES else values["f_service"],
+                          q=values["f_q"] or None)
+    fkey = hashlib.sha1(repr(sorted(values.items())).encode()).hexdigest()[:10]
+    return f, fkey
+
+
+# --- selection & pinning -------------------------------------------------------------
+
+def table_key(fkey: str) -> str:
+    return f"queue_table_{fkey}_{st.session_state.get('queue_nonce', 0)}"
+
+
+def selected_rows(key: str) -> list[int]:
+    try:
+        return list(st.session_state[key]["selection"]["rows"])
+    except (KeyError, TypeError):
+        return []
+
+
+def selected_ids(key: str) -> list[int]:
+    pin = st.session_state.get("queue_pin") or {}
+    ids: list[int] = pin.get("ids", []) if pin.get("key") == key else []
+    return [ids[i] for i in selected_rows(key) if 0 <= i < len(ids)]
+
+
+def table_data(s: Any, f: queue.AlertFilter, key: str, now: datetime) -> tuple[Any, int, bool]:
+    """Live queue page, or the pinned alerts while a selection is active."""
+    pin = st.session_state.get("queue_pin")
+    if selected_rows(key) and pin and pin["key"] == key:
+        return views.queue_rows_by_ids(s, pin["ids"], now), pin["total"], True
+    df, total = views.queue_page(s, f, now, LIMIT)
+    st.session_state["queue_pin"] = {"key": key, "ids": df["id"].tolist(), "total": total}
+    return df, total, False
+
+
+# --- actions ---------------------------------------------------------------------------
+
+def do_action(engine: Any, actor: Actor, key: str, action: str) -> None:
+    """Button callback: runs before the rerun, so it can clear the note and the selection."""
+    ids = selected_ids(key)
+    note = (st.session_state.get("queue_note") or "").strip() or None
+    now = SYSTEM_CLOCK.now()
+    if action == "note" and not note:
+        st.session_state["queue_outcome"] = ("note", {}, now, "Write a note first.")
+        return
+    until = None
+    if action == "silence":
+        until = now + timedelta(minutes=SILENCE_FOR[st.session_state.get("queue_silence_for", "1 hour")])
+    with db.transaction(engine) as s:
+        results = apply_many(s, ids, ActionRequest(action, note=note, until=until), actor, now)
+    st.session_state["queue_outcome"] = (action, results, now, None)
+    st.session_state["queue_note"] = ""
+    st.session_state["queue_nonce"] = st.session_state.get("queue_nonce", 0) + 1
+
+
+def show_outcome() -> None:
+    out = st.session_state.get("queue_outcome")
+    if not out:
+        return
+    action, results, at, error = out
+    if error:
+        st.error(error)
+        return
+    done = [i for i, err in results.items() if err is None]
+    failed = [err for err in results.values() if err]
+    verb = "Noted" if action == "note" else ACTION_VERBS.get(action, action).capitalize()
+    when = ui.fmt_time(at, ui.user_tz())[11:]
+    if done:
+        ids = ", ".join(f"#{i}" for i in done[:MAX_LISTED]) + (" …" if len(done) > MAX_LISTED else "")
+        st.success(f"{verb} {len(done)} alert{'s' * (len(done) != 1)} at {when}: {ids}")
+    if failed:
+        lines = [f"- {ui.plain(m)}" for m in failed[:MAX_LISTED]]
+        more = [f"- … and {len(failed) - MAX_LISTED} more"] if len(failed) > MAX_LISTED else []
+        st.warning(f"{len(failed)} not changed:\n" + "\n".join(lines + more))
+
+
+def action_bar(engine: Any, actor: Actor, key: str, ids: list[int]) -> None:
+    n = len(ids)
+    c_note, c_sil = st.columns([4, 1])
+    c_note.text_input("Note (goes with the action)", key="queue_note", max_chars=10_000,
+                      placeholder="optional for acknowledge / investigate / resolve")
+    c_sil.selectbox("Silence for", list(SILENCE_FOR), index=1, key="queue_silence_for")
+    cols = st.columns(len(BULK_ACTIONS) + 1)
+    for col, (action, label, kind) in zip(cols, BULK_ACTIONS):
+        col.button(f"{label} ({n})" if n else label, key=f"act_{action}", type=kind,
+                   disabled=not n, on_click=do_action, args=(engine, actor, key, action),
+                   width="stretch")
+    cols[len(BULK_ACTIONS)].button(f"Silence ({n})" if n else "Silence", key="act_silence",
+                                   disabled=not n, on_click=do_action,
+                                   args=(engine, actor, key, "silence"), width="stretch")
+
+
+# --- the live part ---------------------------------------------------------------------
+
+def metrics_row(m: dict[str, int]) -> None:
+    cols = st.columns(8)
+    for col, name in zip(cols, sev.SEVERITIES):
+        col.metric(name.capitalize(), m[name])
+    cols[5].metric("Open", m["open"])
+    cols[6].metric("Breached", m["breached"], help="Open alerts whose running SLA clock is past due")
+    cols[7].metric("Unacked", m["unacknowledged"], help="Unacknowledged: open alerts in state new")
+
+
+@st.fragment(run_every="10s")
+def live_queue(engine: Any, actor: Actor, f: queue.AlertFilter, fkey: str) -> None:
+    now = SYSTEM_CLOCK.now()
+    key = table_key(fkey)
+    st.session_state["queue_table_key"] = key  # tests and the browser script read it
+    with db.transaction(engine) as s:
+        m = views.queue_metrics(s, now)
+        df, total, pinned = table_data(s, f, key, now)
+    metrics_row(m)
+    show_outcome()
+    if df.empty:
+        st.info("No open alerts match these filters.")
+        return
+    ids = selected_ids(key)  # read before the grid, so the toolbar can sit above it
+    if actor.can("operator"):
+        action_bar(engine, actor, key, ids)
+    if len(ids) == 1:
+        st.page_link(ui.ALERT_PAGE, label=f"Open alert #{ids[0]}", icon=":material/open_in_new:",
+                     query_params={"id": str(ids[0])})
+    st.dataframe(ui.style_queue(ui.queue_display(df)), key=key, on_select="rerun",
+                 selection_mode="multi-row", hide_index=True, height=min(36 * len(df) + 38, 640),
+                 column_config=ui.QUEUE_COLUMN_CONFIG)
+    shown = f"Showing {len(df)} of {total}" if total > len(df) else f"{total} alert{'s' * (total != 1)}"
+    note = (" · selection active: rows stay put while you act (values still refresh)"
+            if pinned else " · refreshes every 10 s · select one row to open it")
+    st.caption(f"{shown} · updated {ui.fmt_time(now, ui.user_tz())[11:]} ({ui.user_tz().key}){note}")
+
+
+def render() -> None:
+    actor = ui.current_actor()
+    engine = ui.engine()
+    ui.compact_layout()
+    st.title("Active queue")
+    with db.transaction(engine) as s:
+        services = queue.services(s)
+    f, fkey = filter_bar(services)
+    live_queue(engine, actor, f, fkey)
+    st.download_button("Download CSV", data=lambda: views.csv_bytes(engine, f, SYSTEM_CLOCK.now()),
+                       file_name="alerts.csv", mime="text/csv", key="queue_csv", on_click="ignore",
+                       help="Every alert matching the filters, not just the rows shown")
+
+
+render()
