@@ -80,3 +80,13 @@ def db_url(pg_server_url: sa.URL, admin_engine: sa.Engine, monkeypatch: pytest.M
 @pytest.fixture
 def engine(db_url: str) -> sa.Engine:
     return core_db.get_engine(db_url)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """On CI a skipped test is a failed promise: report it as a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped on CI, which counts as a failure: {report.longrepr}"

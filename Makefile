@@ -1,0 +1,55 @@
+# Alertdesk. `make run` starts everything; `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+export PYTHONPATH := $(CURDIR)
+export XDG_RUNTIME_DIR ?= /tmp/alertdesk-runtime-$(shell id -u)
+PYTEST_ARGS ?=
+
+.PHONY: help setup setup-dev browser run test test-db bench bench-generate screenshots clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.run-deps: requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: $(VENV)/.run-deps requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.run-deps ## create .venv and install the pinned requirements
+
+setup-dev: $(VENV)/.dev-deps
+
+browser: ## install Debian's chromium for the browser tests when it is missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (browser tests need it)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium could not be installed"; exit 1; }
+
+run: setup ## start database, API (:8000), worker and UI (:8501); Ctrl-C stops all
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
+	$(PY) -m dashboard run
+
+test: setup-dev browser ## the whole suite on a real PostgreSQL (embedded unless ALERTDESK_TEST_DATABASE_URL)
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-db: setup-dev ## only the database tests (CI runs them against the service PostgreSQL too)
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
+	$(PY) -m pytest tests/unit tests/integration tests/api $(PYTEST_ARGS)
+
+bench: setup-dev ## load 1M alerts (first time) and print benchmark figures as JSON
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
+	$(PY) -m bench.run
+
+screenshots: setup-dev browser ## screenshots of the running app (make run in another shell)
+	$(PY) scripts/screenshots.py
+
+clean: ## remove the venv and local data (asks nothing: be sure)
+	rm -rf $(VENV) .alertdesk .pytest_cache

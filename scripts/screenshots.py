@@ -1,0 +1,97 @@
+"""Screenshots of a running Alertdesk UI, for the docs and for reviewing the layout.
+
+    python scripts/screenshots.py [--url http://127.0.0.1:8501] [--username admin]
+                                  [--password ...] [--out docs/screenshots]
+
+Logs in headless (Debian chromium at /usr/bin/chromium), waits for each page to finish
+running, and saves queue-<W>x<H>.png and alert-<W>x<H>.png at 1920x1080 and 1366x768.
+The alert page shown is the first alert of the queue (its row is selected in the grid and
+the "Open alert" link followed), so the script needs at least one open alert.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SIZES = ((1920, 1080), (1366, 768))
+
+
+def wait_for_app(page: Page, timeout: float = 30_000) -> None:
+    """Streamlit's own state attributes: connected, and the script has finished."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]',
+                           timeout=timeout)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=timeout)
+
+
+def log_in(page: Page, url: str, username: str, password: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector('[data-testid="stSidebar"]', timeout=30_000)
+    wait_for_app(page)
+
+
+def select_row(page: Page, row: int, table: str = '[data-testid="stDataFrame"]') -> None:
+    """Tick a row's selection checkbox in the canvas grid (RECIPES §6 coordinates)."""
+    box = page.locator(table).first.bounding_box()
+    assert box is not None, "no dataframe on the page"
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * row + 17)
+
+
+def shoot(base: str, username: str, password: str, out: Path) -> list[Path]:
+    saved: list[Path] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            for width, height in SIZES:
+                page = browser.new_page(viewport={"width": width, "height": height})
+                log_in(page, base.rstrip("/") + "/queue", username, password)
+                page.wait_for_selector('[data-testid="stDataFrame"]', timeout=30_000)
+                page.wait_for_timeout(800)  # let the canvas grid paint
+                saved.append(out / f"queue-{width}x{height}.png")
+                page.screenshot(path=str(saved[-1]))
+                select_row(page, 0)
+                page.get_by_role("link", name="Open alert").click()
+                page.wait_for_selector('[data-testid="stHeading"] h1:has-text("Alert #")')
+                wait_for_app(page)
+                page.wait_for_timeout(800)
+                saved.append(out / f"alert-{width}x{height}.png")
+                page.screenshot(path=str(saved[-1]), full_page=True)
+                page.close()
+        finally:
+            browser.close()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--url", default="http://127.0.0.1:8501", help="base URL of the UI")
+    ap.add_argument("--username", default="admin")
+    ap.add_argument("--password", default=os.environ.get("ALERTDESK_ADMIN_PASSWORD"),
+                    help="default: $ALERTDESK_ADMIN_PASSWORD")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = ap.parse_args(argv)
+    if not args.password:
+        ap.error("no password: pass --password or set ALERTDESK_ADMIN_PASSWORD")
+    if not Path(CHROMIUM).exists():
+        ap.error(f"{CHROMIUM} is missing: run `make test` (it installs chromium) "
+                 "or `apt-get install -y chromium`")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in shoot(args.url, args.username, args.password, args.out):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

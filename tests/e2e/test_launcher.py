@@ -1,0 +1,89 @@
+"""`python -m dashboard` (what `make run` runs) on the embedded default: everything comes
+up, Ctrl-C stops everything including PostgreSQL, and a second start reuses the data."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "ad_launcher-test-key-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(data_dir: Path, api_port: int, ui_port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "ALERTDESK_DATABASE_URL"}
+    env.update(ALERTDESK_DATA_DIR=str(data_dir), ALERTDESK_API_PORT=str(api_port),
+               ALERTDESK_UI_PORT=str(ui_port), ALERTDESK_ADMIN_USER="root-admin",
+               ALERTDESK_ADMIN_PASSWORD="first-start-pw", ALERTDESK_API_KEY=KEY,
+               PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "dashboard"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def wait_ready(proc: subprocess.Popen[str], timeout: float = 120) -> str:
+    out: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+        out.append(line)
+        if "Ctrl-C stops everything" in line:
+            return "".join(out)
+    raise AssertionError("launcher did not come up:\n" + "".join(out))
+
+
+def ctrl_c(proc: subprocess.Popen[str]) -> None:
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+    proc.wait(60)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
+    api_port, ui_port = free_port(), free_port()
+    proc = start(tmp_path, api_port, ui_port)
+    try:
+        banner = wait_ready(proc)
+        assert f"http://127.0.0.1:{ui_port}" in banner and f"http://127.0.0.1:{api_port}" in banner
+        api = f"http://127.0.0.1:{api_port}"
+        assert httpx.get(f"{api}/healthz").json()["database"] == "ok"
+        assert httpx.get(f"http://127.0.0.1:{ui_port}/_stcore/health").text == "ok"
+        r = httpx.post(f"{api}/api/v1/alerts", headers={"X-API-Key": KEY},
+                       json={"summary": "kept across restarts", "severity": "high"})
+        assert r.status_code == 201
+    finally:
+        ctrl_c(proc)
+    pid_file = tmp_path / "pgdata" / "postmaster.pid"
+    assert not pid_file.exists(), "embedded PostgreSQL still running after Ctrl-C"
+    assert not port_open(api_port) and not port_open(ui_port)
+
+    proc = start(tmp_path, api_port, ui_port)
+    try:
+        wait_ready(proc)
+        token = httpx.post(f"http://127.0.0.1:{api_port}/api/v1/auth/token",
+                           json={"username": "root-admin", "password": "first-start-pw"})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        alerts = httpx.get(f"http://127.0.0.1:{api_port}/api/v1/alerts", headers=headers).json()
+        assert [a["summary"] for a in alerts["data"]] == ["kept across restarts"]
+    finally:
+        ctrl_c(proc)
+    assert proc.returncode == 0
+    assert not pid_file.exists()
