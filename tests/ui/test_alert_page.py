@@ -1,0 +1,80 @@
+"""The alert detail page in AppTest: fields, SLA, timeline, actions and their refusals."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from tests.factories import MANAGER, act, event_rows, make_alert, make_users, row
+from tests.ui.conftest import app_as
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def open_alert(alert_id: int, username: str = "olga", role: str = "operator"):  # type: ignore[no-untyped-def]
+    at = app_as(username, role).run()
+    at.switch_page("../pages/alert.py")
+    at.query_params["id"] = str(alert_id)  # switch_page starts the page with no params
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_detail_shows_fields_sla_and_timeline(engine) -> None:
+    make_users(engine)
+    alert_id = make_alert(engine, now() - timedelta(minutes=10), summary="*disk* full",
+                          severity="high", labels={"alertname": "DiskFull"})
+    act(engine, alert_id, "acknowledge", now() - timedelta(minutes=2), note="mine")
+    at = open_alert(alert_id)
+    assert at.title[0].value == f"Alert #{alert_id}"
+    assert at.text[0].value == "*disk* full"  # shown as typed, not as Markdown
+    sla = at.dataframe[0].value
+    assert sla["Clock"].tolist() == ["TTA", "TTR"]
+    assert sla["Status"].tolist() == ["met", "running"]
+    timeline = at.dataframe[-1].value
+    assert timeline["Kind"].tolist() == ["created", "transition", "assign"]  # ack takes it
+    assert timeline["Note"].tolist() == ["", "mine", ""] and timeline["Actor"].iloc[1] == "olga"
+
+
+def test_buttons_follow_the_state_and_resolve_writes_an_event(engine) -> None:
+    make_users(engine)
+    alert_id = make_alert(engine, now())
+    at = open_alert(alert_id)
+    keys = {b.key for b in at.button}
+    assert {"do_acknowledge", "do_investigate", "do_resolve", "do_silence"} <= keys
+    assert "do_close" not in keys and "do_reopen" not in keys
+    at.text_area(key="alert_note").input("fixed by restart")
+    at.button(key="do_resolve").click().run()
+    assert at.success[0].value.startswith("Alert resolved")
+    assert row(engine, alert_id).state == "resolved"
+    assert event_rows(engine, alert_id)[-1].note == "fixed by restart"
+    assert {"do_close", "do_reopen"} <= {b.key for b in at.button}
+
+
+def test_stale_button_gets_the_domain_message(engine) -> None:
+    make_users(engine)
+    alert_id = make_alert(engine, now())
+    at = open_alert(alert_id)
+    act(engine, alert_id, "resolve", now(), actor=MANAGER)  # someone else, meanwhile
+    at.button(key="do_acknowledge").click().run()
+    assert at.error[0].value.replace("\\", "") == (
+        f"alert {alert_id} is resolved; it cannot be acknowledged")
+    assert [e.kind for e in event_rows(engine, alert_id)] == ["created", "transition"]
+
+
+def test_assign_and_viewer_is_read_only(engine) -> None:
+    make_users(engine)
+    alert_id = make_alert(engine, now())
+    at = open_alert(alert_id)
+    at.selectbox(key="alert_assignee").set_value("maria").run()
+    at.button(key="do_assign").click().run()
+    assert row(engine, alert_id).assignee == "maria"
+    assert event_rows(engine, alert_id)[-1].kind == "assign"
+    viewer = open_alert(alert_id, "victor", "viewer")
+    assert not [b for b in viewer.button if (b.key or "").startswith("do_")]
+
+
+def test_unknown_alert_says_so(engine) -> None:
+    make_users(engine)
+    at = open_alert(999)
+    assert "alert 999 does not exist" in at.error[0].value
