@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 export XDG_RUNTIME_DIR ?= /tmp/alertdesk-runtime-$(shell id -u)
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-dev browser run test test-db bench bench-generate screenshots clean
+.PHONY: help setup setup-dev browser lint run test test-db bench screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -32,11 +32,15 @@ browser: ## install Debian's chromium for the browser tests when it is missing
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@command -v chromium >/dev/null 2>&1 || { echo "chromium could not be installed"; exit 1; }
 
+lint: setup-dev ## ruff everywhere, mypy --strict on core/ and api/
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy --strict --ignore-missing-imports core api
+
 run: setup ## start database, API (:8000), worker and UI (:8501); Ctrl-C stops all
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m dashboard run
 
-test: setup-dev browser ## the whole suite on a real PostgreSQL (embedded unless ALERTDESK_TEST_DATABASE_URL)
+test: setup-dev browser lint ## lint, then the whole suite on a real PostgreSQL (embedded unless ALERTDESK_TEST_DATABASE_URL)
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m pytest $(PYTEST_ARGS)
 

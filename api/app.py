@@ -5,7 +5,8 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodyLimitMiddleware
-from api.routes_admin import health, router as admin_router
+from api.routes_admin import health
+from api.routes_admin import router as admin_router
 from api.routes_alerts import router as alerts_router
 
 

@@ -35,9 +35,10 @@ def _domain(_: Request, exc: Exception) -> JSONResponse:
 def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+    first: dict[str, Any] = dict(errors[0]) if errors else {"loc": (), "msg": "invalid request"}
     if first.get("type") == "json_invalid":
-        return error_response(400, "malformed JSON body: " + str(first.get("ctx", {}).get("error", "")))
+        ctx = first.get("ctx") or {}
+        return error_response(400, "malformed JSON body: " + str(ctx.get("error", "")))
     loc = [str(p) for p in first.get("loc", ()) if not _is_tag(p)]
     field = ".".join(loc) or "body"
     return error_response(422, f"{field}: {first.get('msg', 'invalid')}", field)

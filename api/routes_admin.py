@@ -50,7 +50,8 @@ async def _token_request(request: Request) -> TokenRequest:
     except ValueError:
         from fastapi.exceptions import RequestValidationError
         raise RequestValidationError([{"type": "json_invalid", "loc": ("body",),
-                                       "msg": "malformed JSON", "ctx": {"error": "invalid JSON"}}])
+                                       "msg": "malformed JSON",
+                                       "ctx": {"error": "invalid JSON"}}]) from None
     if not isinstance(data, dict):
         raise FieldError("body", "must be an object with username and password")
     return TokenRequest.model_validate(data)

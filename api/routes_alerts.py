@@ -83,7 +83,7 @@ def note(alert_id: int, body: NoteBody, actor: Actor = Operator) -> dict[str, An
 
 def _action_route(action: str) -> None:
     def run(alert_id: int, body: ActionBody | None = None, actor: Actor = Operator) -> Any:
-        body = body or ActionBody()
+        body = body or ActionBody(until=None)
         now = SYSTEM_CLOCK.now()
         req = ActionRequest(action, body.note, body.metadata, body.assign_to, body.until)
         with core_db.transaction() as s:

@@ -121,12 +121,12 @@ def ingest(session: Session, alert: AlertIn, actor: Actor, now: datetime) -> Ing
         tta_target_s=targets.tta_s, ttr_target_s=targets.ttr_s,
         tta_due_at=tta_due, ttr_due_at=ttr_due,
     )
-    stmt = insert(alerts).values(**values)
-    stmt = stmt.on_conflict_do_update(
+    base = insert(alerts).values(**values)
+    stmt = base.on_conflict_do_update(
         index_elements=[alerts.c.fingerprint],
         index_where=alerts.c.state.in_(("new", "acknowledged", "investigating", "silenced")),
         set_={"duplicate_count": alerts.c.duplicate_count + 1,
-              "last_seen_at": sa.func.greatest(alerts.c.last_seen_at, stmt.excluded.last_seen_at)},
+              "last_seen_at": sa.func.greatest(alerts.c.last_seen_at, base.excluded.last_seen_at)},
     ).returning(alerts.c.id, sa.literal_column("(xmax = 0)").label("inserted"))
     row = session.execute(stmt).one()
     if row.inserted:

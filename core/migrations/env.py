@@ -10,7 +10,7 @@ MIGRATION_LOCK = 7_340_001  # arbitrary, constant advisory-lock key
 
 def run_migrations_online() -> None:
     url = context.config.get_main_option("sqlalchemy.url")
-    connectable = context.config.attributes.get("connection") or sa.create_engine(url)
+    connectable = context.config.attributes.get("connection") or sa.create_engine(str(url))
     if isinstance(connectable, sa.Connection):
         _run(connectable)
         return

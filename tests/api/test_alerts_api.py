@@ -1,9 +1,8 @@
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-from concurrent.futures import ThreadPoolExecutor
-
 import httpx
+import sqlalchemy as sa
 
 from tests.factories import event_rows, row
 

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, sync_playwright
 
-from scripts.screenshots import ARGS, CHROMIUM, log_in, select_row, wait_for_app
+from scripts.screenshots import ARGS, CHROMIUM, log_in, select_row
 from tests.e2e.test_launcher import free_port
 from tests.factories import event_rows, make_alert, make_users, row
 

@@ -2,8 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from core import sla
 from core import severity as sev
+from core import sla
 from core.errors import FieldError
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
