@@ -152,7 +152,9 @@ def bootstrap(session: Session, admin_user: str | None, admin_password: str | No
     """First start: an admin when there are no users, the ingest key when given.
     Returns a generated admin password (to print once), or None."""
     generated = None
-    if not session.scalar(sa.select(sa.func.count()).select_from(users)):
+    # "No admin yet" rather than "no users": demo users seeded first must not block it.
+    if not session.scalar(sa.select(sa.func.count()).select_from(users)
+                          .where(users.c.role == "admin")):
         password = admin_password or secrets.token_urlsafe(12)
         generated = None if admin_password else password
         create_user(session, admin_user or "admin", password, "admin", display_name="Administrator")

@@ -125,6 +125,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # no per-command migration chatter
     args = parser().parse_args(argv)
     handler = globals()[f"cmd_{(args.command or 'run').replace('-', '_')}"]
     try:
