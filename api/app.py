@@ -8,6 +8,7 @@ from api.limits import BodyLimitMiddleware
 from api.routes_admin import health
 from api.routes_admin import router as admin_router
 from api.routes_alerts import router as alerts_router
+from api.routes_ingest import router as ingest_router
 
 
 def create_app() -> FastAPI:
@@ -18,6 +19,7 @@ def create_app() -> FastAPI:
     app.include_router(health)
     app.include_router(admin_router)
     app.include_router(alerts_router)
+    app.include_router(ingest_router)
     app.add_middleware(BodyLimitMiddleware)
     return app
 

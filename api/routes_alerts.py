@@ -83,9 +83,10 @@ def note(alert_id: int, body: NoteBody, actor: Actor = Operator) -> dict[str, An
 
 def _action_route(action: str) -> None:
     def run(alert_id: int, body: ActionBody | None = None, actor: Actor = Operator) -> Any:
-        body = body or ActionBody(until=None)
+        body = body or ActionBody(until=None, resolution=None)
         now = SYSTEM_CLOCK.now()
-        req = ActionRequest(action, body.note, body.metadata, body.assign_to, body.until)
+        req = ActionRequest(action, body.note, body.metadata, body.assign_to, body.until,
+                            body.resolution)
         with core_db.transaction() as s:
             apply(s, alert_id, req, actor, now)
             return alert_with_events(s, alert_id, now)

@@ -39,6 +39,8 @@ class ActionBody(Body):
     metadata: dict[str, Any] | None = None
     assign_to: str | None = None
     until: datetime | None = Field(None, description="For silence: ISO-8601 with offset")
+    resolution: str | None = Field(None, description="For resolve: fixed, false_positive, "
+                                   "duplicate, wont_fix, expected, other")
 
 
 class NoteBody(Body):

@@ -12,16 +12,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core import severity as sev
-from core import sla
 from core.actor import Actor
 from core.errors import FieldError
-from core.sla_store import load_targets
-from core.tables import alert_events, alerts
 
 MAX_SUMMARY = 1000
 MAX_TEXT = 20_000
@@ -108,30 +103,9 @@ class IngestResult:
 
 
 def ingest(session: Session, alert: AlertIn, actor: Actor, now: datetime) -> IngestResult:
-    """Create the alert, or count a duplicate on the open alert with the same fingerprint."""
-    alert = alert.normalize()
-    targets = sla.pick_targets(load_targets(session), alert.severity, alert.service)
-    tta_due, ttr_due = sla.due_times(now, targets)
-    values = dict(
-        fingerprint=alert.dedup_key(), source=alert.source, service=alert.service,
-        device_id=alert.device_id, severity=alert.severity, state="new",
-        summary=alert.summary, description=alert.description, labels=alert.labels,
-        annotations=alert.annotations, metadata=alert.metadata, duplicate_count=1,
-        reopen_count=0, created_at=now, last_seen_at=now, updated_at=now,
-        tta_target_s=targets.tta_s, ttr_target_s=targets.ttr_s,
-        tta_due_at=tta_due, ttr_due_at=ttr_due,
-    )
-    base = insert(alerts).values(**values)
-    stmt = base.on_conflict_do_update(
-        index_elements=[alerts.c.fingerprint],
-        index_where=alerts.c.state.in_(("new", "acknowledged", "investigating", "silenced")),
-        set_={"duplicate_count": alerts.c.duplicate_count + 1,
-              "last_seen_at": sa.func.greatest(alerts.c.last_seen_at, base.excluded.last_seen_at)},
-    ).returning(alerts.c.id, sa.literal_column("(xmax = 0)").label("inserted"))
-    row = session.execute(stmt).one()
-    if row.inserted:
-        session.execute(alert_events.insert().values(
-            alert_id=row.id, at=now, actor=actor.name, source=actor.source, kind="created",
-            from_state=None, to_state="new", note=None,
-            metadata={"fingerprint": values["fingerprint"], "severity": alert.severity}))
-    return IngestResult(row.id, bool(row.inserted))
+    """Create the alert, or count a duplicate on the open alert with the same fingerprint
+    (or reopen it within the flap window): the batch path with a batch of one."""
+    from core.ingest import Signal, ingest_batch
+
+    result = ingest_batch(session, [Signal(alert)], actor, now, field=None)
+    return IngestResult(next(iter(result.ids.values())), bool(result.created))

@@ -17,6 +17,8 @@ from core.lifecycle import Step
 from core.tables import alert_events, alerts, users
 
 MAX_NOTE = 10_000
+# Why an alert was resolved; false_positive feeds the per-model false-positive rate.
+RESOLUTIONS = ("fixed", "false_positive", "duplicate", "wont_fix", "expected", "other")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class ActionRequest:
     metadata: dict[str, Any] | None = None
     assign_to: str | None = None
     until: datetime | None = None
+    resolution: str | None = None
 
 
 def apply(session: Session, alert_id: int, req: ActionRequest, actor: Actor,
@@ -38,12 +41,14 @@ def apply(session: Session, alert_id: int, req: ActionRequest, actor: Actor,
     steps = lifecycle.plan(row.state, req.action, row.state_before_silence, alert_id=alert_id)
     if req.action == "silence":
         _check_until(req.until, now)
+    _check_resolution(req)
     values: dict[str, Any] = {"updated_at": now}
     for step in steps:
         values.update(_effects(step, row, req, actor, now))
         _event(session, alert_id, actor, now, "transition", step.from_state, step.to_state,
                note if step is steps[-1] else "silence ended by operator action",
-               {"action": step.action, "rule": step.rule_id, **(req.metadata or {})})
+               {"action": step.action, "rule": step.rule_id, **(req.metadata or {}),
+                **({"resolution": req.resolution} if req.resolution else {})})
     assignee = _assignee(session, row, req, actor)
     if assignee is not None and assignee != row.assignee:
         values["assignee"] = assignee
@@ -102,11 +107,12 @@ def _effects(step: Step, row: sa.Row[Any], req: ActionRequest, actor: Actor,
     if actor.is_human and step.action in lifecycle.RESPONSE_ACTIONS and row.acknowledged_at is None:
         values["acknowledged_at"] = now
     if step.to_state == lifecycle.RESOLVED:
-        values["resolved_at"] = now
+        values.update(resolved_at=now, resolution=req.resolution)
     elif step.to_state == lifecycle.CLOSED:
         values["closed_at"] = now
     elif step.action == "reopen":
-        values.update(resolved_at=None, closed_at=None, reopen_count=row.reopen_count + 1)
+        values.update(resolved_at=None, closed_at=None, resolution=None,
+                      reopen_count=row.reopen_count + 1)
     if step.action == "silence":
         before = row.state_before_silence if row.state == lifecycle.SILENCED else row.state
         values.update(silenced_until=req.until, state_before_silence=before)
@@ -149,6 +155,15 @@ def _check_until(until: datetime | None, now: datetime) -> None:
         raise FieldError("until", "must include a time zone offset")
     if until <= now:
         raise FieldError("until", "must be in the future")
+
+
+def _check_resolution(req: ActionRequest) -> None:
+    if req.resolution is None:
+        return
+    if req.action != "resolve":
+        raise FieldError("resolution", "only goes with resolve")
+    if req.resolution not in RESOLUTIONS:
+        raise FieldError("resolution", f"must be one of {', '.join(RESOLUTIONS)}")
 
 
 def _event(session: Session, alert_id: int, actor: Actor, now: datetime, kind: str,

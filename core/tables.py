@@ -75,6 +75,7 @@ alerts = sa.Table(
     sa.Column("acknowledged_at", TS),
     sa.Column("resolved_at", TS),
     sa.Column("closed_at", TS),
+    sa.Column("resolution", sa.Text),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("tta_target_s", sa.Integer, nullable=False),
     sa.Column("ttr_target_s", sa.Integer, nullable=False),

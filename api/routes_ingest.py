@@ -1,0 +1,73 @@
+"""Webhook receivers and ML anomalies: parse the source's payload (core.sources), then the
+one ingest path (core.ingest). A batch is all or nothing (see core/ingest.py)."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Body, Response
+
+from api.encode import alert_json
+from api.params import instant
+from api.security import Operator, Viewer
+from core import db as core_db
+from core import queue
+from core.actor import Actor
+from core.anomaly_stats import model_stats
+from core.clock import SYSTEM_CLOCK
+from core.ingest import BatchResult, Signal, ingest_batch
+from core.sources import alertmanager, anomaly, generic
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"])
+PAYLOAD = Body(..., description="The source's JSON payload")
+
+
+def _run(signals: list[Signal], actor: Actor) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        result: BatchResult = ingest_batch(s, signals, actor, SYSTEM_CLOCK.now())
+    return {"status": "ok", "received": len(signals), **result.summary(),
+            "alert_ids": sorted(set(result.ids.values()))}
+
+
+@router.post("/webhooks/alertmanager",
+             summary="Prometheus Alertmanager webhook (payload version 4, send_resolved: true)")
+def alertmanager_webhook(payload: Any = PAYLOAD, actor: Actor = Operator) -> dict[str, Any]:
+    return _run(alertmanager.parse(payload), replace(actor, source="alertmanager"))
+
+
+@router.post("/webhooks/generic",
+             summary="One alert, a list of alerts, or {\"alerts\": [...]}; status firing|resolved")
+def generic_webhook(payload: Any = PAYLOAD, actor: Actor = Operator) -> dict[str, Any]:
+    source = actor.name.removeprefix("key:")
+    return _run(generic.parse(payload, source), replace(actor, source="webhook"))
+
+
+@router.post("/anomalies", status_code=201,
+             summary="An ML anomaly: confidence >= 0.70 raises an alert (severity by confidence)")
+def post_anomaly(response: Response, payload: Any = PAYLOAD,
+                 actor: Actor = Operator) -> dict[str, Any]:
+    decision = anomaly.decide(payload)
+    if decision.alert is None:
+        response.status_code = 200
+        return {"alert": None, "created": False, "reason": decision.reason}
+    now = SYSTEM_CLOCK.now()
+    with core_db.transaction() as s:
+        result = ingest_batch(s, [Signal(decision.alert)], replace(actor, source="api"), now,
+                              field=None)
+        alert_id = next(iter(result.ids.values()))
+        out = alert_json(queue.get_alert(s, alert_id), now)
+    if not result.created:
+        response.status_code = 200
+    return {"alert": out, "created": bool(result.created), "reason": decision.reason}
+
+
+@router.get("/anomalies/models", summary="False-positive rate per anomaly model")
+def anomaly_models(start: str | None = None, end: str | None = None,
+                   _: Actor = Viewer) -> dict[str, Any]:
+    now = SYSTEM_CLOCK.now()
+    start_at = instant(start, "start") or now - timedelta(days=30)
+    end_at = instant(end, "end") or now
+    with core_db.transaction() as s:
+        rows = model_stats(s, start_at, end_at)
+    return {"data": rows, "start": start_at, "end": end_at}

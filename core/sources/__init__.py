@@ -1,0 +1,1 @@
+"""Normalisers: each source's payload -> ``core.ingest.Signal`` list. Pure functions."""

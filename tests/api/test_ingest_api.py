@@ -1,0 +1,107 @@
+"""Webhook receivers and anomalies over real HTTP."""
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import sqlalchemy as sa
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def count(engine: sa.Engine, sql: str = "select count(*) from alerts") -> int:
+    with engine.connect() as c:
+        return int(c.scalar(sa.text(sql)))
+
+
+def test_alertmanager_webhook_firing_then_one_resolved(http, ingest_key, viewer, engine) -> None:
+    body = json.loads((FIXTURES / "alertmanager_v4_firing.json").read_text())
+    r = http.post("/api/v1/webhooks/alertmanager", json=body, headers=ingest_key)
+    assert r.status_code == 200 and r.json()["created"] == 3
+    body = json.loads((FIXTURES / "alertmanager_v4_group_one_resolved.json").read_text())
+    r = http.post("/api/v1/webhooks/alertmanager", json=body,
+                  headers={"Authorization": f"Bearer {ingest_key['X-API-Key']}"})
+    assert r.json()["resolved"] == 1 and r.json()["deduplicated"] == 2
+    listed = http.get("/api/v1/alerts", params={"state": "open"}, headers=viewer).json()
+    assert listed["total"] == 2 and {a["source"] for a in listed["data"]} == {"alertmanager"}
+
+
+def test_webhook_bad_member_refuses_the_batch(http, ingest_key, engine) -> None:
+    body = json.loads((FIXTURES / "alertmanager_v4_firing.json").read_text())
+    body["alerts"][2]["labels"]["severity"] = "apocalyptic"
+    r = http.post("/api/v1/webhooks/alertmanager", json=body, headers=ingest_key)
+    assert r.status_code == 422 and r.json()["field"] == "alerts[2].labels.severity"
+    assert count(engine) == 0
+    r = http.post("/api/v1/webhooks/alertmanager", content=b'{"alerts": [',
+                  headers={**ingest_key, "content-type": "application/json"})
+    assert r.status_code == 400 and "malformed JSON" in r.json()["error"]
+
+
+def test_generic_webhook_list_and_resolve(http, ingest_key, engine) -> None:
+    alerts = [{"summary": f"port {i} down", "severity": "high", "device_id": "sw-1",
+               "labels": {"alertname": "PortDown", "port": str(i)}, "fingerprint": f"p{i}"}
+              for i in range(3)]
+    r = http.post("/api/v1/webhooks/generic", json=alerts, headers=ingest_key)
+    assert r.json()["created"] == 3 and len(r.json()["alert_ids"]) == 3
+    r = http.post("/api/v1/webhooks/generic", json={**alerts[0], "status": "resolved"},
+                  headers=ingest_key)
+    assert r.json()["resolved"] == 1
+    assert count(engine, "select count(*) from alerts where state = 'resolved'") == 1
+    assert count(engine, "select count(*) from alert_events where source = 'webhook'") == 4
+
+
+def test_big_batches_ok_and_too_big_refused(http, ingest_key, engine) -> None:
+    alerts = [{"summary": f"a{i}", "severity": "low", "fingerprint": f"f{i}"} for i in range(3000)]
+    r = http.post("/api/v1/webhooks/generic", json={"alerts": alerts}, headers=ingest_key)
+    assert r.status_code == 200 and r.json()["created"] == 3000
+    r = http.post("/api/v1/webhooks/generic", json={"alerts": alerts * 4}, headers=ingest_key)
+    assert r.status_code == 422 and r.json()["field"] == "alerts"
+    assert "at most 10000" in r.json()["error"]
+    r = http.post("/api/v1/webhooks/generic", headers={**ingest_key, "content-type": "application/json"},
+                  content=b"[" + b'{"summary":"x","severity":"low"},' * 400_000 + b"{}]")
+    assert r.status_code == 413
+    assert count(engine) == 3000
+
+
+def test_two_hundred_concurrent_posts_one_alert(http, ingest_key, engine) -> None:
+    alert = {"summary": "BGP down", "severity": "critical", "device_id": "rtr-1"}
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        codes = list(pool.map(lambda _: http.post("/api/v1/alerts", json=alert,
+                                                  headers=ingest_key).status_code, range(200)))
+    assert codes.count(201) == 1 and codes.count(200) == 199
+    with engine.connect() as c:
+        assert c.execute(sa.text("select duplicate_count from alerts")).scalars().all() == [200]
+
+
+def test_anomalies_confidence_and_false_positive_rate(http, ingest_key, operator, viewer) -> None:
+    base = {"device_id": "sw-9", "metric": "if_errors", "value": 1200, "model_id": "iforest-v3"}
+    r = http.post("/api/v1/anomalies", json={**base, "confidence": 0.6}, headers=ingest_key)
+    assert r.status_code == 200 and r.json() == {
+        "alert": None, "created": False, "reason": "confidence 0.60 is below 0.70: no alert"}
+    r = http.post("/api/v1/anomalies", json={**base, "confidence": 0.9}, headers=ingest_key)
+    assert r.status_code == 201
+    alert = r.json()["alert"]
+    assert alert["severity"] == "high" and alert["metadata"]["auto_escalate"] is True
+    assert alert["metadata"]["model_id"] == "iforest-v3" and alert["source"] == "anomaly"
+    other = http.post("/api/v1/anomalies", json={**base, "metric": "cpu", "confidence": 0.76},
+                      headers=ingest_key).json()["alert"]
+    assert other["severity"] == "medium" and other["metadata"]["auto_escalate"] is False
+    r = http.post(f"/api/v1/alerts/{alert['id']}/resolve", json={"resolution": "false_positive"},
+                  headers=operator)
+    assert r.status_code == 200 and r.json()["resolution"] == "false_positive"
+    http.post(f"/api/v1/alerts/{other['id']}/resolve", json={"resolution": "fixed"}, headers=operator)
+    stats = http.get("/api/v1/anomalies/models", headers=viewer).json()["data"]
+    assert stats == [{"model_id": "iforest-v3", "alerts": 2, "resolved": 2, "false_positives": 1,
+                      "false_positive_pct": 50.0, "mean_confidence": 0.83}]
+    r = http.post(f"/api/v1/alerts/{other['id']}/reopen", json={"resolution": "fixed"},
+                  headers=operator)
+    assert r.status_code == 422 and r.json()["field"] == "resolution"
+    r = http.post("/api/v1/anomalies", json={**base, "confidence": "very"}, headers=ingest_key)
+    assert r.status_code == 422 and r.json()["field"] == "confidence"
+
+
+def test_viewer_key_cannot_ingest(http, viewer) -> None:
+    r = http.post("/api/v1/webhooks/generic", json={"summary": "x", "severity": "low"},
+                  headers=viewer)
+    assert r.status_code == 403

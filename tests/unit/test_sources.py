@@ -1,0 +1,121 @@
+"""Normalisers, pure: real Alertmanager payloads (captured from the Debian binary, 0.25.0),
+the generic webhook shapes, and the anomaly confidence bands."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.errors import FieldError
+from core.ingest import prepare
+from core.sources import alertmanager, anomaly, generic
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def test_real_alertmanager_group_keeps_each_members_status() -> None:
+    signals = alertmanager.parse(load("alertmanager_v4_group_one_resolved.json"))
+    assert [s.status for s in signals] == ["firing", "resolved", "firing"]
+    first = signals[0].alert.normalize()
+    assert first.source == "alertmanager" and first.severity == "medium"  # warning
+    assert (first.service, first.device_id) == ("checkout", "web-0:9100")
+    assert first.summary == "p99 high on web-0"
+    assert first.fingerprint == "am:6f6f2af22e1af178"
+    assert first.labels["alertname"] == "HighLatency"
+    meta = first.metadata["alertmanager"]
+    assert meta["receiver"] == "desk" and meta["generatorURL"] == "http://prom/graph"
+    assert "groupKey" in meta and meta["startsAt"].startswith("20")
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("critical", "critical"), ("page", "critical"), ("error", "high"), ("major", "high"),
+    ("warning", "medium"), ("minor", "low"), ("info", "info"), ("none", "info")])
+def test_alertmanager_severity_label_mapping(label: str, expected: str) -> None:
+    payload = load("alertmanager_v4_firing.json")
+    payload["alerts"][0]["labels"]["severity"] = label
+    assert alertmanager.parse(payload)[0].alert.normalize().severity == expected
+
+
+def test_alertmanager_without_severity_or_summary_gets_defaults() -> None:
+    payload = {"version": "4", "alerts": [{"status": "firing", "labels": {
+        "alertname": "NodeDown", "instance": "db-1:9100", "job": "node"}}]}
+    alert = alertmanager.parse(payload)[0].alert.normalize()
+    assert alert.severity == "medium" and alert.metadata["severity_defaulted"] is True
+    assert alert.summary == "NodeDown on db-1:9100" and alert.service == "node"
+    assert alert.fingerprint and alert.fingerprint.startswith("am:")  # hash of the labels
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda p: p.update(version="3"), "version"),
+    (lambda p: p.update(alerts="x"), "alerts"),
+    (lambda p: p["alerts"][1].update(status="firingish"), "alerts[1].status"),
+    (lambda p: p["alerts"][2].update(labels={}), "alerts[2].labels"),
+    (lambda p: p["alerts"][0]["labels"].update(severity="urgent"), "alerts[0].labels.severity"),
+    (lambda p: p["alerts"][0]["labels"].update(team=7), "alerts[0].labels.team"),
+    (lambda p: p["alerts"][0].update(annotations=["x"]), "alerts[0].annotations"),
+])
+def test_alertmanager_bad_payload_names_the_field(mutate, field: str) -> None:
+    payload = load("alertmanager_v4_group_one_resolved.json")
+    mutate(payload)
+    with pytest.raises(FieldError) as err:
+        prepare(alertmanager.parse(payload))
+    assert err.value.field == field
+
+
+def test_generic_accepts_one_a_list_or_an_envelope() -> None:
+    one = {"summary": "disk", "severity": "L1", "device_id": "db-1", "extra": "ignored"}
+    assert len(generic.parse(one, "zabbix")) == 1
+    assert len(generic.parse([one, one], "zabbix")) == 2
+    signals = generic.parse({"alerts": [one, {**one, "status": "resolved"}]}, "zabbix")
+    assert [s.status for s in signals] == ["firing", "resolved"]
+    alert = signals[0].alert.normalize()
+    assert (alert.source, alert.severity) == ("zabbix", "critical")
+
+
+def test_generic_batch_error_names_the_alert() -> None:
+    body = [{"summary": "ok", "severity": "low"}, {"summary": "", "severity": "low"}]
+    with pytest.raises(FieldError) as err:
+        prepare(generic.parse(body, "x"))
+    assert err.value.field == "alerts[1].summary"
+    with pytest.raises(FieldError, match="body"):
+        generic.parse("just text", "x")
+
+
+@pytest.mark.parametrize("confidence, severity, escalate", [
+    (0.69, None, False), (0.70, "low", False), (0.7499, "low", False), (0.75, "medium", False),
+    (0.80, "medium", True), (0.85, "high", True), (0.95, "critical", True), (1.0, "critical", True)])
+def test_anomaly_confidence_bands(confidence: float, severity: str | None, escalate: bool) -> None:
+    decision = anomaly.decide({"device_id": "sw-1", "metric": "if_errors", "value": 42.5,
+                               "model_id": "iforest-v3", "confidence": confidence})
+    if severity is None:
+        assert decision.alert is None and "below 0.70" in decision.reason
+        return
+    assert decision.alert is not None
+    alert = decision.alert.normalize()
+    assert alert.severity == severity and alert.metadata["auto_escalate"] is escalate
+    assert alert.metadata["model_id"] == "iforest-v3" and alert.metadata["value"] == 42.5
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"metric": "m", "value": 1, "model_id": "x", "confidence": 0.9}, "device_id"),
+    ({"device_id": "d", "metric": "m", "value": "high", "model_id": "x", "confidence": 0.9}, "value"),
+    ({"device_id": "d", "metric": "m", "value": 1, "model_id": "x", "confidence": 1.5}, "confidence"),
+    ({"device_id": "d", "metric": "m", "value": 1, "model_id": "x", "confidence": True}, "confidence"),
+])
+def test_anomaly_bad_input_names_the_field(body: dict, field: str) -> None:
+    with pytest.raises(FieldError) as err:
+        anomaly.decide(body)
+    assert err.value.field == field
+
+
+def test_batch_collapses_repeats_last_status_wins() -> None:
+    a = {"summary": "x", "severity": "low", "fingerprint": "fp-1"}
+    items = prepare(generic.parse([a, a, {**a, "status": "resolved"}, {**a, "fingerprint": "fp-0"}],
+                                  "s"))
+    assert [(i[0].fingerprint, i[1], i[2]) for i in items] == [
+        ("fp-0", "firing", 1), ("fp-1", "resolved", 2)]
