@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 export XDG_RUNTIME_DIR ?= /tmp/alertdesk-runtime-$(shell id -u)
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-dev browser lint run test test-db bench screenshots clean
+.PHONY: help setup setup-dev system-deps lint run test test-db bench screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,11 +26,16 @@ setup: $(VENV)/.run-deps ## create .venv and install the pinned requirements
 
 setup-dev: $(VENV)/.dev-deps
 
-browser: ## install Debian's chromium for the browser tests when it is missing
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium (browser tests need it)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+system-deps: ## install what the suite needs beyond pip (Debian chromium, prometheus-alertmanager)
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v prometheus-alertmanager >/dev/null 2>&1 || missing="$$missing prometheus-alertmanager"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (the browser and Alertmanager tests need them)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 	@command -v chromium >/dev/null 2>&1 || { echo "chromium could not be installed"; exit 1; }
+	@command -v prometheus-alertmanager >/dev/null 2>&1 || { echo "prometheus-alertmanager could not be installed"; exit 1; }
 
 lint: setup-dev ## ruff everywhere, mypy --strict on core/ and api/
 	$(VENV)/bin/ruff check .
@@ -40,7 +45,7 @@ run: setup ## start database, API (:8000), worker and UI (:8501); Ctrl-C stops a
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m dashboard run
 
-test: setup-dev browser lint ## lint, then the whole suite on a real PostgreSQL (embedded unless ALERTDESK_TEST_DATABASE_URL)
+test: setup-dev system-deps lint ## lint, then the whole suite on a real PostgreSQL (embedded unless ALERTDESK_TEST_DATABASE_URL)
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -52,7 +57,7 @@ bench: setup-dev ## load 1M alerts (first time) and print benchmark figures as J
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m bench.run
 
-screenshots: setup-dev browser ## screenshots of the running app (make run in another shell)
+screenshots: setup-dev system-deps ## screenshots of the running app (make run in another shell)
 	$(PY) scripts/screenshots.py
 
 clean: ## remove the venv and local data (asks nothing: be sure)
