@@ -99,3 +99,28 @@ alert_events = sa.Table(
     sa.Column("note", sa.Text),
     sa.Column("metadata", JSONB, nullable=False),
 )
+
+settings = sa.Table(
+    "settings", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", JSONB, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.Column("updated_by", sa.Text),
+)
+
+alert_groups = sa.Table(
+    "alert_groups", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("group_key", sa.Text, nullable=False),
+    sa.Column("group_by", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("first_seen_at", TS, nullable=False),
+    sa.Column("last_seen_at", TS, nullable=False),
+    sa.Column("resolved_at", TS),
+    sa.Column("notify_at", TS, nullable=False),
+    sa.Column("notified_at", TS),
+    sa.Column("member_count", sa.Integer, nullable=False),
+    sa.Column("open_count", sa.Integer, nullable=False),
+    sa.Column("max_severity_rank", sa.SmallInteger, nullable=False),
+    sa.Column("raw_events", sa.BigInteger, nullable=False),
+)
