@@ -1,0 +1,169 @@
+"""Single-alert intake over real HTTP: ``POST /api/v1/alerts`` against a uvicorn server
+started as a subprocess on a free loopback port, from N concurrent clients (a thread with
+its own ``httpx.Client`` each). Bounded by a request count and a time limit.
+
+Most posts carry a fresh fingerprint (a new alert); every tenth repeats an earlier one of
+the same run (a duplicate counted on the open alert). Afterwards the alerts the run opened
+are resolved and closed (with their events), so repeated runs keep the queue size stable.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from bench.measure import p95
+from bench.target import log
+from core import db as core_db
+from core.auth import create_api_key
+
+ROOT = Path(__file__).resolve().parents[1]
+PREFIX = "bench-ingest"
+DUPLICATE_EVERY = 10
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def api_server(db_url: str, timeout: float = 60) -> Iterator[str]:
+    """A uvicorn subprocess serving ``api.app:app`` on the bench database; stopped by PID
+    (SIGTERM, then SIGKILL after 10 s) however the block ends."""
+    port = free_port()
+    env = {**os.environ, "ALERTDESK_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--host",
+                             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                            cwd=ROOT, env=env, stdout=sys.stderr, stderr=sys.stderr)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, proc, timeout)
+        yield base
+    finally:
+        _stop(proc)
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the API server exited with code {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the API server did not become healthy within {timeout:.0f} s")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def _payload(tag: str, i: int) -> dict[str, Any]:
+    n = i // DUPLICATE_EVERY if i % DUPLICATE_EVERY == DUPLICATE_EVERY - 1 else i
+    return {"summary": f"Bench alert {n}", "severity": ("critical", "high", "medium", "low",
+                                                          "info")[n % 5],
+            "service": f"bench-svc-{n % 40}", "device_id": f"bench-dev-{n % 400}",
+            "fingerprint": f"{PREFIX}-{tag}-{n}", "labels": {"alertname": "BenchAlert"}}
+
+
+def _client(base: str, key: str, tag: str, counter: Iterator[int], total: int,
+            deadline: float, out: list[tuple[float, int]], lock: threading.Lock) -> None:
+    """Post alerts until the shared counter reaches ``total`` or time runs out."""
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as client:
+        while time.perf_counter() < deadline:
+            with lock:
+                i = next(counter)
+            if i >= total:
+                return
+            t0 = time.perf_counter()
+            try:
+                status = client.post("/api/v1/alerts", json=_payload(tag, i)).status_code
+            except httpx.HTTPError:
+                status = 0
+            with lock:
+                out.append(((time.perf_counter() - t0) * 1000, status))
+
+
+def ingest_load(base: str, key: str, total: int = 2000, clients: int = 8,
+                time_limit_s: float = 120) -> dict[str, Any]:
+    """``total`` posts from ``clients`` threads; throughput is successful posts per second
+    of wall time, latency is per request (client side: HTTP + auth + upsert + event)."""
+    tag, counter, lock = uuid.uuid4().hex[:8], itertools.count(), threading.Lock()
+    results: list[tuple[float, int]] = []
+    started = time.perf_counter()
+    threads = [threading.Thread(target=_client, args=(base, key, tag, counter, total,
+                                                      started + time_limit_s, results, lock))
+               for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    ok = [ms for ms, status in results if status in (200, 201)]
+    return {"ingest_single_per_s": round(len(ok) / wall, 1),
+            "ingest_single_p50_ms": round(statistics.median(ok), 2) if ok else None,
+            "ingest_single_p95_ms": round(p95(ok), 2) if len(ok) > 1 else None,
+            "ingest_requests": len(results), "ingest_errors": len(results) - len(ok),
+            "ingest_created": sum(1 for _, s in results if s == 201),
+            "ingest_deduplicated": sum(1 for _, s in results if s == 200),
+            "ingest_clients": clients, "ingest_wall_s": round(wall, 2)}
+
+
+CLEANUP = """
+with closed as (
+    update alerts set state = 'closed', resolved_at = :now, closed_at = :now, updated_at = :now
+    where fingerprint like :pattern and state = 'new' returning id
+), ev as (
+    select id, step from closed, (values (1), (2)) as s (step)
+)
+insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, metadata)
+select id, :now, 'bench', 'system', 'transition',
+       case step when 1 then 'new' else 'resolved' end,
+       case step when 1 then 'resolved' else 'closed' end,
+       case step when 1 then '{"action": "resolve", "rule": "RES-1"}'::jsonb
+                 else '{"action": "close", "rule": "CLO-1"}'::jsonb end
+from ev order by id, step
+"""
+
+
+def run(engine: sa.Engine, requests: int = 2000, clients: int = 8) -> dict[str, Any]:
+    """Create an API key, serve the API on the bench DB, load it, then tidy up."""
+    with core_db.transaction(engine) as s:
+        key, row = create_api_key(s, "bench-ingest", "operator", None)
+    url = engine.url.render_as_string(hide_password=False)
+    try:
+        with api_server(url) as base:
+            log(f"ingest: {requests} posts from {clients} clients to {base}")
+            return ingest_load(base, key, requests, clients)
+    finally:
+        now = datetime.now(timezone.utc)
+        with core_db.transaction(engine) as s:
+            s.execute(sa.text(CLEANUP), {"now": now, "pattern": f"{PREFIX}-%"})
+            s.execute(sa.text("update api_keys set revoked_at = :now where id = :id"),
+                      {"now": now, "id": row["id"]})

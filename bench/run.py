@@ -1,0 +1,84 @@
+"""``python -m bench.run``: make sure the 1M-alert data set is there, measure, and print
+ONE JSON object on stdout (progress and log lines go to stderr).
+
+Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics``):
+- ``queue_p50_ms`` / ``queue_p95_ms``: a refresh of the active queue as the UI runs it —
+  ``queue_metrics`` + ``queue_page`` (open alerts, first 500) in one transaction; the same
+  with a severity filter (``queue_severity_*``) and a service filter (``queue_service_*``);
+- ``compliance_30d_ms``: SLA compliance over the last 30 days grouped by severity
+  (median of 10); ``compliance_30d_by_service_ms``: grouped by severity and service;
+- ``ingest_single_per_s`` / ``ingest_single_p95_ms``: ``POST /api/v1/alerts`` over HTTP
+  to a real uvicorn server, 8 concurrent clients, 2000 posts;
+- ``csv_export_rows_per_s``: the streamed CSV export of the last 3 days' alerts.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench import generate, ingest, measure
+from bench.target import log
+
+
+def machine(engine: sa.Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        version = conn.scalar(sa.text("show server_version"))
+    return {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+            "python": platform.python_version(), "postgres": version,
+            "load_avg_1m": round(os.getloadavg()[0], 2)}
+
+
+def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
+    """Every figure, in a fixed order (the ingest run last: it writes)."""
+    now = datetime.now(timezone.utc)
+    out: dict[str, Any] = {}
+    log("queue ...")
+    out.update(measure.queue_figures(engine, now, args.iterations))
+    log("compliance ...")
+    out.update(measure.compliance_figures(engine, now, args.compliance_iterations))
+    if not args.skip_csv:
+        log("csv export ...")
+        out.update(measure.csv_figures(engine, now))
+    if not args.skip_ingest:
+        out.update(ingest.run(engine, args.requests, args.clients))
+    return out
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Alertdesk benchmark: prints one JSON object")
+    p.add_argument("--force", action="store_true", help="drop and regenerate the data first")
+    p.add_argument("--iterations", type=int, default=50, help="queue refreshes per variant")
+    p.add_argument("--compliance-iterations", type=int, default=10)
+    p.add_argument("--requests", type=int, default=2000, help="ingest posts in total")
+    p.add_argument("--clients", type=int, default=8, help="concurrent ingest clients")
+    p.add_argument("--skip-ingest", action="store_true")
+    p.add_argument("--skip-csv", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    started = time.perf_counter()
+    engine, gen = generate.ensure(args.force)
+    # The previous run's ingest clean-up left dead queue entries; start from a settled table.
+    gen["settle_vacuum_s"] = round(generate.vacuum_analyze(engine, "alerts"), 2)
+    result: dict[str, Any] = {**measure.counts(engine)}
+    result.update(measure_all(engine, args))
+    result.update(gen)
+    result["machine"] = machine(engine)
+    result["bench_wall_s"] = round(time.perf_counter() - started, 1)
+    engine.dispose()
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
