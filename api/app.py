@@ -8,6 +8,7 @@ from api.limits import BodyLimitMiddleware
 from api.routes_admin import health
 from api.routes_admin import router as admin_router
 from api.routes_alerts import router as alerts_router
+from api.routes_groups import router as groups_router
 from api.routes_ingest import router as ingest_router
 
 
@@ -19,6 +20,7 @@ def create_app() -> FastAPI:
     app.include_router(health)
     app.include_router(admin_router)
     app.include_router(alerts_router)
+    app.include_router(groups_router)
     app.include_router(ingest_router)
     app.add_middleware(BodyLimitMiddleware)
     return app

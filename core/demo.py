@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import auth, lifecycle, sla
+from core import auth, grouping_store, lifecycle, sla
 from core import db as core_db
 from core.actor import Actor
 from core.alerts import AlertIn, ingest
@@ -49,7 +49,7 @@ from core.demo_fleet import (
 from core.errors import FieldError
 from core.lifecycle_store import ActionRequest, add_note, apply
 from core.sla_store import load_targets
-from core.tables import alert_events, alerts, users
+from core.tables import alert_events, alert_groups, alerts, users
 
 DEFAULT_PASSWORD, SEED, DAYS = "demo-password", 20261123, 30
 LOCK_KEY = 0x616C657274646D6F  # "alertdmo": one seeder at a time, cluster-wide
@@ -86,10 +86,13 @@ def seed_demo(engine: sa.Engine, now: datetime) -> dict[str, int]:
                         [row for row, _ in built]).all()
         s.execute(alert_events.insert(), [dict(zip(EVENT_COLS, e), alert_id=i)
                                           for i, (_, evs) in zip(ids, built) for e in evs])
+        grouping_store.backfill(s)  # history grouped as live ingest would have grouped it
         opened = _open_queue(s, rng, policies, now)
         n_events = s.scalar(sa.select(sa.func.count()).select_from(alert_events)) or 0
+        n_groups = s.scalar(sa.select(sa.func.count()).select_from(alert_groups)) or 0
     return {"users": made, "services": len(SERVICES), "devices": len(FLEET),
-            "alerts": len(built) + opened, "open": opened, "events": n_events}
+            "alerts": len(built) + opened, "open": opened, "events": n_events,
+            "groups": n_groups}
 
 
 def _users(s: Session) -> int:

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import sla
+from core import grouping_store, sla
 from core.actor import Actor
 from core.alerts import AlertIn
 from core.errors import FieldError
@@ -84,16 +84,20 @@ def prepare(signals: list[Signal], field: str | None = "alerts"
 
 
 def ingest_batch(session: Session, signals: list[Signal], actor: Actor, now: datetime,
-                 flap_window: timedelta = DEFAULT_FLAP_WINDOW,
+                 flap_window: timedelta | None = None,
                  field: str | None = "alerts") -> BatchResult:
-    """Apply a batch of signals in the caller's transaction (see the module docstring)."""
+    """Apply a batch of signals in the caller's transaction (see the module docstring).
+    ``flap_window`` None: the ``flap_window_s`` setting."""
     items = prepare(signals, field)
+    if flap_window is None:
+        flap_window = _flap_window(session)
     resolving = [a.dedup_key() for a, status, _ in items if status == RESOLVED]
     firing = [(a, n) for a, status, n in items if status == FIRING]
     resolved = _resolve(session, resolving, actor, now) if resolving else {}
     reopened = _reopen(session, [a.dedup_key() for a, _ in firing], actor, now,
                        flap_window) if firing and flap_window > timedelta(0) else {}
-    upserted = _upsert(session, firing, actor, now) if firing else []
+    groups = grouping_store.assign(session, firing, now) if firing else {}
+    upserted = _upsert(session, firing, groups, actor, now) if firing else []
     ids = {**resolved, **{fp: i for fp, i, _ in upserted}}
     reopened_ids = set(reopened.values())
     return BatchResult(
@@ -101,6 +105,11 @@ def ingest_batch(session: Session, signals: list[Signal], actor: Actor, now: dat
         deduplicated=[i for _, i, new in upserted if not new and i not in reopened_ids],
         reopened=sorted(reopened_ids), resolved=sorted(resolved.values()),
         unmatched_resolved=len(resolving) - len(resolved), ids=ids)
+
+
+def _flap_window(session: Session) -> timedelta:
+    value = session.scalar(sa.text("select value from settings where key = 'flap_window_s'"))
+    return DEFAULT_FLAP_WINDOW if value is None else timedelta(seconds=int(value))
 
 
 def _event_meta(action: str, rule: str) -> str:
@@ -169,15 +178,15 @@ with input as (
     select * from jsonb_to_recordset(cast(:rows as jsonb)) as x(
         fingerprint text, source text, service text, device_id text, severity text,
         summary text, description text, labels jsonb, annotations jsonb, metadata jsonb,
-        n int, tta_s int, ttr_s int, ord int)
+        n int, tta_s int, ttr_s int, ord int, group_id bigint)
     order by ord
 ), up as (
     insert into alerts (fingerprint, source, service, device_id, severity, state, summary,
         description, labels, annotations, metadata, duplicate_count, reopen_count, created_at,
-        last_seen_at, updated_at, tta_target_s, ttr_target_s, tta_due_at, ttr_due_at)
+        last_seen_at, updated_at, tta_target_s, ttr_target_s, tta_due_at, ttr_due_at, group_id)
     select fingerprint, source, service, device_id, severity, 'new', summary, description,
         labels, annotations, metadata, n, 0, :now, :now, :now, tta_s, ttr_s,
-        :now + make_interval(secs => tta_s), :now + make_interval(secs => ttr_s)
+        :now + make_interval(secs => tta_s), :now + make_interval(secs => ttr_s), group_id
     from input
     on conflict (fingerprint) where state in {OPEN} do update
         set duplicate_count = alerts.duplicate_count + excluded.duplicate_count,
@@ -194,8 +203,8 @@ select fingerprint, id, inserted from up
 """
 
 
-def _upsert(session: Session, firing: list[tuple[AlertIn, int]], actor: Actor,
-            now: datetime) -> list[tuple[str, int, bool]]:
+def _upsert(session: Session, firing: list[tuple[AlertIn, int]], groups: dict[str, int],
+            actor: Actor, now: datetime) -> list[tuple[str, int, bool]]:
     policies = load_targets(session)
     rows: list[dict[str, Any]] = []
     for ord_, (a, n) in enumerate(firing):
@@ -204,7 +213,8 @@ def _upsert(session: Session, firing: list[tuple[AlertIn, int]], actor: Actor,
                      "device_id": a.device_id, "severity": a.severity, "summary": a.summary,
                      "description": a.description, "labels": a.labels,
                      "annotations": a.annotations, "metadata": a.metadata, "n": max(n, 1),
-                     "tta_s": t.tta_s, "ttr_s": t.ttr_s, "ord": ord_})
+                     "tta_s": t.tta_s, "ttr_s": t.ttr_s, "ord": ord_,
+                     "group_id": groups.get(a.dedup_key())})
     result = session.execute(sa.text(UPSERT_SQL), {
         "rows": json.dumps(rows), "now": now, "actor": actor.name, "source": actor.source})
     return [(r.fingerprint, r.id, bool(r.inserted)) for r in result]

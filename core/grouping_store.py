@@ -1,0 +1,170 @@
+"""Grouping in the database: assign a batch's alerts to groups (set-based), backfill.
+
+Assignment for a batch: a fingerprint that already has an open alert stays in that
+alert's group; the rest are keyed by their group_by values. Per key (under a transaction
+advisory lock, taken in key order so concurrent batches cannot both open a group): the
+latest group seen within the window is reused, else a new one is opened. Counts, highest
+severity and status are kept by the triggers of migration 0003.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core import grouping
+from core.alerts import AlertIn
+from core.tables import settings
+
+OPEN = "('new','acknowledged','investigating','silenced')"
+
+
+def load_config(session: Session) -> grouping.GroupingConfig:
+    value = session.scalar(sa.select(settings.c.value).where(settings.c.key == "grouping"))
+    return grouping.parse_config(value) if value is not None else grouping.GroupingConfig()
+
+
+KNOWN_SQL = f"""
+select fingerprint, group_id from alerts
+where fingerprint = any(cast(:fps as text[])) and state in {OPEN} and group_id is not null
+"""
+
+TOUCH_SQL = """
+update alert_groups g set last_seen_at = greatest(g.last_seen_at, :now),
+       raw_events = g.raw_events + x.raw
+from jsonb_to_recordset(cast(:rows as jsonb)) as x(id bigint, raw int)
+where g.id = x.id
+"""
+
+ASSIGN_SQL = """
+with input as (
+    select * from jsonb_to_recordset(cast(:rows as jsonb))
+        as x(group_key text, group_by jsonb, raw int, wait_s int)
+), latest as (
+    select distinct on (g.group_key) g.id, g.group_key
+    from alert_groups g join input i on i.group_key = g.group_key
+    where g.last_seen_at >= :since
+    order by g.group_key, g.id desc
+), upd as (
+    update alert_groups g set last_seen_at = greatest(g.last_seen_at, :now),
+           raw_events = g.raw_events + i.raw,
+           notify_at = least(g.notify_at, :now + make_interval(secs => i.wait_s))
+    from latest l join input i on i.group_key = l.group_key
+    where g.id = l.id
+    returning g.id, g.group_key
+), ins as (
+    insert into alert_groups (group_key, group_by, status, first_seen_at, last_seen_at,
+                              notify_at, raw_events)
+    select i.group_key, i.group_by, 'active', :now, :now,
+           :now + make_interval(secs => i.wait_s), i.raw
+    from input i where not exists (select 1 from latest l where l.group_key = i.group_key)
+    order by i.group_key
+    returning id, group_key
+)
+select group_key, id from upd union all select group_key, id from ins
+"""
+
+
+def assign(session: Session, firing: list[tuple[AlertIn, int]], now: datetime
+           ) -> dict[str, int]:
+    """fingerprint -> group id for every firing alert of a batch (fingerprint-sorted)."""
+    config = load_config(session)
+    fps = [a.dedup_key() for a, _ in firing]
+    known = {r.fingerprint: r.group_id
+             for r in session.execute(sa.text(KNOWN_SQL), {"fps": fps})}
+    touched: dict[int, int] = {}
+    keyed: dict[str, dict[str, Any]] = {}
+    key_of: dict[str, str] = {}
+    for alert, n in firing:
+        fp = alert.dedup_key()
+        if fp in known:
+            touched[known[fp]] = touched.get(known[fp], 0) + n
+            continue
+        values = grouping.group_values(alert, config.group_by)
+        key = key_of[fp] = grouping.group_key(values)
+        row = keyed.setdefault(key, {"group_key": key, "group_by": values, "raw": 0,
+                                     "wait_s": config.wait_for(alert.severity)})
+        row["raw"] += n
+        row["wait_s"] = min(row["wait_s"], config.wait_for(alert.severity))
+    if touched:
+        session.execute(sa.text(TOUCH_SQL), {"now": now, "rows": json.dumps(
+            [{"id": i, "raw": n} for i, n in touched.items()])})
+    ids: dict[str, int] = {}
+    if keyed:
+        keys = sorted(keyed)
+        session.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(k, 7231)) "
+                                "from unnest(cast(:keys as text[])) as k order by k"),
+                        {"keys": keys})
+        ids = {r.group_key: r.id for r in session.execute(sa.text(ASSIGN_SQL), {
+            "rows": json.dumps([keyed[k] for k in keys]), "now": now,
+            "since": now - config.window})}
+    return {**known, **{fp: ids[key] for fp, key in key_of.items()}}
+
+
+ALERTNAME_SQL = ("coalesce(nullif(a.labels->>'alertname', ''), nullif(a.labels->>'event', ''), "
+                 "a.summary)")
+
+
+BACKFILL_SQL = """
+with keyed as (
+    select a.id, a.created_at, a.last_seen_at, a.resolved_at, a.duplicate_count, a.severity_rank,
+           a.state in ('new','acknowledged','investigating','silenced') as is_open,
+           {values} as gb
+    from alerts a where a.group_id is null
+), hashed as (
+    select k.*, left(encode(sha256(convert_to((select string_agg(e.key || '=' || e.value,
+           chr(31) order by e.key) from jsonb_each_text(k.gb) e), 'UTF8')), 'hex'), 32) as gk
+    from keyed k
+), gaps as (
+    select h.*, case when lag(h.last_seen_at) over w is null
+                      or h.created_at - max(h.last_seen_at) over wp > :window then 1 else 0 end as brk
+    from hashed h
+    window w as (partition by h.gk order by h.created_at, h.id),
+           wp as (partition by h.gk order by h.created_at, h.id
+                  rows between unbounded preceding and 1 preceding)
+), sess as (
+    select g.*, sum(g.brk) over (partition by g.gk order by g.created_at, g.id) as sid from gaps g
+), agg as (
+    select gk, sid, min(gb::text)::jsonb as gb, min(created_at) as first_seen,
+           max(last_seen_at) as last_seen, count(*) as members,
+           count(*) filter (where is_open) as open, min(severity_rank) as rank,
+           sum(duplicate_count) as raw, max(resolved_at) as resolved
+    from sess group by gk, sid
+), ins as (
+    insert into alert_groups (group_key, group_by, status, first_seen_at, last_seen_at,
+        resolved_at, notify_at, notified_at, member_count, open_count, max_severity_rank,
+        raw_events)
+    select gk, gb, case when open > 0 then 'active' else 'resolved' end, first_seen, last_seen,
+           case when open > 0 then null else coalesce(resolved, last_seen) end,
+           first_seen, first_seen, members, open, rank, raw
+    from agg order by first_seen
+    returning id, group_key, first_seen_at
+)
+update alerts a set group_id = ins.id
+from sess s join ins on ins.group_key = s.gk and ins.first_seen_at = (
+    select first_seen from agg where agg.gk = s.gk and agg.sid = s.sid)
+where a.id = s.id
+"""
+
+
+def backfill(session: Session) -> int:
+    """Group every alert that has no group yet (history loaded in bulk: demo data, imports)
+    with the current settings, in one statement; returns the alerts grouped. Backfilled
+    groups count as already notified."""
+    config = load_config(session)
+    params: dict[str, Any] = {"window": config.window}
+    parts = []
+    for i, name in enumerate(config.group_by):
+        params[f"k{i}"] = name
+        if name in grouping.FIELDS:
+            expr = f"a.{name}"
+        elif name == "alertname":
+            expr = ALERTNAME_SQL
+        else:
+            expr = f"coalesce(a.labels->>cast(:k{i} as text), '')"
+        parts.append(f"cast(:k{i} as text), {expr}")
+    sql = BACKFILL_SQL.format(values="jsonb_build_object(" + ", ".join(parts) + ")")
+    return int(getattr(session.execute(sa.text(sql), params), "rowcount", 0) or 0)
