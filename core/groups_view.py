@@ -6,7 +6,7 @@ define it and "N of M resolved".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -118,3 +118,31 @@ def group_stats(session: Session, start: datetime, end: datetime,
 
 def _pct(part: int, whole: int) -> float | None:
     return None if not whole else round(100.0 * part / whole, 2)
+
+
+SERIES_SQL = """
+select date_bin(cast(:bucket as interval), created_at, :origin) as bucket,
+       sum(duplicate_count) as raw_events, count(*) as alerts,
+       count(distinct group_id) + count(*) filter (where group_id is null) as groups
+from alerts where created_at >= :start and created_at < :end {extra}
+group by 1 order by 1
+"""
+
+
+def noise_series(session: Session, start: datetime, end: datetime, bucket: timedelta,
+                 service: str | None = None) -> list[dict[str, Any]]:
+    """Raw events, alerts and groups per time bucket (a group spanning buckets counts in
+    each one it has new members in). Empty buckets are left out."""
+    if end <= start:
+        raise FieldError("end", "must be after start")
+    extra = "and service = :service" if service else ""
+    rows = session.execute(sa.text(SERIES_SQL.format(extra=extra)), {
+        "bucket": bucket, "origin": start, "start": start, "end": end,
+        "service": service}).mappings().all()
+    return [{k: (int(v) if k != "bucket" else v) for k, v in r.items()} for r in rows]
+
+
+def group_summary(session: Session, group_id: int) -> dict[str, Any] | None:
+    row = session.execute(sa.text(f"select {GROUP_COLS} from alert_groups g where g.id = :i"),
+                          {"i": group_id}).mappings().one_or_none()
+    return None if row is None else dict(row)

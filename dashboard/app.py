@@ -56,6 +56,7 @@ def main() -> None:
         st.Page(ui.QUEUE_PAGE, title="Queue", url_path="queue", icon=":material/view_list:"),
         st.Page(ui.ALERT_PAGE, title="Alert detail", url_path="alert",
                 icon=":material/description:"),
+        st.Page(ui.GROUPS_PAGE, title="Groups", url_path="groups", icon=":material/workspaces:"),
     ]
     # The pages are registered even before login, so a shared link such as
     # /queue?severity=critical keeps its page and filters through the login form.

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 QUEUE_PAGE = ROOT / "pages" / "queue.py"
 ALERT_PAGE = ROOT / "pages" / "alert.py"
+GROUPS_PAGE = ROOT / "pages" / "groups.py"
 SEVERITY_COLORS = {  # (background, text): readable without emoji or icon fonts
     "critical": ("#b71c1c", "#ffffff"), "high": ("#e65100", "#ffffff"),
     "medium": ("#f9a825", "#000000"), "low": ("#1565c0", "#ffffff"),
@@ -184,6 +185,10 @@ def _sla_css(value: str) -> str:
 
 def style_queue(display: pd.DataFrame) -> Styler:
     return display.style.map(_severity_css, subset=["Severity"]).map(_sla_css, subset=["SLA"])
+
+
+def style_severity(display: pd.DataFrame) -> Styler:
+    return display.style.map(_severity_css, subset=["Severity"])
 
 
 def kv_frame(pairs: list[tuple[str, Any]]) -> pd.DataFrame:

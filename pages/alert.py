@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from core import db, lifecycle, queue, views
+from core import db, groups_view, lifecycle, queue, views
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.errors import ACTION_VERBS, AlertdeskError, NotFound
@@ -92,6 +92,30 @@ def mapping(title: str, data: dict[str, Any]) -> None:
         return
     st.dataframe(pd.DataFrame({"Key": list(data), "Value": [str(v) for v in data.values()]}),
                  hide_index=True, width="stretch")
+
+
+def why(row: Any, group: dict[str, Any] | None) -> None:
+    """Why the alert looks as it does: its dedup key, its group, what suppresses it."""
+    st.subheader("Why")
+    lines = [f"Deduplicated by fingerprint {row.fingerprint} "
+             f"({row.duplicate_count} signal{'s' * (row.duplicate_count != 1)} folded in)"]
+    if group is not None:
+        values = ", ".join(f"{k}={v}" for k, v in group["group_by"].items())
+        lines.append(f"Group #{group['id']}: grouped by {values}; {group['why']}")
+    if getattr(row, "silence_id", None):
+        lines.append(f"Silenced by silence #{row.silence_id}: it will not notify")
+    if getattr(row, "inhibited_by", None):
+        lines.append(f"Inhibited by alert #{row.inhibited_by} "
+                     f"(rule #{getattr(row, 'inhibit_rule_id', '?')}): it will not notify")
+    if getattr(row, "flapping", False):
+        lines.append("Flapping: it changes state often; notifications are damped")
+    st.text("\n".join(lines))
+    if group is not None:
+        st.page_link(ui.GROUPS_PAGE, label=f"Open group #{group['id']}",
+                     query_params={"id": str(group["id"])}, icon=":material/workspaces:")
+    if getattr(row, "inhibited_by", None):
+        st.page_link(ui.ALERT_PAGE, label=f"Open the inhibiting alert #{row.inhibited_by}",
+                     query_params={"id": str(row.inhibited_by)})
 
 
 def timeline(events: list[dict[str, Any]], tz: ZoneInfo) -> None:
@@ -177,6 +201,7 @@ def render() -> None:
             row = queue.get_alert(s, alert_id)
             events = queue.events(s, alert_id)
             users = views.active_usernames(s) if actor.can("operator") else []
+            group = groups_view.group_summary(s, row.group_id) if row.group_id else None
     except NotFound as err:
         st.error(ui.plain(str(err)))
         pick_alert()
@@ -193,6 +218,7 @@ def render() -> None:
         st.subheader("Details")
         fields(row, tz)
     with right:
+        why(row, group)
         mapping("Labels", row.labels)
         mapping("Annotations", row.annotations)
         if row.metadata:

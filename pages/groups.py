@@ -1,0 +1,146 @@
+"""Groups: incidents instead of floods. Noise-reduction tiles and chart for a period, the
+groups (filterable, CSV), and one group's members with why it looks as it does.
+
+Silences and inhibition rules are managed on the Suppression page.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import db, groups_view
+from core.clock import SYSTEM_CLOCK
+from core.errors import NotFound
+from dashboard import ui
+
+PERIODS = {"Last 24 hours": (timedelta(days=1), timedelta(hours=1)),
+           "Last 7 days": (timedelta(days=7), timedelta(hours=6)),
+           "Last 30 days": (timedelta(days=30), timedelta(days=1))}
+STATUS = {"Active": "active", "Resolved": "resolved", "All": None}
+LIMIT = 500
+
+
+def stats_tiles(stats: dict[str, Any]) -> None:
+    cols = st.columns(5)
+    cols[0].metric("Raw events", f"{stats['raw_events']:,}", help="Every signal received, "
+                   "duplicates included")
+    cols[1].metric("Alerts", f"{stats['alerts']:,}", help="After deduplication")
+    cols[2].metric("Groups", f"{stats['groups']:,}", help="After grouping")
+    cols[3].metric("Notifications", f"{stats['notifications']:,}",
+                   help="What would be sent: one per group")
+    pct = stats["noise_reduction_pct"]
+    cols[4].metric("Noise reduction", "n/a" if pct is None else f"{pct:.1f} %",
+                   help="1 - notifications / raw events")
+
+
+def noise_chart(series: list[dict[str, Any]]) -> None:
+    if not series:
+        st.caption("No alerts in this period.")
+        return
+    df = pd.DataFrame(series)
+    df["bucket"] = df["bucket"].map(lambda t: t.astimezone(ui.user_tz()))
+    fig = go.Figure()
+    for name, col, color in (("Raw events", "raw_events", "#9e9e9e"),
+                             ("Alerts", "alerts", "#1565c0"), ("Groups", "groups", "#b71c1c")):
+        fig.add_bar(x=df["bucket"], y=df[col], name=name, marker_color=color)
+    fig.update_layout(barmode="group", height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      legend={"orientation": "h", "y": 1.15}, yaxis_title="count")
+    st.plotly_chart(fig, width="stretch", key="noise_chart")
+
+
+def groups_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    tz = ui.user_tz()
+    return pd.DataFrame({
+        "ID": [r["id"] for r in rows],
+        "Severity": [r["max_severity"] for r in rows],
+        "Status": [r["status"] for r in rows],
+        "Grouped by": [", ".join(f"{k}={v}" for k, v in r["group_by"].items()) for r in rows],
+        "Why": [r["why"] for r in rows],
+        "Members": [r["member_count"] for r in rows],
+        "Open": [r["open_count"] for r in rows],
+        "Raw events": [r["raw_events"] for r in rows],
+        "First seen": [ui.fmt_time(r["first_seen_at"], tz) for r in rows],
+        "Last seen": [ui.fmt_time(r["last_seen_at"], tz) for r in rows],
+        "Span": [ui.duration((r["last_seen_at"] - r["first_seen_at"]).total_seconds())
+                 for r in rows],
+    }, columns=["ID", "Severity", "Status", "Grouped by", "Why", "Members", "Open",
+                "Raw events", "First seen", "Last seen", "Span"])
+
+
+def members(engine: Any, group_id: int) -> None:
+    try:
+        with db.transaction(engine) as s:
+            group = groups_view.get_group(s, group_id)
+    except NotFound as err:
+        st.error(ui.plain(str(err)))
+        return
+    tz = ui.user_tz()
+    st.subheader(f"Group #{group_id}")
+    st.text(f"Grouped by {', '.join(f'{k}={v}' for k, v in group['group_by'].items())} · "
+            f"{group['why']} · highest severity {group['max_severity']} · "
+            f"notify after {ui.fmt_time(group['notify_at'], tz)}")
+    df = pd.DataFrame({
+        "ID": [m["id"] for m in group["members"]],
+        "Severity": [m["severity"] for m in group["members"]],
+        "State": [m["state"] for m in group["members"]],
+        "Summary": [m["summary"] for m in group["members"]],
+        "Device": [m["device_id"] for m in group["members"]],
+        "Dups": [m["duplicate_count"] for m in group["members"]],
+        "Created": [ui.fmt_time(m["created_at"], tz) for m in group["members"]],
+    })
+    st.dataframe(ui.style_severity(df), hide_index=True, width="stretch",
+                 key=f"group_members_{group_id}")
+    for m in group["members"][:10]:
+        if m["state"] not in ("resolved", "closed"):
+            st.page_link(ui.ALERT_PAGE, label=f"Open alert #{m['id']}",
+                         query_params={"id": str(m["id"])})
+
+
+def render() -> None:
+    ui.current_actor()
+    engine = ui.engine()
+    ui.compact_layout()
+    st.title("Groups")
+    c1, c2, c3 = st.columns([2, 2, 3])
+    period = c1.selectbox("Period", list(PERIODS), index=1, key="groups_period")
+    status = c2.selectbox("Status", list(STATUS), key="groups_status")
+    service = c3.text_input("Service", key="groups_service", placeholder="all services")
+    span, bucket = PERIODS[period]
+    now = SYSTEM_CLOCK.now()
+    f = groups_view.GroupFilter(status=STATUS[status], service=service.strip() or None,
+                                start_date=now - span)
+    with db.transaction(engine) as s:
+        stats = groups_view.group_stats(s, now - span, now, f.service)
+        series = groups_view.noise_series(s, now - span, now, bucket, f.service)
+        rows, total = groups_view.list_groups(s, f, limit=LIMIT)
+    stats_tiles(stats)
+    noise_chart(series)
+    df = groups_frame(rows)
+    key = f"groups_table_{period}_{status}_{service}"  # a filter change clears the selection
+    st.session_state["groups_table_key"] = key
+    event = st.dataframe(ui.style_severity(df), hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key=key,
+                         column_config={"Grouped by": st.column_config.TextColumn(width="large")})
+    st.caption(f"{len(df)} of {total} groups · select one to see its members")
+    st.download_button("Download CSV", df.to_csv(index=False).encode(), "groups.csv",
+                       "text/csv", key="groups_csv")
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        members(engine, int(df.iloc[picked[0]]["ID"]))
+    elif _group_from_url() is not None:  # a link from an alert: /groups?id=N
+        members(engine, _group_from_url() or 0)
+
+
+def _group_from_url() -> int | None:
+    try:
+        value = int(st.query_params.get("id", ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+render()

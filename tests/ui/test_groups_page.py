@@ -1,0 +1,72 @@
+"""The Groups page and the alert's "why" in AppTest, on alerts that came in as a group."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from core import db as core_db
+from core.actor import Actor
+from core.alerts import AlertIn
+from core.ingest import Signal, ingest_batch
+from tests.factories import make_users
+from tests.ui.conftest import app_as
+
+SRC = Actor("key:am", "operator", "alertmanager", is_human=False)
+
+
+def burst(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    make_users(engine)
+    signals = [Signal(AlertIn(summary=f"latency on web-{i}", severity=sev, service="checkout",
+                              device_id=f"web-{i}", labels={"alertname": "HighLatency"},
+                              fingerprint=f"lat-{i}"))
+               for i, sev in enumerate(("high", "medium", "medium"))]
+    resolved = Signal(AlertIn(summary="latency on web-1", severity="medium",
+                              fingerprint="lat-1", service="checkout"), "resolved")
+    with core_db.transaction(engine) as s:
+        ids = ingest_batch(s, signals, SRC, datetime.now(timezone.utc)).ids
+        ingest_batch(s, [resolved], SRC, datetime.now(timezone.utc))
+    return ids
+
+
+def open_page(at, page: str, **query: str):  # type: ignore[no-untyped-def]
+    at.run()
+    at.switch_page(page)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_groups_page_tiles_table_and_members(engine) -> None:
+    burst(engine)
+    at = open_page(app_as("victor", "viewer"), "../pages/groups.py")
+    assert not at.exception, at.exception
+    tiles = {m.label: m.value for m in at.metric}
+    assert (tiles["Raw events"], tiles["Alerts"], tiles["Groups"]) == ("3", "3", "1")
+    table = at.dataframe[0].value
+    assert table["Why"].tolist() == ["1 of 3 resolved"]
+    assert table["Grouped by"].iloc[0] == "service=checkout, alertname=HighLatency"
+    at.session_state[at.session_state["groups_table_key"]] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    members = at.dataframe[1].value
+    assert sorted(members["Device"]) == ["web-0", "web-1", "web-2"]
+    assert members.loc[members["Device"] == "web-1", "State"].item() == "resolved"
+
+
+def test_alert_detail_says_why(engine) -> None:
+    ids = burst(engine)
+    at = open_page(app_as("olga"), "../pages/alert.py", id=str(ids["lat-0"]))
+    assert not at.exception, at.exception
+    why = next(t.value for t in at.text if t.value.startswith("Deduplicated by"))
+    assert "fingerprint lat-0" in why
+    assert "grouped by service=checkout, alertname=HighLatency; 1 of 3 resolved" in why
+
+
+def test_group_link_from_an_alert_opens_its_members(engine) -> None:
+    ids = burst(engine)
+    with engine.connect() as c:
+        gid = c.scalar(sa.text("select group_id from alerts where id = :i"), {"i": ids["lat-0"]})
+    at = open_page(app_as("victor", "viewer"), "../pages/groups.py", id=str(gid))
+    assert at.subheader[0].value == f"Group #{gid}"
+    at = open_page(app_as("victor", "viewer"), "../pages/groups.py", id="999")
+    assert "group 999 does not exist" in at.error[0].value
