@@ -31,6 +31,7 @@ class AlertFilter:
     end_date: datetime | None = None     # created_at < end_date
     q: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    group_id: int | None = None
 
     def normalize(self) -> AlertFilter:
         states: list[str] = []
@@ -45,7 +46,7 @@ class AlertFilter:
         return AlertFilter(tuple(sev.normalize(s) for s in self.severity),
                            tuple(dict.fromkeys(states)), self.service or None,
                            self.device_id or None, self.start_date, self.end_date,
-                           (self.q or "").strip() or None)
+                           (self.q or "").strip() or None, group_id=self.group_id)
 
     @property
     def open_only(self) -> bool:
@@ -62,6 +63,8 @@ def _where(f: AlertFilter) -> list[sa.ColumnElement[bool]]:
         conds.append(alerts.c.state.in_(f.state))
     if f.service:
         conds.append(alerts.c.service == f.service)
+    if f.group_id:
+        conds.append(alerts.c.group_id == f.group_id)
     if f.device_id:
         conds.append(alerts.c.device_id == f.device_id)
     if f.start_date:
