@@ -191,6 +191,26 @@ def style_severity(display: pd.DataFrame) -> Styler:
     return display.style.map(_severity_css, subset=["Severity"])
 
 
+def groups_display(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Groups as the tables show them (Groups page, the queue's group view)."""
+    tz = user_tz()
+    return pd.DataFrame({
+        "ID": [r["id"] for r in rows],
+        "Severity": [r["max_severity"] for r in rows],
+        "Status": [r["status"] for r in rows],
+        "Grouped by": [", ".join(f"{k}={v}" for k, v in r["group_by"].items()) for r in rows],
+        "Why": [r["why"] for r in rows],
+        "Members": [r["member_count"] for r in rows],
+        "Open": [r["open_count"] for r in rows],
+        "Raw events": [r["raw_events"] for r in rows],
+        "First seen": [fmt_time(r["first_seen_at"], tz) for r in rows],
+        "Last seen": [fmt_time(r["last_seen_at"], tz) for r in rows],
+        "Span": [duration((r["last_seen_at"] - r["first_seen_at"]).total_seconds())
+                 for r in rows],
+    }, columns=["ID", "Severity", "Status", "Grouped by", "Why", "Members", "Open",
+                "Raw events", "First seen", "Last seen", "Span"])
+
+
 def kv_frame(pairs: list[tuple[str, Any]]) -> pd.DataFrame:
     """Field/value pairs as an all-text frame (values are data, never markup)."""
     return pd.DataFrame({"Field": [k for k, _ in pairs],

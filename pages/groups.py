@@ -52,25 +52,6 @@ def noise_chart(series: list[dict[str, Any]]) -> None:
     st.plotly_chart(fig, width="stretch", key="noise_chart")
 
 
-def groups_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    tz = ui.user_tz()
-    return pd.DataFrame({
-        "ID": [r["id"] for r in rows],
-        "Severity": [r["max_severity"] for r in rows],
-        "Status": [r["status"] for r in rows],
-        "Grouped by": [", ".join(f"{k}={v}" for k, v in r["group_by"].items()) for r in rows],
-        "Why": [r["why"] for r in rows],
-        "Members": [r["member_count"] for r in rows],
-        "Open": [r["open_count"] for r in rows],
-        "Raw events": [r["raw_events"] for r in rows],
-        "First seen": [ui.fmt_time(r["first_seen_at"], tz) for r in rows],
-        "Last seen": [ui.fmt_time(r["last_seen_at"], tz) for r in rows],
-        "Span": [ui.duration((r["last_seen_at"] - r["first_seen_at"]).total_seconds())
-                 for r in rows],
-    }, columns=["ID", "Severity", "Status", "Grouped by", "Why", "Members", "Open",
-                "Raw events", "First seen", "Last seen", "Span"])
-
-
 def members(engine: Any, group_id: int) -> None:
     try:
         with db.transaction(engine) as s:
@@ -119,7 +100,7 @@ def render() -> None:
         rows, total = groups_view.list_groups(s, f, limit=LIMIT)
     stats_tiles(stats)
     noise_chart(series)
-    df = groups_frame(rows)
+    df = ui.groups_display(rows)
     key = f"groups_table_{period}_{status}_{service}"  # a filter change clears the selection
     st.session_state["groups_table_key"] = key
     event = st.dataframe(ui.style_severity(df), hide_index=True, width="stretch", on_select="rerun",

@@ -12,12 +12,13 @@ against that pinned id list. Acting, clearing the selection or changing a filter
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import streamlit as st
 
-from core import db, lifecycle, queue, views
+from core import db, groups_view, lifecycle, queue, views
 from core import severity as sev
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
@@ -26,6 +27,7 @@ from core.lifecycle_store import ActionRequest, apply_many
 from dashboard import ui
 
 LIMIT = 500
+VIEWS = ("Alerts", "Groups")
 OPEN = list(lifecycle.OPEN_STATES)
 FILTER_KEYS = ("f_severity", "f_state", "f_service", "f_q")
 ALL_SERVICES = "(all services)"
@@ -68,6 +70,8 @@ def _init_filters() -> None:
 
 def _sync_url(values: dict[str, Any]) -> None:
     params: dict[str, str] = {}
+    if st.session_state.get("queue_view") == "Groups":
+        params["view"] = "groups"
     if values["f_severity"]:
         params["severity"] = ",".join(values["f_severity"])
     if values["f_state"] and set(values["f_state"]) != set(OPEN):
@@ -227,6 +231,36 @@ def live_queue(engine: Any, actor: Actor, f: queue.AlertFilter, fkey: str) -> No
     st.caption(f"{shown} · updated {ui.fmt_time(now, ui.user_tz())[11:]} ({ui.user_tz().key}){note}")
 
 
+def view_toggle() -> str:
+    """One row per alert, or one row per active group (expand one to act on its alerts)."""
+    if "queue_view" not in st.session_state:
+        st.session_state["queue_view"] = ("Groups" if st.query_params.get("view") == "groups"
+                                          else "Alerts")
+    view = st.segmented_control("View", VIEWS, key="queue_view", label_visibility="collapsed")
+    return view or "Alerts"
+
+
+def group_view(engine: Any, actor: Actor, f: queue.AlertFilter, fkey: str) -> None:
+    with db.transaction(engine) as s:
+        rows, total = groups_view.list_groups(
+            s, groups_view.GroupFilter(status="active", service=f.service), limit=LIMIT)
+    if not rows:
+        st.info("No active groups.")
+        return
+    df = ui.groups_display(rows)
+    key = f"queue_groups_{fkey}"
+    st.session_state["queue_groups_key"] = key  # tests and the browser script read it
+    event = st.dataframe(ui.style_severity(df), hide_index=True, width="stretch",
+                         on_select="rerun", selection_mode="single-row", key=key,
+                         column_config={"Grouped by": st.column_config.TextColumn(width="large")})
+    st.caption(f"{len(df)} of {total} active groups · select one to work its alerts")
+    picked = event.selection.rows if event is not None else []
+    if picked:
+        gid = int(df.iloc[picked[0]]["ID"])
+        st.subheader(f"Group #{gid}: {df.iloc[picked[0]]['Grouped by']}")
+        live_queue(engine, actor, replace(f, group_id=gid), f"{fkey}_g{gid}")
+
+
 def render() -> None:
     actor = ui.current_actor()
     engine = ui.engine()
@@ -234,8 +268,12 @@ def render() -> None:
     st.title("Active queue")
     with db.transaction(engine) as s:
         services = queue.services(s)
+    view = view_toggle()
     f, fkey = filter_bar(services)
-    live_queue(engine, actor, f, fkey)
+    if view == "Groups":
+        group_view(engine, actor, f, fkey)
+    else:
+        live_queue(engine, actor, f, fkey)
     st.download_button("Download CSV", data=lambda: views.csv_bytes(engine, f, SYSTEM_CLOCK.now()),
                        file_name="alerts.csv", mime="text/csv", key="queue_csv", on_click="ignore",
                        help="Every alert matching the filters, not just the rows shown")

@@ -70,3 +70,27 @@ def test_group_link_from_an_alert_opens_its_members(engine) -> None:
     assert at.subheader[0].value == f"Group #{gid}"
     at = open_page(app_as("victor", "viewer"), "../pages/groups.py", id="999")
     assert "group 999 does not exist" in at.error[0].value
+
+
+def test_queue_group_view_expands_a_group_and_acts_on_its_alerts(engine) -> None:
+    from tests.factories import event_rows, row
+    from tests.ui.conftest import select_rows
+
+    ids = burst(engine)
+    at = app_as("olga", view="groups").run()
+    assert not at.exception, at.exception
+    groups = at.dataframe[0].value
+    assert groups["Why"].tolist() == ["1 of 3 resolved"]
+    at.session_state[at.session_state["queue_groups_key"]] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    members = at.dataframe[1].value
+    assert sorted(members["Device"]) == ["web-0", "web-2"]  # the open ones
+    at = select_rows(at, [0, 1])
+    at.button(key="act_acknowledge").click().run()
+    assert row(engine, ids["lat-0"]).state == "acknowledged"
+    assert row(engine, ids["lat-2"]).state == "acknowledged"
+    assert event_rows(engine, ids["lat-2"])[-1].actor == "olga"
+    at.segmented_control(key="queue_view").set_value("Alerts").run()
+    assert "view" not in at.query_params
+
