@@ -9,7 +9,9 @@ from api.routes_admin import health
 from api.routes_admin import router as admin_router
 from api.routes_alerts import router as alerts_router
 from api.routes_groups import router as groups_router
+from api.routes_heartbeats import router as heartbeats_router
 from api.routes_ingest import router as ingest_router
+from api.routes_suppress import router as suppress_router
 
 
 def create_app() -> FastAPI:
@@ -22,6 +24,8 @@ def create_app() -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(groups_router)
     app.include_router(ingest_router)
+    app.include_router(heartbeats_router)
+    app.include_router(suppress_router)
     app.add_middleware(BodyLimitMiddleware)
     return app
 

@@ -29,6 +29,7 @@ from core import grouping_store, sla
 from core.actor import Actor
 from core.alerts import AlertIn
 from core.errors import FieldError
+from core.inhibition_store import apply_marks
 from core.sla_store import load_targets
 
 FIRING, RESOLVED = "firing", "resolved"
@@ -100,6 +101,8 @@ def ingest_batch(session: Session, signals: list[Signal], actor: Actor, now: dat
     upserted = _upsert(session, firing, groups, actor, now) if firing else []
     ids = {**resolved, **{fp: i for fp, i, _ in upserted}}
     reopened_ids = set(reopened.values())
+    touched = [i for _, i, new in upserted if new] + [*reopened_ids, *resolved.values()]
+    apply_marks(session, now, touched)  # label silences and inhibitions, same transaction
     return BatchResult(
         created=[i for _, i, new in upserted if new],
         deduplicated=[i for _, i, new in upserted if not new and i not in reopened_ids],

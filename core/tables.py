@@ -76,6 +76,11 @@ alerts = sa.Table(
     sa.Column("resolved_at", TS),
     sa.Column("closed_at", TS),
     sa.Column("resolution", sa.Text),
+    sa.Column("silence_id", sa.BigInteger),       # label silence that mutes it (0004)
+    sa.Column("inhibited_by", sa.BigInteger),     # open alert that suppresses it
+    sa.Column("inhibit_rule_id", sa.BigInteger),  # ... under this inhibition rule
+    sa.Column("flapping", sa.Boolean, nullable=False),
+    sa.Column("flapping_since", TS),
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("tta_target_s", sa.Integer, nullable=False),
     sa.Column("ttr_target_s", sa.Integer, nullable=False),
@@ -123,4 +128,46 @@ alert_groups = sa.Table(
     sa.Column("open_count", sa.Integer, nullable=False),
     sa.Column("max_severity_rank", sa.SmallInteger, nullable=False),
     sa.Column("raw_events", sa.BigInteger, nullable=False),
+)
+
+heartbeats = sa.Table(
+    "heartbeats", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("timeout_s", sa.Integer, nullable=False),
+    sa.Column("service", sa.Text, nullable=False),
+    sa.Column("device_id", sa.Text, nullable=False),
+    sa.Column("severity", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("last_beat_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("alert_id", sa.BigInteger),
+)
+
+silences = sa.Table(
+    "silences", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("matchers", JSONB, nullable=False),
+    sa.Column("starts_at", TS, nullable=False),
+    sa.Column("ends_at", TS, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("expired_at", TS),
+    sa.Column("expired_by", sa.Text),
+)
+
+inhibit_rules = sa.Table(
+    "inhibit_rules", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("source_match", JSONB, nullable=False),
+    sa.Column("target_match", JSONB, nullable=False),
+    sa.Column("equal", sa.ARRAY(sa.Text), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_by", sa.Text),
+    sa.Column("updated_at", TS, nullable=False),
 )

@@ -15,13 +15,21 @@ from sqlalchemy.orm import Session
 
 from core import db as core_db
 from core.clock import Clock
+from core.flapping import mark_flapping
+from core.heartbeats import check_heartbeats
+from core.inhibition_store import inhibitions_tick
 from core.lifecycle_store import expire_silences
+from core.silences_store import silences_tick
 
 log = logging.getLogger("alertdesk.worker")
 
 Job = Callable[[Session, datetime], int]
 JOBS: list[tuple[str, Job]] = [
     ("expire_silences", expire_silences),
+    ("apply_silences", silences_tick),        # maintenance windows start and end
+    ("apply_inhibitions", inhibitions_tick),  # sources resolved by operators release targets
+    ("check_heartbeats", check_heartbeats),
+    ("mark_flapping", mark_flapping),  # last: counts the state changes the jobs above made
 ]
 RETRYABLE = ("40001", "40P01")  # serialization failure, deadlock
 

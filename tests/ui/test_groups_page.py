@@ -46,7 +46,8 @@ def test_groups_page_tiles_table_and_members(engine) -> None:
     table = at.dataframe[0].value
     assert table["Why"].tolist() == ["1 of 3 resolved"]
     assert table["Grouped by"].iloc[0] == "service=checkout, alertname=HighLatency"
-    at.session_state[at.session_state["groups_table_key"]] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.session_state[at.session_state["groups_table_key"]] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     members = at.dataframe[1].value
     assert sorted(members["Device"]) == ["web-0", "web-1", "web-2"]
