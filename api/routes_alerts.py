@@ -1,6 +1,7 @@
 """Alerts: intake, lists, one alert with its timeline, lifecycle actions, CSV export."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
@@ -47,8 +48,10 @@ def create_alert(body: AlertBody, response: Response, actor: Actor = Operator) -
 def list_alerts(severity: list[str] | None = Query(None), state: list[str] | None = Query(None),
                 service: str | None = None, device_id: str | None = None,
                 start_date: str | None = None, end_date: str | None = None, q: str | None = None,
+                group_id: int | None = None, suppressed: bool | None = None,
                 page: int = 1, limit: int = 50, _: Actor = Viewer) -> dict[str, Any]:
-    f = _filter(severity, state, service, device_id, start_date, end_date, q)
+    f = replace(_filter(severity, state, service, device_id, start_date, end_date, q),
+                group_id=group_id, suppressed=suppressed)
     now = SYSTEM_CLOCK.now()
     with core_db.transaction() as s:
         rows, total = queue.list_alerts(s, f, page, limit)

@@ -32,6 +32,7 @@ class AlertFilter:
     q: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     group_id: int | None = None
+    suppressed: bool | None = None  # True: only silenced/inhibited alerts; False: none of them
 
     def normalize(self) -> AlertFilter:
         states: list[str] = []
@@ -46,7 +47,8 @@ class AlertFilter:
         return AlertFilter(tuple(sev.normalize(s) for s in self.severity),
                            tuple(dict.fromkeys(states)), self.service or None,
                            self.device_id or None, self.start_date, self.end_date,
-                           (self.q or "").strip() or None, group_id=self.group_id)
+                           (self.q or "").strip() or None, group_id=self.group_id,
+                           suppressed=self.suppressed)
 
     @property
     def open_only(self) -> bool:
@@ -65,6 +67,9 @@ def _where(f: AlertFilter) -> list[sa.ColumnElement[bool]]:
         conds.append(alerts.c.service == f.service)
     if f.group_id:
         conds.append(alerts.c.group_id == f.group_id)
+    if f.suppressed is not None:
+        muted = sa.or_(alerts.c.silence_id.is_not(None), alerts.c.inhibited_by.is_not(None))
+        conds.append(muted if f.suppressed else sa.not_(muted))
     if f.device_id:
         conds.append(alerts.c.device_id == f.device_id)
     if f.start_date:

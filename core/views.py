@@ -23,10 +23,11 @@ from core.tables import alerts, users
 # time on 500 rows (bench: p50 40 -> 23 ms).
 FRAME_SOURCE = ("id", "severity", "state", "summary", "service", "device_id", "assignee",
                 "duplicate_count", "created_at", "acknowledged_at", "resolved_at",
-                "tta_due_at", "ttr_due_at", "tta_target_s", "ttr_target_s")
+                "tta_due_at", "ttr_due_at", "tta_target_s", "ttr_target_s", "silence_id",
+                "inhibited_by", "flapping")
 QUEUE_COLUMNS = ("id", "severity", "state", "summary", "service", "device_id", "assignee",
                  "duplicate_count", "created_at", "age_s", "sla_clock", "sla_remaining_s",
-                 "sla_level")
+                 "sla_level", "muted")
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,21 @@ def queue_frame(rows: Sequence[Any], now: datetime) -> pd.DataFrame:
             "duplicate_count": int(r.duplicate_count), "created_at": r.created_at,
             "age_s": (now - r.created_at).total_seconds(), "sla_clock": clock,
             "sla_remaining_s": remaining, "sla_level": sla_level(remaining, target),
+            "muted": muted(r),
         })
     return pd.DataFrame.from_records(records, columns=list(QUEUE_COLUMNS))
+
+
+def muted(row: Any) -> str:
+    """Why an alert will not notify (shown, never hidden): silence, inhibition, flapping."""
+    parts = []
+    if row.silence_id:
+        parts.append(f"silence #{row.silence_id}")
+    if row.inhibited_by:
+        parts.append(f"inhibited by #{row.inhibited_by}")
+    if row.flapping:
+        parts.append("flapping")
+    return ", ".join(parts)
 
 
 def running_clock(row: Any, now: datetime) -> tuple[str, float | None, int]:

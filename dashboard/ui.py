@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUEUE_PAGE = ROOT / "pages" / "queue.py"
 ALERT_PAGE = ROOT / "pages" / "alert.py"
 GROUPS_PAGE = ROOT / "pages" / "groups.py"
+SUPPRESSION_PAGE = ROOT / "pages" / "suppression.py"
 SEVERITY_COLORS = {  # (background, text): readable without emoji or icon fonts
     "critical": ("#b71c1c", "#ffffff"), "high": ("#e65100", "#ffffff"),
     "medium": ("#f9a825", "#000000"), "low": ("#1565c0", "#ffffff"),
@@ -44,6 +45,8 @@ QUEUE_COLUMN_CONFIG = {  # most urgent facts first, so narrow screens still show
     "Age": st.column_config.TextColumn("Age", width=70),
     "Assignee": st.column_config.TextColumn("Assignee", width=90),
     "Dups": st.column_config.NumberColumn("Dups", width=55, help="Duplicates folded into this alert"),
+    "Muted": st.column_config.TextColumn("Muted", width=130,
+                                         help="Will not notify: silenced, inhibited or flapping"),
 }
 MD_SPECIAL = set("\\`*_[]<>#|~$")
 SLA_STYLES = {"breached": "background-color: #ffebee; color: #b71c1c",
@@ -168,6 +171,7 @@ def queue_display(df: pd.DataFrame) -> pd.DataFrame:
         "Age": [duration(s) for s in df["age_s"]],
         "Assignee": df["assignee"],
         "Dups": df["duplicate_count"].astype("int64"),
+        "Muted": df["muted"],
     })
 
 

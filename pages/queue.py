@@ -29,7 +29,8 @@ from dashboard import ui
 LIMIT = 500
 VIEWS = ("Alerts", "Groups")
 OPEN = list(lifecycle.OPEN_STATES)
-FILTER_KEYS = ("f_severity", "f_state", "f_service", "f_q")
+FILTER_KEYS = ("f_severity", "f_state", "f_service", "f_q", "f_muted")
+MUTED = {"show": None, "hide": False, "only": True}  # silenced/inhibited alerts
 ALL_SERVICES = "(all services)"
 SILENCE_FOR = {"15 minutes": 15, "1 hour": 60, "4 hours": 240, "24 hours": 1440}
 BULK_ACTIONS = (("acknowledge", "Acknowledge", "primary"), ("investigate", "Investigate", "secondary"),
@@ -54,16 +55,20 @@ def _filters_from_url() -> dict[str, Any]:
     return {"f_severity": [s for s in sev.SEVERITIES if s in severities],
             "f_state": [s for s in OPEN if s in states and len(set(states)) < len(OPEN)],
             "f_service": st.query_params.get("service") or ALL_SERVICES,
-            "f_q": st.query_params.get("q", "")}
+            "f_q": st.query_params.get("q", ""),
+            "f_muted": st.query_params.get("suppressed") if st.query_params.get("suppressed")
+            in MUTED else "show"}
 
 
 def _init_filters() -> None:
     """URL first (a shared link), else what this session had, else the defaults."""
     if all(k in st.session_state for k in FILTER_KEYS):
         return
-    has_url = any(k in st.query_params for k in ("severity", "state", "service", "q"))
+    has_url = any(k in st.query_params for k in ("severity", "state", "service", "q",
+                                                 "suppressed"))
     saved = st.session_state.get("queue_filters")
-    values = _filters_from_url() if has_url or not saved else saved
+    values = _filters_from_url() if has_url or not saved or set(saved) != set(FILTER_KEYS) \
+        else saved
     for key in FILTER_KEYS:
         st.session_state[key] = values[key]
 
@@ -80,6 +85,8 @@ def _sync_url(values: dict[str, Any]) -> None:
         params["service"] = str(values["f_service"])
     if values["f_q"]:
         params["q"] = str(values["f_q"])
+    if values["f_muted"] != "show":
+        params["suppressed"] = str(values["f_muted"])
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
 
@@ -89,19 +96,21 @@ def filter_bar(services: list[str]) -> tuple[queue.AlertFilter, str]:
     _init_filters()
     if st.session_state["f_service"] not in services:
         services = [*services, st.session_state["f_service"]]
-    c1, c2, c3, c4 = st.columns([3, 4, 2, 3])
+    c1, c2, c3, c4, c5 = st.columns([3, 4, 2, 3, 1.3])
     c1.multiselect("Severity", list(sev.SEVERITIES), key="f_severity", placeholder="all")
     c2.multiselect("State", OPEN, key="f_state", placeholder="all open")
     c3.selectbox("Service", [ALL_SERVICES, *[s for s in services if s != ALL_SERVICES]],
                  key="f_service")
     c4.text_input("Search", key="f_q", placeholder="summary, service or device")
+    c5.selectbox("Suppressed", list(MUTED), key="f_muted",
+                 help="Silenced or inhibited alerts: show them, hide them, or only them")
     values = {k: st.session_state[k] for k in FILTER_KEYS}
     st.session_state["queue_filters"] = values
     _sync_url(values)
     f = queue.AlertFilter(severity=tuple(values["f_severity"]),
                           state=tuple(values["f_state"]) or ("open",),
                           service=None if values["f_service"] == ALL_SERVICES else values["f_service"],
-                          q=values["f_q"] or None)
+                          q=values["f_q"] or None, suppressed=MUTED[values["f_muted"]])
     fkey = hashlib.sha1(repr(sorted(values.items())).encode()).hexdigest()[:10]
     return f, fkey
 
