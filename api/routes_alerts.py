@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from api.encode import alert_json, alert_with_events
 from api.params import csv_list, instant
@@ -14,7 +15,7 @@ from api.security import Operator, Viewer
 from core import db as core_db
 from core import queue
 from core.actor import Actor
-from core.alerts import AlertIn, ingest
+from core.alerts import AlertIn, IngestResult, ingest
 from core.clock import SYSTEM_CLOCK
 from core.export import iter_csv
 from core.lifecycle_store import ActionRequest, add_note, apply
@@ -35,9 +36,11 @@ def create_alert(body: AlertBody, response: Response, actor: Actor = Operator) -
     now = SYSTEM_CLOCK.now()
     data = body.model_dump()
     data["source"] = data.get("source") or actor.name.removeprefix("key:")
-    with core_db.transaction() as s:
+    def write(s: Session) -> tuple[IngestResult, dict[str, Any]]:
         result = ingest(s, AlertIn(**data), actor, now)
-        out = alert_json(queue.get_alert(s, result.alert_id), now)
+        return result, alert_json(queue.get_alert(s, result.alert_id), now)
+
+    result, out = core_db.run_transaction(write)  # retried on deadlock/serialization failure
     if not result.created:
         response.status_code = 200
     out["deduplicated"] = not result.created

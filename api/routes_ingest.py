@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Body, Response
+from sqlalchemy.orm import Session
 
 from api.encode import alert_json
 from api.params import instant
@@ -24,8 +25,9 @@ PAYLOAD = Body(..., description="The source's JSON payload")
 
 
 def _run(signals: list[Signal], actor: Actor) -> dict[str, Any]:
-    with core_db.transaction() as s:
-        result: BatchResult = ingest_batch(s, signals, actor, SYSTEM_CLOCK.now())
+    now = SYSTEM_CLOCK.now()
+    result: BatchResult = core_db.run_transaction(
+        lambda s: ingest_batch(s, signals, actor, now))
     return {"status": "ok", "received": len(signals), **result.summary(),
             "alert_ids": sorted(set(result.ids.values()))}
 
@@ -52,11 +54,13 @@ def post_anomaly(response: Response, payload: Any = PAYLOAD,
         response.status_code = 200
         return {"alert": None, "created": False, "reason": decision.reason}
     now = SYSTEM_CLOCK.now()
-    with core_db.transaction() as s:
-        result = ingest_batch(s, [Signal(decision.alert)], replace(actor, source="api"), now,
-                              field=None)
-        alert_id = next(iter(result.ids.values()))
-        out = alert_json(queue.get_alert(s, alert_id), now)
+    alert = decision.alert
+
+    def write(s: Session) -> tuple[BatchResult, dict[str, Any]]:
+        result = ingest_batch(s, [Signal(alert)], replace(actor, source="api"), now, field=None)
+        return result, alert_json(queue.get_alert(s, next(iter(result.ids.values()))), now)
+
+    result, out = core_db.run_transaction(write)
     if not result.created:
         response.status_code = 200
     return {"alert": out, "created": bool(result.created), "reason": decision.reason}

@@ -9,7 +9,9 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
   (median of 10); ``compliance_30d_by_service_ms``: grouped by severity and service;
 - ``ingest_single_per_s`` / ``ingest_single_p95_ms``: ``POST /api/v1/alerts`` over HTTP
   to a real uvicorn server, 8 concurrent clients, 2000 posts;
-- ``csv_export_rows_per_s``: the streamed CSV export of the last 3 days' alerts.
+- ``csv_export_rows_per_s``: the streamed CSV export of the last 3 days' alerts;
+- ``ingest_batch_alerts_per_s`` / ``ingest_dedup_alerts_per_s``: Alertmanager payloads of
+  100 alerts over HTTP, all new / 70 % duplicates (bench/ingest_batch.py).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import generate, ingest, measure
+from bench import generate, ingest, ingest_batch, measure
 from bench.target import log
 
 
@@ -49,6 +51,7 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
         out.update(measure.csv_figures(engine, now))
     if not args.skip_ingest:
         out.update(ingest.run(engine, args.requests, args.clients))
+        out.update(ingest_batch.run(engine))
     return out
 
 

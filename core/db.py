@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -89,6 +89,24 @@ def transaction(engine: sa.Engine | None = None) -> Iterator[Session]:
     """One transaction per user action: commit on success, roll back on any error."""
     with session_factory(engine or get_engine()).begin() as session:
         yield session
+
+
+RETRYABLE = ("40001", "40P01")  # serialization failure, deadlock detected
+T = TypeVar("T")
+
+
+def run_transaction(fn: Callable[[Session], T], engine: sa.Engine | None = None,
+                    attempts: int = 3) -> T:
+    """``fn`` in one transaction, retried from scratch when PostgreSQL aborts it for a
+    serialization failure or a deadlock (both are safe to retry: nothing was committed)."""
+    for attempt in range(attempts):
+        try:
+            with transaction(engine) as session:
+                return fn(session)
+        except sa.exc.DBAPIError as err:
+            if getattr(err.orig, "pgcode", None) not in RETRYABLE or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _ensure_database(server: Any) -> None:

@@ -32,76 +32,90 @@ select fingerprint, group_id from alerts
 where fingerprint = any(cast(:fps as text[])) and state in {OPEN} and group_id is not null
 """
 
+LATEST_SQL = """
+select distinct on (g.group_key) g.group_key, g.id from alert_groups g
+where g.group_key = any(cast(:keys as text[])) and g.last_seen_at >= :since
+order by g.group_key, g.id desc
+"""
+
+CREATE_SQL = """
+insert into alert_groups (group_key, group_by, status, first_seen_at, last_seen_at, notify_at)
+select x.group_key, x.group_by, 'active', :now, :now, :now
+from jsonb_to_recordset(cast(:rows as jsonb)) as x(group_key text, group_by jsonb)
+order by x.group_key
+returning group_key, id
+"""
+
+# After the alerts are written (alert rows first, then group rows, in id order, like the
+# triggers do): last seen, raw signal count, and the end of the aggregation wait.
 TOUCH_SQL = """
-update alert_groups g set last_seen_at = greatest(g.last_seen_at, :now),
-       raw_events = g.raw_events + x.raw
-from jsonb_to_recordset(cast(:rows as jsonb)) as x(id bigint, raw int)
-where g.id = x.id
-"""
-
-ASSIGN_SQL = """
-with input as (
-    select * from jsonb_to_recordset(cast(:rows as jsonb))
-        as x(group_key text, group_by jsonb, raw int, wait_s int)
-), latest as (
-    select distinct on (g.group_key) g.id, g.group_key
-    from alert_groups g join input i on i.group_key = g.group_key
-    where g.last_seen_at >= :since
-    order by g.group_key, g.id desc
-), upd as (
-    update alert_groups g set last_seen_at = greatest(g.last_seen_at, :now),
-           raw_events = g.raw_events + i.raw,
-           notify_at = least(g.notify_at, :now + make_interval(secs => i.wait_s))
-    from latest l join input i on i.group_key = l.group_key
-    where g.id = l.id
-    returning g.id, g.group_key
-), ins as (
-    insert into alert_groups (group_key, group_by, status, first_seen_at, last_seen_at,
-                              notify_at, raw_events)
-    select i.group_key, i.group_by, 'active', :now, :now,
-           :now + make_interval(secs => i.wait_s), i.raw
-    from input i where not exists (select 1 from latest l where l.group_key = i.group_key)
-    order by i.group_key
-    returning id, group_key
+with locked as (
+    select g.id from alert_groups g where g.id = any(cast(:ids as bigint[]))
+    order by g.id for no key update
 )
-select group_key, id from upd union all select group_key, id from ins
+update alert_groups g set last_seen_at = greatest(g.last_seen_at, :now),
+       raw_events = g.raw_events + x.raw,
+       notify_at = case when g.raw_events = 0  -- created by this batch
+                        then :now + make_interval(secs => x.wait_s)
+                        else least(g.notify_at, :now + make_interval(secs => x.wait_s)) end
+from jsonb_to_recordset(cast(:rows as jsonb)) as x(id bigint, raw int, wait_s int), locked l
+where g.id = x.id and l.id = x.id
 """
 
 
-def assign(session: Session, firing: list[tuple[AlertIn, int]], now: datetime
-           ) -> dict[str, int]:
-    """fingerprint -> group id for every firing alert of a batch (fingerprint-sorted)."""
+class Assignment:
+    """fingerprint -> group id for a batch, and what to record on the groups afterwards."""
+
+    def __init__(self) -> None:
+        self.group_of: dict[str, int] = {}
+        self.stats: dict[int, dict[str, int]] = {}
+
+    def count(self, group_id: int, n: int, wait_s: int) -> None:
+        row = self.stats.setdefault(group_id, {"id": group_id, "raw": 0, "wait_s": wait_s})
+        row["raw"] += n
+        row["wait_s"] = min(row["wait_s"], wait_s)
+
+
+def assign(session: Session, firing: list[tuple[AlertIn, int]], now: datetime) -> Assignment:
+    """Choose (or open) the group of every firing alert of a batch. Takes only advisory
+    locks (per group key, in key order) and inserts new groups; existing group rows are
+    updated by ``touch`` after the alerts are written."""
     config = load_config(session)
+    out = Assignment()
     fps = [a.dedup_key() for a, _ in firing]
     known = {r.fingerprint: r.group_id
              for r in session.execute(sa.text(KNOWN_SQL), {"fps": fps})}
-    touched: dict[int, int] = {}
     keyed: dict[str, dict[str, Any]] = {}
     key_of: dict[str, str] = {}
-    for alert, n in firing:
+    for alert, _ in firing:
         fp = alert.dedup_key()
-        if fp in known:
-            touched[known[fp]] = touched.get(known[fp], 0) + n
-            continue
-        values = grouping.group_values(alert, config.group_by)
-        key = key_of[fp] = grouping.group_key(values)
-        row = keyed.setdefault(key, {"group_key": key, "group_by": values, "raw": 0,
-                                     "wait_s": config.wait_for(alert.severity)})
-        row["raw"] += n
-        row["wait_s"] = min(row["wait_s"], config.wait_for(alert.severity))
-    if touched:
-        session.execute(sa.text(TOUCH_SQL), {"now": now, "rows": json.dumps(
-            [{"id": i, "raw": n} for i, n in touched.items()])})
+        if fp not in known:
+            values = grouping.group_values(alert, config.group_by)
+            key_of[fp] = grouping.group_key(values)
+            keyed.setdefault(key_of[fp], {"group_key": key_of[fp], "group_by": values})
     ids: dict[str, int] = {}
     if keyed:
         keys = sorted(keyed)
         session.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(k, 7231)) "
                                 "from unnest(cast(:keys as text[])) as k order by k"),
                         {"keys": keys})
-        ids = {r.group_key: r.id for r in session.execute(sa.text(ASSIGN_SQL), {
-            "rows": json.dumps([keyed[k] for k in keys]), "now": now,
-            "since": now - config.window})}
-    return {**known, **{fp: ids[key] for fp, key in key_of.items()}}
+        ids = {r.group_key: r.id for r in session.execute(
+            sa.text(LATEST_SQL), {"keys": keys, "since": now - config.window})}
+        missing = [keyed[k] for k in keys if k not in ids]
+        if missing:
+            ids.update({r.group_key: r.id for r in session.execute(
+                sa.text(CREATE_SQL), {"rows": json.dumps(missing), "now": now})})
+    out.group_of = {**known, **{fp: ids[key] for fp, key in key_of.items()}}
+    for alert, n in firing:
+        out.count(out.group_of[alert.dedup_key()], n, config.wait_for(alert.severity))
+    return out
+
+
+def touch(session: Session, assignment: Assignment, now: datetime) -> None:
+    if assignment.stats:
+        stats = sorted(assignment.stats.values(), key=lambda r: r["id"])
+        session.execute(sa.text(TOUCH_SQL), {"now": now, "rows": json.dumps(stats),
+                                             "ids": [r["id"] for r in stats]})
 
 
 ALERTNAME_SQL = ("coalesce(nullif(a.labels->>'alertname', ''), nullif(a.labels->>'event', ''), "

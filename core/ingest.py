@@ -97,8 +97,10 @@ def ingest_batch(session: Session, signals: list[Signal], actor: Actor, now: dat
     resolved = _resolve(session, resolving, actor, now) if resolving else {}
     reopened = _reopen(session, [a.dedup_key() for a, _ in firing], actor, now,
                        flap_window) if firing and flap_window > timedelta(0) else {}
-    groups = grouping_store.assign(session, firing, now) if firing else {}
-    upserted = _upsert(session, firing, groups, actor, now) if firing else []
+    groups = grouping_store.assign(session, firing, now) if firing else None
+    upserted = _upsert(session, firing, groups.group_of, actor, now) if groups else []
+    if groups:
+        grouping_store.touch(session, groups, now)
     ids = {**resolved, **{fp: i for fp, i, _ in upserted}}
     reopened_ids = set(reopened.values())
     touched = [i for _, i, new in upserted if new] + [*reopened_ids, *resolved.values()]

@@ -152,10 +152,15 @@ def test_bad_rules_are_422_naming_the_field(http, manager, engine, body: dict[st
 
 
 def test_an_inhibited_alert_says_by_what_and_is_released_with_its_source(
-        http, ingest_key, viewer) -> None:
+        http, ingest_key, viewer, engine) -> None:
+    from datetime import datetime, timezone
+
+    from core.worker import tick
+
     target = post_alert(http, ingest_key, fingerprint="warn-1")
     source = post_alert(http, ingest_key, severity="critical", fingerprint="crit-1")
     assert source["inhibited_by"] is None
+    tick(engine, datetime.now(timezone.utc))  # a new source reaches others on the next tick
     got = http.get(f"/api/v1/alerts/{target['id']}", headers=viewer).json()
     rules = {r["name"]: r["id"] for r in
              http.get("/api/v1/inhibit-rules", headers=viewer).json()["data"]}
@@ -167,6 +172,7 @@ def test_an_inhibited_alert_says_by_what_and_is_released_with_its_source(
     r = http.post("/api/v1/webhooks/generic", headers=ingest_key, json={
         **ALERT, "severity": "critical", "fingerprint": "crit-1", "status": "resolved"})
     assert r.status_code in (200, 201, 202), r.text
+    tick(engine, datetime.now(timezone.utc))
     got = http.get(f"/api/v1/alerts/{target['id']}", headers=viewer).json()
     assert got["inhibited_by"] is None
     assert [e["metadata"]["action"] for e in got["events"] if e["kind"] == "inhibit_mark"] == [

@@ -54,8 +54,13 @@ create index alert_groups_notify_due on alert_groups (notify_at) where notified_
 alter table alerts add constraint alerts_group_fk foreign key (group_id) references alert_groups (id);
 create index alerts_group on alerts (group_id) where group_id is not null;
 
+-- Both functions lock the group rows in id order first: concurrent batches touching the
+-- same groups then queue instead of deadlocking.
 create function alert_groups_on_insert() returns trigger language plpgsql as $$
 begin
+    perform 1 from alert_groups g
+    where g.id in (select group_id from new_rows where group_id is not null)
+    order by g.id for no key update;
     update alert_groups g set
         member_count = g.member_count + d.members,
         open_count = g.open_count + d.open,
@@ -72,6 +77,10 @@ end $$;
 
 create function alert_groups_on_update() returns trigger language plpgsql as $$
 begin
+    perform 1 from alert_groups g
+    where g.id in (select n.group_id from new_rows n join old_rows o on o.id = n.id
+                   where n.group_id is not null and n.state is distinct from o.state)
+    order by g.id for no key update;
     update alert_groups g set
         open_count = g.open_count + d.delta,
         last_seen_at = greatest(g.last_seen_at, d.last_seen),

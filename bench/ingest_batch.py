@@ -1,0 +1,105 @@
+"""Batch intake over real HTTP: Alertmanager webhook payloads (version 4) of 100 alerts
+each, ``POST /api/v1/webhooks/alertmanager``, from N concurrent clients to the uvicorn
+subprocess of ``bench.ingest.api_server``. Two streams:
+
+- ``batch``: every alert new (a fresh fingerprint) — the create path;
+- ``dedup``: 70 % of each payload repeats alerts already open (the repeat Alertmanager
+  sends every group_interval), 30 % new — the duplicate-counting path.
+
+Throughput is alerts (not requests) accepted per second of wall time; latency is per
+request. Afterwards the run's alerts are closed, so the open queue stays the same.
+"""
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from bench.ingest import CLEANUP, api_server
+from bench.measure import p95
+from bench.target import log
+from core import db as core_db
+from core.auth import create_api_key
+
+PER_REQUEST = 100
+PREFIX = "bench-batch"
+
+
+def payload(tag: str, client: int, request: int, dup_share: float) -> dict[str, Any]:
+    """One Alertmanager group: ``dup_share`` of it repeats this client's first alerts."""
+    dups = int(PER_REQUEST * dup_share)
+    alerts = []
+    for j in range(PER_REQUEST):
+        n = j if j < dups and request > 0 else request * PER_REQUEST + j
+        alerts.append({
+            "status": "firing", "fingerprint": f"{PREFIX}-{tag}-{client}-{n}",
+            "labels": {"alertname": f"BenchAlert{n % 20}", "service": f"bench-svc-{n % 40}",
+                       "instance": f"bench-dev-{n % 400}:9100",
+                       "severity": ("critical", "warning", "warning", "info")[n % 4]},
+            "annotations": {"summary": f"bench alert {n}"},
+            "startsAt": "2026-11-23T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z"})
+    return {"version": "4", "status": "firing", "receiver": "alertdesk", "groupKey": tag,
+            "alerts": alerts}
+
+
+def _client(base: str, key: str, tag: str, client: int, requests: int, dup_share: float,
+            deadline: float, out: list[tuple[float, int]], lock: threading.Lock) -> None:
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60) as http:
+        for r in range(requests):
+            if time.perf_counter() > deadline:
+                return
+            body = payload(tag, client, r, dup_share)
+            t0 = time.perf_counter()
+            try:
+                status = http.post("/api/v1/webhooks/alertmanager", json=body).status_code
+            except httpx.HTTPError:
+                status = 0
+            with lock:
+                out.append(((time.perf_counter() - t0) * 1000, status))
+
+
+def stream(base: str, key: str, name: str, dup_share: float, clients: int, requests: int,
+           time_limit_s: float = 120) -> dict[str, Any]:
+    tag, lock = uuid.uuid4().hex[:8], threading.Lock()
+    results: list[tuple[float, int]] = []
+    started = time.perf_counter()
+    threads = [threading.Thread(target=_client, args=(
+        base, key, tag, c, requests, dup_share, started + time_limit_s, results, lock))
+        for c in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    ok = [ms for ms, status in results if status == 200]
+    return {f"ingest_{name}_alerts_per_s": round(len(ok) * PER_REQUEST / wall),
+            f"ingest_{name}_request_p50_ms": round(statistics.median(ok), 1) if ok else None,
+            f"ingest_{name}_request_p95_ms": round(p95(ok), 1) if len(ok) > 1 else None,
+            f"ingest_{name}_requests": len(results),
+            f"ingest_{name}_errors": len(results) - len(ok)}
+
+
+def run(engine: sa.Engine, clients: int = 4, requests: int = 25) -> dict[str, Any]:
+    """Both streams against one server; ``clients`` x ``requests`` x 100 alerts each."""
+    with core_db.transaction(engine) as s:
+        key, row = create_api_key(s, "bench-batch", "operator", None)
+    url = engine.url.render_as_string(hide_password=False)
+    out: dict[str, Any] = {"ingest_batch_size": PER_REQUEST, "ingest_batch_clients": clients}
+    try:
+        with api_server(url) as base:
+            for name, share in (("batch", 0.0), ("dedup", 0.7)):
+                log(f"ingest {name}: {clients} clients x {requests} requests x {PER_REQUEST}")
+                out.update(stream(base, key, name, share, clients, requests))
+        return out
+    finally:
+        now = datetime.now(timezone.utc)
+        with core_db.transaction(engine) as s:
+            s.execute(sa.text(CLEANUP), {"now": now, "pattern": f"am:{PREFIX}-%"})
+            s.execute(sa.text("update api_keys set revoked_at = :now where id = :id"),
+                      {"now": now, "id": row["id"]})
