@@ -236,6 +236,9 @@ def _alert_in(f: Fire) -> AlertIn:
                      "runbook_url": f"https://runbooks.example.net/{team}/{alertname.lower()}"})
 
 
+RESEND_S = 300  # how often a source repeats a firing alert in the demo history
+
+
 def _materialize(f: Fire, tgt: sla.Targets, acts: list[Act]) -> tuple[dict[str, Any], list[Event]]:
     """The alert row and its events: ``acts`` walked through the lifecycle rules as
     core.lifecycle_store.apply records them (rule ids, acknowledged_at, ack takes ownership)."""
@@ -267,7 +270,18 @@ def _materialize(f: Fire, tgt: sla.Targets, acts: list[Act]) -> tuple[dict[str, 
         row.update(state=rule.to_state, updated_at=t, reopen_count=row["reopen_count"] +
                    (action == "reopen"), resolved_at=None if action == "reopen" else resolved,
                    closed_at=t if rule.to_state == lifecycle.CLOSED else None)
+    _repeats(row)
     return row, events
+
+
+def _repeats(row: dict[str, Any]) -> None:
+    """A source re-sends a firing alert (Alertmanager: every few minutes) until it
+    resolves: those are the raw events deduplication folds in, and what keeps a group's
+    session window open."""
+    end = row["resolved_at"] or row["updated_at"]
+    firing_s = max(0.0, (end - row["created_at"]).total_seconds())
+    row["duplicate_count"] = 1 + min(int(firing_s // RESEND_S), 60)
+    row["last_seen_at"] = row["created_at"] + _s(min(firing_s, RESEND_S * 60))
 
 
 def _open_queue(s: Session, rng: random.Random, policies: dict[Any, sla.Targets],

@@ -4,7 +4,8 @@
                                   [--password ...] [--out docs/screenshots]
 
 Logs in headless (Debian chromium at /usr/bin/chromium), waits for each page to finish
-running, and saves queue-<W>x<H>.png and alert-<W>x<H>.png at 1920x1080 and 1366x768.
+running, and saves queue-<W>x<H>.png and alert-<W>x<H>.png at 1920x1080 and 1366x768,
+plus groups.png, queue-groups.png and suppression.png at 1920x1080.
 The alert page shown is the first alert of the queue (its row is selected in the grid and
 the "Open alert" link followed), so the script needs at least one open alert.
 """
@@ -49,6 +50,22 @@ def select_row(page: Page, row: int, table: str = '[data-testid="stDataFrame"]')
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * row + 17)
 
 
+def other_pages(page: Page, base: str, out: Path) -> list[Path]:
+    """Through the sidebar, not page.goto: a reload starts a new session (signed out)."""
+    saved = []
+    for name, link in (("groups", "Groups"), ("suppression", "Suppression"),
+                       ("queue-groups", "Queue")):
+        page.locator('[data-testid="stSidebarNavLink"]', has_text=link).first.click()
+        wait_for_app(page)
+        if name == "queue-groups":
+            page.get_by_role("radio", name="Groups").click()  # the queue's view switch
+            wait_for_app(page)
+        page.wait_for_timeout(1500)  # canvas grids and plotly paint after the run
+        saved.append(out / f"{name}.png")
+        page.screenshot(path=str(saved[-1]))
+    return saved
+
+
 def shoot(base: str, username: str, password: str, out: Path) -> list[Path]:
     saved: list[Path] = []
     with sync_playwright() as p:
@@ -68,6 +85,8 @@ def shoot(base: str, username: str, password: str, out: Path) -> list[Path]:
                 page.wait_for_timeout(800)
                 saved.append(out / f"alert-{width}x{height}.png")
                 page.screenshot(path=str(saved[-1]), full_page=True)
+                if width == 1920:
+                    saved += other_pages(page, base.rstrip("/"), out)
                 page.close()
         finally:
             browser.close()
