@@ -8,9 +8,11 @@ from api.limits import BodyLimitMiddleware
 from api.routes_admin import health
 from api.routes_admin import router as admin_router
 from api.routes_alerts import router as alerts_router
+from api.routes_escalation import router as escalation_router
 from api.routes_groups import router as groups_router
 from api.routes_heartbeats import router as heartbeats_router
 from api.routes_ingest import router as ingest_router
+from api.routes_notify import router as notify_router
 from api.routes_suppress import router as suppress_router
 
 
@@ -26,6 +28,8 @@ def create_app() -> FastAPI:
     app.include_router(ingest_router)
     app.include_router(heartbeats_router)
     app.include_router(suppress_router)
+    app.include_router(notify_router)
+    app.include_router(escalation_router)
     app.add_middleware(BodyLimitMiddleware)
     return app
 

@@ -12,6 +12,8 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``csv_export_rows_per_s``: the streamed CSV export of the last 3 days' alerts;
 - ``ingest_batch_alerts_per_s`` / ``ingest_dedup_alerts_per_s``: Alertmanager payloads of
   100 alerts over HTTP, all new / 70 % duplicates (bench/ingest_batch.py).
+- ``escalation_tick_ms``: one ``core.worker.tick`` over the ~10,000 open alerts with
+  escalation policies attached (median; bench/escalation.py).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import generate, ingest, ingest_batch, measure
+from bench import escalation, generate, ingest, ingest_batch, measure
 from bench.target import log
 
 
@@ -49,6 +51,9 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_csv:
         log("csv export ...")
         out.update(measure.csv_figures(engine, now))
+    if not args.skip_escalation:
+        log("escalation tick ...")
+        out.update(escalation.run(engine))
     if not args.skip_ingest:
         out.update(ingest.run(engine, args.requests, args.clients))
         out.update(ingest_batch.run(engine))
@@ -64,6 +69,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--clients", type=int, default=8, help="concurrent ingest clients")
     p.add_argument("--skip-ingest", action="store_true")
     p.add_argument("--skip-csv", action="store_true")
+    p.add_argument("--skip-escalation", action="store_true")
     return p.parse_args(argv)
 
 

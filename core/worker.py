@@ -15,20 +15,37 @@ from sqlalchemy.orm import Session
 
 from core import db as core_db
 from core.clock import Clock
+from core.escalation_store import (
+    escalate_due,
+    expedite_breaches,
+    expire_acks,
+    raise_severities,
+    start_escalations,
+    stop_finished,
+)
 from core.flapping import mark_flapping
 from core.heartbeats import check_heartbeats
 from core.inhibition_store import inhibitions_tick
 from core.lifecycle_store import expire_silences
+from core.notify.deliver import deliver_due
 from core.silences_store import silences_tick
 
 log = logging.getLogger("alertdesk.worker")
 
 Job = Callable[[Session, datetime], int]
+# Order matters: the marks (silences, inhibitions) come before any job that notifies, so
+# a muted alert never notifies even though ingest leaves inhibition to the tick.
 JOBS: list[tuple[str, Job]] = [
     ("expire_silences", expire_silences),
     ("apply_silences", silences_tick),        # maintenance windows start and end
     ("apply_inhibitions", inhibitions_tick),  # sources resolved by operators release targets
     ("check_heartbeats", check_heartbeats),
+    ("expire_acks", expire_acks),                  # forgotten acks back to 'new' (escalation)
+    ("stop_escalations", stop_finished),           # acked/resolved/silenced/muted: stop paging
+    ("start_escalations", start_escalations),      # new alerts get their policy frozen in
+    ("expedite_escalations", expedite_breaches),   # SLA breach: the pending step is due now
+    ("escalate_due", escalate_due),                # due tiers -> outbox + 'escalation' events
+    ("raise_severities", raise_severities),        # severity escalation rule
     ("mark_flapping", mark_flapping),  # last: counts the state changes the jobs above made
 ]
 RETRYABLE = ("40001", "40P01")  # serialization failure, deadlock
@@ -39,6 +56,8 @@ def tick(engine: sa.Engine, now: datetime) -> dict[str, int]:
     done: dict[str, int] = {}
     for name, job in JOBS:
         done[name] = _run_job(engine, job, now)
+    # Outbox delivery: claims in short transactions, sends outside any (core/notify/deliver.py).
+    done["deliver"] = sum(deliver_due(engine, now).values())
     return done
 
 

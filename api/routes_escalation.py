@@ -1,0 +1,68 @@
+"""Escalation policies (list: viewer; create/replace: manager) and one alert's escalation
+timeline. Bodies are checked by core/escalation.py ``parse_policy``, whose errors name the
+field (``tiers[1].delay_s``, ``tiers[0].targets[1].username``) and leave as 422."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+
+from api.security import Manager, Viewer
+from core import db as core_db
+from core import escalation_policies as store
+from core.actor import Actor
+from core.clock import SYSTEM_CLOCK
+
+router = APIRouter(prefix="/api/v1", tags=["escalation"])
+
+EXAMPLE = {
+    "name": "payments-critical", "priority": 50,
+    "match": {"severity": ["critical", "high"], "service": "payments", "labels": {}},
+    "tiers": [{"delay_s": 0, "targets": [{"type": "user", "username": "olga"},
+                                         {"type": "slack", "webhook": "noc"}]},
+              {"delay_s": 300, "targets": [{"type": "email", "to": "payments-oncall@example.com"}]}],
+    "repeat": {"every_s": 900, "times": 3}, "ack_timeout_s": 3600,
+    "severity_escalation": {"after_s": 1800, "steps": 1}}
+POLICY_DOC = (
+    "TARGET: user {username}, email {to}, sms {to}, slack {webhook (secret name) | webhook_url}, "
+    "webhook {url | url_ref, secret}, pagerduty {routing_key_ref | routing_key}, console. "
+    "Secrets given in clear are sealed before storing. Schedule targets are refused until "
+    "on-call schedules exist. Delays must increase; the first matching enabled policy by "
+    "priority (lowest first) wins.")
+
+
+@router.get("/escalation-policies", summary="Escalation policies in evaluation order")
+def list_policies(_: Actor = Viewer) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        rows = store.list_policies(s)
+    return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
+
+
+@router.get("/escalation-policies/{policy_id}", summary="One escalation policy")
+def get_policy(policy_id: int, _: Actor = Viewer) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return store.get_policy(s, policy_id)
+
+
+@router.post("/escalation-policies", status_code=201, description=POLICY_DOC,
+             summary="Create an escalation policy (manager)")
+def create_policy(body: dict[str, Any] = Body(examples=[EXAMPLE]),
+                  actor: Actor = Manager) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return store.create_policy(s, body, actor, SYSTEM_CLOCK.now())
+
+
+@router.put("/escalation-policies/{policy_id}", description=POLICY_DOC,
+            summary="Replace an escalation policy (manager); alerts already escalating keep "
+                    "the version frozen when they started")
+def replace_policy(policy_id: int, body: dict[str, Any] = Body(examples=[EXAMPLE]),
+                   actor: Actor = Manager) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return store.replace_policy(s, policy_id, body, actor, SYSTEM_CLOCK.now())
+
+
+@router.get("/alerts/{alert_id}/escalation",
+            summary="One alert's escalation: policy frozen, steps fired, delivery status")
+def alert_escalation(alert_id: int, _: Actor = Viewer) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return store.alert_timeline(s, alert_id)

@@ -1,0 +1,198 @@
+"""Firing claimed escalation steps: resolve each target to (channel, contact), queue one
+outbox row per contact, write one 'escalation' event per step, advance every row in one
+statement. Called by core.escalation_store.escalate_due on rows it has claimed.
+
+Targets: a user goes to their contacts on the severity's person channels
+(``core.notify.routing.default_channels`` narrowed to sms/email: critical -> SMS, high and
+medium -> email); when none applies or the contact is missing, email, else SMS, else the
+console (recorded). Channel targets go as given (sealed secrets are opened only in memory).
+A target the outbox refuses (bad address) is skipped and named in the event.
+
+Idempotency key per alert/tier/repeat/target: ``esc:<alert>:<tier>:<repeat>:<target key>``,
+plus ``:c<cycle>`` after a restart, so a replayed step never queues twice and a restarted
+escalation notifies again. Flapping alerts (core.flapping.damped): while damped, due steps
+advance without sending, and the event says "held back".
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core.actor import WORKER
+from core.errors import FieldError
+from core.escalation import Policy, Step, next_due, parse_policy, plan
+from core.flapping import damped, load_rule
+from core.notify.base import DeliveryError
+from core.notify.format import alert_payload
+from core.notify.outbox import enqueue
+from core.notify.routing import default_channels
+from core.notify.vault import SEALED_FIELDS, recipient_for, unseal
+from core.tables import alert_events, users
+
+PERSON_CHANNELS = ("sms", "email")
+
+
+@dataclass(frozen=True)
+class Send:
+    channel: str
+    target: dict[str, Any]
+    key: str      # the target part of the idempotency key
+    label: str    # "email to olga@example.com", for the event
+
+
+def user_sends(username: str, contact: tuple[str | None, str | None] | None,
+               severity: str) -> list[Send]:
+    """A user target as sends: ``contact`` is (email, phone), None for no such user."""
+    email, phone = contact or (None, None)
+    address = {"email": email, "sms": phone}
+    wanted = [c for c in default_channels(severity) if c in PERSON_CHANNELS] or ["email"]
+    chosen = [c for c in wanted if address[c]] or [c for c in ("email", "sms") if address[c]][:1]
+    sends = [Send(c, {"type": c, "to": address[c]}, f"user:{username}:{c}",
+                  f"{c} to {address[c]}") for c in chosen]
+    why = "no such active user" if contact is None else "no email or phone"
+    return sends or [Send("console", {"type": "console"}, f"user:{username}:console",
+                          f"console for {username} ({why})")]
+
+
+def channel_send(target: Mapping[str, Any]) -> Send:
+    """A channel target as it will be delivered: sealed secrets opened (in memory only)."""
+    kind = str(target["type"])
+    clear = {k: v for k, v in target.items() if not k.endswith(("_sealed", "_display"))}
+    for name in SEALED_FIELDS.get(kind, ()):
+        if f"{name}_sealed" in target:
+            clear[name] = unseal(str(target[f"{name}_sealed"]))
+    digest = hashlib.sha256(json.dumps(dict(target), sort_keys=True).encode()).hexdigest()[:12]
+    shown = {"email": f"email to {clear.get('to')}", "sms": f"sms to {clear.get('to')}",
+             "slack": f"slack {target.get('channel') or target.get('webhook') or 'webhook'}"}
+    label = shown.get(kind) or (kind if kind in ("console", "pagerduty")
+                                else f"{kind} {recipient_for(kind, clear)}")
+    return Send(kind, clear, f"{kind}:{digest}", label)
+
+
+def sends_for(targets: Sequence[Mapping[str, Any]], severity: str,
+              contacts: Mapping[str, tuple[str | None, str | None]]) -> tuple[list[Send], list[str]]:
+    """Every send of one step, and the targets that could not be resolved (why)."""
+    sends: list[Send] = []
+    problems: list[str] = []
+    for t in targets:
+        if t["type"] == "user":
+            sends.extend(user_sends(str(t["username"]), contacts.get(str(t["username"])), severity))
+            continue
+        try:
+            sends.append(channel_send(t))
+        except DeliveryError as err:
+            problems.append(f"{t['type']}: {err}")
+    return sends, problems
+
+
+def _contacts(session: Session, rows: Sequence[Mapping[str, Any]]
+              ) -> dict[str, tuple[str | None, str | None]]:
+    names = {str(t["username"]) for r in rows for tier in r["policy_snapshot"]["tiers"]
+             for t in tier["targets"] if t.get("type") == "user"}
+    if not names:
+        return {}
+    found = session.execute(sa.select(users.c.username, users.c.email, users.c.phone)
+                            .where(users.c.username.in_(names), users.c.is_active))
+    return {r.username: (r.email, r.phone) for r in found}
+
+
+def _step_note(policy: Policy, step: Step, labels: list[str], held: bool) -> str:
+    rep = policy.repeat
+    which = f"tier {step.tier}" + (f" (repeat {step.repeat} of {rep.times})"
+                                   if step.repeat and rep else "")
+    if held:
+        return f"{which} held back: flapping alert, at most one notification per window"
+    return f"{which} fired: " + (", ".join(labels) or "no reachable target")
+
+
+def _fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: Step,
+               contacts: Mapping[str, tuple[str | None, str | None]], now: datetime) -> dict[str, Any]:
+    """Queue one step's notifications; returns the event metadata."""
+    sends, problems = sends_for(step.targets, str(row["severity"]), contacts)
+    times = f" of {policy.repeat.times}" if policy.repeat and step.repeat else ""
+    reason = f"escalation policy '{policy.name}', tier {step.tier}" + (
+        f", repeat {step.repeat}{times}" if step.repeat else "")
+    payload = alert_payload({**row, "id": row["alert_id"]}, reason=reason)
+    cycle = f":c{row['cycle']}" if row["cycle"] else ""
+    ids: list[int] = []
+    labels: list[str] = []
+    for s in sends:
+        key = f"esc:{row['alert_id']}:{step.tier}:{step.repeat}:{s.key}{cycle}"
+        try:
+            new_id = enqueue(session, channel=s.channel, target=s.target,
+                             recipient=recipient_for(s.channel, s.target), payload=payload,
+                             idempotency_key=key, now=now, alert_id=int(row["alert_id"]),
+                             group_id=row["group_id"], reason=reason)
+        except FieldError as err:
+            problems.append(f"{s.label}: {err}")
+            continue
+        labels.append(s.label)
+        if new_id is not None:
+            ids.append(new_id)
+    return {"labels": labels, "notification_ids": ids, "skipped": problems}
+
+
+def _fire_row(session: Session, row: Mapping[str, Any], now: datetime, window: timedelta,
+              contacts: Mapping[str, tuple[str | None, str | None]]
+              ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One claimed escalation: its due steps (forced: the claim says the row is due), the
+    events, and the row's new progress."""
+    policy = parse_policy(row["policy_snapshot"])
+    args = (policy, row["started_at"], row["next_tier"], row["repeats_done"], now)
+    steps = plan(*args, force=True)
+    tiers, reps, next_at = next_due(*args, force=True)
+    held = damped(bool(row["flapping"]), row["last_fired_at"], now, window)
+    events = []
+    for step in steps:
+        meta = {"labels": [], "notification_ids": [], "skipped": []} if held else \
+            _fire_step(session, row, policy, step, contacts, now)
+        forced = step.due_at > now
+        events.append({
+            "alert_id": row["alert_id"], "at": now, "actor": WORKER.name, "source": WORKER.source,
+            "kind": "escalation", "from_state": row["state"], "to_state": row["state"],
+            "note": _step_note(policy, step, meta["labels"], held) + (
+                f" (due at once: {row['expedited']})" if forced and row["expedited"] else ""),
+            "metadata": {"tier": step.tier, "repeat": step.repeat, "cycle": row["cycle"],
+                         "policy": policy.name, "targets": meta["labels"],
+                         "notification_ids": meta["notification_ids"],
+                         "skipped": meta["skipped"], "damped": held,
+                         "expedited": row["expedited"] if forced else None}})
+    update = {"alert_id": row["alert_id"], "next_tier": tiers, "repeats_done": reps,
+              "next_at": next_at.isoformat() if next_at else None,
+              "state": "active" if next_at else "done",
+              "fired_at": now.isoformat() if steps and not held else None}
+    return update, events
+
+
+ADVANCE_SQL = """
+update alert_escalations e set next_tier = v.next_tier, repeats_done = v.repeats_done,
+    next_at = v.next_at, state = v.state, last_fired_at = coalesce(v.fired_at, e.last_fired_at),
+    updated_at = :now
+from jsonb_to_recordset(cast(:rows as jsonb)) as v(alert_id bigint, next_tier int,
+    repeats_done int, next_at timestamptz, state text, fired_at timestamptz)
+where e.alert_id = v.alert_id
+"""
+
+
+def fire_claimed(session: Session, rows: Sequence[Mapping[str, Any]], now: datetime) -> int:
+    """Fire every claimed row's due steps; one insert for the events and one update for
+    the rows' progress. Returns how many rows moved."""
+    window = load_rule(session).window
+    contacts = _contacts(session, rows)
+    updates: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for row in rows:
+        update, evs = _fire_row(session, row, now, window, contacts)
+        updates.append(update)
+        events.extend(evs)
+    if events:
+        session.execute(alert_events.insert(), events)
+    session.execute(sa.text(ADVANCE_SQL), {"rows": json.dumps(updates), "now": now})
+    return len(updates)

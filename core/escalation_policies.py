@@ -1,0 +1,146 @@
+"""Escalation policies in the database (list, create, replace) and the per-alert
+escalation timeline (read side). The rules live in core/escalation.py; the worker jobs
+in core/escalation_store.py.
+
+Editing a policy never touches escalations under way: each alert carries the copy frozen
+when its escalation started (``alert_escalations.policy_snapshot``).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core.actor import Actor
+from core.errors import Conflict, FieldError, Forbidden, NotFound
+from core.escalation import Policy, parse_policy
+from core.notify.vault import public_target, seal_target
+from core.tables import alert_escalations, alert_events, alerts, escalation_policies, users
+
+COLUMNS = ("match", "tiers", "repeat", "ack_timeout_s", "severity_escalation", "priority",
+           "enabled", "description")
+
+
+def list_policies(session: Session) -> list[dict[str, Any]]:
+    """Every policy in evaluation order (priority, then id), with how many alerts are
+    escalating under it now."""
+    active = (sa.select(sa.func.count()).select_from(alert_escalations)
+              .where(alert_escalations.c.policy_id == escalation_policies.c.id,
+                     alert_escalations.c.state == "active").scalar_subquery())
+    rows = session.execute(sa.select(escalation_policies, active.label("active_escalations"))
+                           .order_by(escalation_policies.c.priority, escalation_policies.c.id))
+    return [public(r) for r in rows.mappings()]
+
+
+def get_policy(session: Session, policy_id: int) -> dict[str, Any]:
+    row = session.execute(sa.select(escalation_policies).where(
+        escalation_policies.c.id == policy_id)).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"escalation policy {policy_id} does not exist")
+    return public(row)
+
+
+def check_users(session: Session, policy: Policy) -> None:
+    """Every user target names an active user; FieldError names the target's username."""
+    wanted = {str(t["username"]) for tier in policy.tiers for t in tier.targets
+              if t["type"] == "user"}
+    if not wanted:
+        return
+    found = set(session.scalars(sa.select(users.c.username).where(
+        users.c.username.in_(wanted), users.c.is_active)))
+    for i, tier in enumerate(policy.tiers):
+        for j, target in enumerate(tier.targets):
+            if target["type"] == "user" and target["username"] not in found:
+                raise FieldError(f"tiers[{i}].targets[{j}].username",
+                                 f"no active user {target['username']!r}")
+
+
+def _values(body: object, session: Session) -> tuple[Policy, dict[str, Any]]:
+    """Checked columns; secrets given in clear are sealed (never stored in clear)."""
+    policy = parse_policy(body)
+    check_users(session, policy)
+    stored = policy.to_json()
+    for tier in stored["tiers"]:
+        tier["targets"] = [t if t["type"] == "user" else seal_target(t["type"], t)
+                           for t in tier["targets"]]
+    return policy, {"name": policy.name, **{k: stored[k] for k in COLUMNS}}
+
+
+def public(row: Any) -> dict[str, Any]:
+    """A policy row fit for an API answer or a page: sealed values masked."""
+    out = dict(row)
+    out["tiers"] = [{**t, "targets": [public_target(x) for x in t["targets"]]}
+                    for t in out["tiers"]]
+    return out
+
+
+def create_policy(session: Session, body: object, actor: Actor, now: datetime) -> dict[str, Any]:
+    """Validate (FieldError naming the field) and store a new policy (manager+)."""
+    if not actor.can("manager"):
+        raise Forbidden("editing escalation policies needs the manager role")
+    policy, values = _values(body, session)
+    _unique_name(session, policy.name, None)
+    row = session.execute(escalation_policies.insert().values(
+        **values, created_by=actor.name, created_at=now, updated_by=actor.name, updated_at=now,
+    ).returning(*escalation_policies.c)).mappings().one()
+    return public(row)
+
+
+def replace_policy(session: Session, policy_id: int, body: object, actor: Actor,
+                   now: datetime) -> dict[str, Any]:
+    """Replace a policy whole (manager+). Alerts already escalating keep their snapshot;
+    the new version applies to escalations that start afterwards."""
+    if not actor.can("manager"):
+        raise Forbidden("editing escalation policies needs the manager role")
+    get_policy(session, policy_id)
+    policy, values = _values(body, session)
+    _unique_name(session, policy.name, policy_id)
+    row = session.execute(sa.update(escalation_policies)
+                          .where(escalation_policies.c.id == policy_id)
+                          .values(**values, updated_by=actor.name, updated_at=now)
+                          .returning(*escalation_policies.c)).mappings().one()
+    return public(row)
+
+
+def _unique_name(session: Session, name: str, policy_id: int | None) -> None:
+    query = sa.select(escalation_policies.c.id).where(escalation_policies.c.name == name)
+    if policy_id is not None:
+        query = query.where(escalation_policies.c.id != policy_id)
+    if session.scalar(query) is not None:
+        raise Conflict(f"an escalation policy named {name!r} already exists")
+
+
+NOTIFICATIONS_SQL = """
+select id, channel, recipient, status, attempts, last_error, created_at, sent_at,
+       idempotency_key
+from notifications where alert_id = :alert_id order by created_at, id
+"""
+
+
+def alert_timeline(session: Session, alert_id: int) -> dict[str, Any]:
+    """One alert's escalation: its row (policy frozen, progress, next step), the
+    escalation and severity events (which tier fired when, to whom, over what), and the
+    outbox rows with their delivery status."""
+    if session.scalar(sa.select(alerts.c.id).where(alerts.c.id == alert_id)) is None:
+        raise NotFound(f"alert {alert_id} does not exist")
+    esc = session.execute(sa.select(alert_escalations).where(
+        alert_escalations.c.alert_id == alert_id)).mappings().one_or_none()
+    events = session.execute(
+        sa.select(alert_events.c.at, alert_events.c.actor, alert_events.c.kind,
+                  alert_events.c.note, alert_events.c.metadata)
+        .where(alert_events.c.alert_id == alert_id,
+               alert_events.c.kind.in_(("escalation", "severity_change")))
+        .order_by(alert_events.c.at, alert_events.c.id)).mappings().all()
+    has_outbox = session.scalar(sa.text("select to_regclass('notifications') is not null"))
+    notes = (session.execute(sa.text(NOTIFICATIONS_SQL), {"alert_id": alert_id}).mappings().all()
+             if has_outbox else [])
+    by_id = {n["id"]: dict(n) for n in notes}
+    steps = [{**dict(e), "notifications": [by_id[i] for i in e["metadata"].get(
+        "notification_ids", []) if i in by_id]} for e in events]
+    row = dict(esc) if esc else None
+    if row:
+        row["policy_snapshot"] = public(row["policy_snapshot"])
+    return {"alert_id": alert_id, "escalation": row,
+            "steps": steps, "notifications": list(by_id.values())}

@@ -1,0 +1,119 @@
+"""Shared types of the notification channels: the row a sender gets, the error it raises,
+the configuration read from the environment, and the one HTTP helper every HTTP channel
+uses (timeouts, and which failures are worth a retry).
+
+The rule for retries: connection errors, timeouts, HTTP 429 and 5xx are *retryable*
+(the worker tries again with backoff); any other 4xx is not (the request itself is wrong:
+retrying would fail the same way)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+CHANNELS: tuple[str, ...] = ("email", "slack", "webhook", "sms", "pagerduty", "console")
+STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "rate_limited",
+                             "bundled", "cancelled")
+USER_AGENT = "Alertdesk/1.0 (+notifications)"
+
+
+class DeliveryError(Exception):
+    """A send failed. ``retryable`` says whether trying again later may succeed. The
+    message must never contain a secret (token, webhook URL, password)."""
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One claimed outbox row as a sender sees it. ``target`` is still sealed (senders
+    unseal what they need through core/notify/vault.py); ``bundled`` holds the payloads
+    of the notifications folded into this one by per-contact throttling."""
+
+    id: int
+    channel: str
+    target: Mapping[str, Any]
+    recipient: str
+    payload: Mapping[str, Any]
+    attempts: int = 1
+    alert_id: int | None = None
+    idempotency_key: str = ""
+    bundled: tuple[Mapping[str, Any], ...] = ()
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """Channel settings. Secrets come only from the environment and are kept out of repr."""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    smtp_from: str = "alertdesk@localhost"
+    twilio_base_url: str = "https://api.twilio.com"
+    twilio_sid: str | None = None
+    twilio_token: str | None = field(default=None, repr=False)
+    twilio_from: str | None = None
+    pagerduty_base_url: str = "https://events.pagerduty.com"
+    timeout_s: float = 10.0
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> NotifyConfig:
+        """ALERTDESK_SMTP_HOST/PORT/USER/PASSWORD/STARTTLS/FROM, ALERTDESK_TWILIO_BASE_URL/
+        ACCOUNT_SID/AUTH_TOKEN/FROM, ALERTDESK_PAGERDUTY_BASE_URL, ALERTDESK_NOTIFY_TIMEOUT_S.
+        Named secrets (Slack webhooks, webhook HMAC keys, PagerDuty keys) are looked up in
+        ``env`` when a message is sent."""
+        e = dict(os.environ if env is None else env)
+        return cls(
+            smtp_host=e.get("ALERTDESK_SMTP_HOST") or "127.0.0.1",
+            smtp_port=int(e.get("ALERTDESK_SMTP_PORT") or 25),
+            smtp_user=e.get("ALERTDESK_SMTP_USER") or None,
+            smtp_password=e.get("ALERTDESK_SMTP_PASSWORD") or None,
+            smtp_starttls=_flag(e.get("ALERTDESK_SMTP_STARTTLS"), False),
+            smtp_from=e.get("ALERTDESK_SMTP_FROM") or "alertdesk@localhost",
+            twilio_base_url=e.get("ALERTDESK_TWILIO_BASE_URL") or "https://api.twilio.com",
+            twilio_sid=e.get("ALERTDESK_TWILIO_ACCOUNT_SID") or None,
+            twilio_token=e.get("ALERTDESK_TWILIO_AUTH_TOKEN") or None,
+            twilio_from=e.get("ALERTDESK_TWILIO_FROM") or None,
+            pagerduty_base_url=(e.get("ALERTDESK_PAGERDUTY_BASE_URL")
+                                or "https://events.pagerduty.com"),
+            timeout_s=float(e.get("ALERTDESK_NOTIFY_TIMEOUT_S") or 10.0),
+            env=e,
+        )
+
+    def secret(self, prefix: str, name: str) -> str | None:
+        """``ALERTDESK_<PREFIX>_<NAME>`` with the name upper-cased, '-'/'.' as '_'."""
+        key = f"ALERTDESK_{prefix}_{name}".upper().replace("-", "_").replace(".", "_")
+        return self.env.get(key) or None
+
+
+def post(url: str, config: NotifyConfig, *, what: str, **kwargs: Any) -> httpx.Response:
+    """POST with the configured timeout; map failures to DeliveryError by the retry rule.
+    ``what`` names the endpoint in errors (never the URL: it may carry a token)."""
+    headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
+    try:
+        with httpx.Client(timeout=config.timeout_s, follow_redirects=False) as client:
+            response = client.post(url, headers=headers, **kwargs)
+    except httpx.TimeoutException:
+        raise DeliveryError(f"{what}: timed out after {config.timeout_s:g} s") from None
+    except httpx.HTTPError as err:
+        raise DeliveryError(f"{what}: {type(err).__name__}") from None
+    if response.status_code == 429 or response.status_code >= 500:
+        raise DeliveryError(f"{what}: HTTP {response.status_code}")
+    if response.status_code >= 400:
+        raise DeliveryError(f"{what}: HTTP {response.status_code} {response.text[:200]}",
+                            retryable=False)
+    return response

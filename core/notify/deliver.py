@@ -1,0 +1,171 @@
+"""Delivery: claim due outbox rows (one short transaction, core/notify/claims.py), send
+each one outside any transaction, then record the outcome in a new short transaction.
+
+Rules:
+- success → 'sent' with the provider's id and ``sent_at``; rows bundled into it get the
+  same ``sent_at``/``provider_id`` (they went out inside it);
+- a retryable error → 'pending' again after 5 s, 10 s, 20 s (``BACKOFF_S * 2**(n-1)``);
+  the 4th failed attempt, or any non-retryable error, → 'failed' (its bundled rows too);
+- every attempt appends a ``notification_attempts`` row (outcome, error, provider id, ms);
+  ``last_error`` keeps the latest error even after a later success;
+- a worker killed mid-send loses nothing: its claim (60 s) expires and the row is claimed
+  again; outcomes are recorded only if the claim is still ours (``attempts`` unchanged);
+- a batch stops sending before its claims could expire and hands the rest back;
+- logs name the channel, recipient and notification id, never a token or secret URL.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from core import db as core_db
+from core.notify import console, email, pagerduty, slack, sms, webhook
+from core.notify.base import DeliveryError, Notification, NotifyConfig
+from core.notify.claims import CLAIM, claim_due
+from core.notify.format import sample_payload
+from core.notify.outbox import enqueue, get_notification
+from core.notify.vault import recipient_for
+
+log = logging.getLogger("alertdesk.notify")
+
+Sender = Callable[[Notification, NotifyConfig], str]
+SENDERS: dict[str, Sender] = {"email": email.send, "slack": slack.send, "webhook": webhook.send,
+                              "sms": sms.send, "pagerduty": pagerduty.send, "console": console.send}
+MAX_ATTEMPTS = 4
+BACKOFF_S = 5
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after ``attempts`` failed ones: 5 s, 10 s, 20 s, ..."""
+    return timedelta(seconds=BACKOFF_S * 2 ** max(attempts - 1, 0))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    provider_id: str | None = None
+    error: str | None = None
+    retryable: bool = False
+    duration_ms: int = 0
+
+
+def send_one(n: Notification, config: NotifyConfig) -> Outcome:
+    """Send through the row's channel; never raises (a bug in a sender is a retryable error)."""
+    started = time.monotonic()
+    try:
+        provider_id = SENDERS[n.channel](n, config)
+        outcome = Outcome(provider_id=provider_id)
+    except DeliveryError as err:
+        outcome = Outcome(error=str(err), retryable=err.retryable)
+    except Exception as err:  # noqa: BLE001 - record it and retry; the worker must go on
+        log.exception("notification %s (%s): sender crashed", n.id, n.channel)
+        outcome = Outcome(error=f"internal error: {type(err).__name__}", retryable=True)
+    ms = int((time.monotonic() - started) * 1000)
+    return Outcome(outcome.provider_id, outcome.error, outcome.retryable, ms)
+
+
+RECORD = sa.text("""
+update notifications set status = :status, provider_id = coalesce(:provider_id, provider_id),
+    last_error = coalesce(:error, last_error), sent_at = :sent_at, claimed_until = null,
+    next_attempt_at = coalesce(:next_at, next_attempt_at)
+where id = :id and status = 'sending' and attempts = :attempts
+returning id
+""")
+FOLLOW = sa.text("""
+update notifications set status = case when :status = 'sent' then status else :status end,
+    sent_at = :sent_at, provider_id = :provider_id, last_error = :error
+where bundled_into = :id and status = 'bundled'
+""")
+ATTEMPT = sa.text("""
+insert into notification_attempts (notification_id, attempt, at, outcome, error, provider_id, duration_ms)
+values (:id, :attempts, :now, :outcome, :error, :provider_id, :ms)
+""")
+
+
+def next_status(n: Notification, outcome: Outcome, retry: bool = True) -> str:
+    """'sent', 'retry' (back to pending after backoff) or 'failed'."""
+    if outcome.error is None:
+        return "sent"
+    if retry and outcome.retryable and n.attempts < MAX_ATTEMPTS:
+        return "retry"
+    return "failed"
+
+
+def record(engine: sa.Engine, n: Notification, outcome: Outcome, now: datetime,
+           retry: bool = True) -> str:
+    """Write the outcome of one attempt (its own transaction); returns sent/retry/failed."""
+    result = next_status(n, outcome, retry)
+    params: dict[str, Any] = {
+        "id": n.id, "attempts": n.attempts, "provider_id": outcome.provider_id,
+        "error": outcome.error, "status": "pending" if result == "retry" else result,
+        "sent_at": now if result == "sent" else None,
+        "next_at": now + backoff(n.attempts) if result == "retry" else None}
+    with core_db.transaction(engine) as s:
+        if s.execute(RECORD, params).first() is not None and result != "retry":
+            s.execute(FOLLOW, {**params, "error": None if result == "sent" else
+                               f"bundled into #{n.id}, which failed: {outcome.error}"})
+        s.execute(ATTEMPT, {**params, "now": now, "outcome": result, "ms": outcome.duration_ms})
+    level = logging.INFO if result == "sent" else logging.WARNING
+    log.log(level, "notification %s %s to %s: %s%s", n.id, n.channel, n.recipient, result,
+            f" ({outcome.error})" if outcome.error else "")
+    return result
+
+
+RELEASE = sa.text("""
+update notifications set status = 'pending', attempts = attempts - 1, claimed_until = null,
+    next_attempt_at = :now
+where id = any(:ids) and status = 'sending'
+""")
+
+
+def deliver_due(engine: sa.Engine, now: datetime, limit: int = 100,
+                config: NotifyConfig | None = None) -> dict[str, int]:
+    """One delivery pass at ``now``: how many were sent, retried, failed, bundled, deferred,
+    rate-limited, cancelled (stale) and released (not reached before the claim deadline)."""
+    config = config or NotifyConfig.from_env()
+    with core_db.transaction(engine) as s:
+        claim = claim_due(s, now, limit)
+    counts = {"sent": 0, "retry": 0, "failed": 0, **claim.counts, "released": 0}
+    deadline = time.monotonic() + CLAIM.total_seconds() - 2 * config.timeout_s - 5
+    for i, n in enumerate(claim.rows):
+        if time.monotonic() > deadline:
+            left = [m.id for m in claim.rows[i:]]
+            with core_db.transaction(engine) as s:
+                s.execute(RELEASE, {"ids": left, "now": now})
+            counts["released"] = len(left)
+            break
+        counts[record(engine, n, send_one(n, config), now)] += 1
+    return counts
+
+
+INSERT_SENDING = sa.text("""
+update notifications set status = 'sending', attempts = 1, claimed_until = :until,
+    next_attempt_at = :until where id = :id
+returning id, channel, target, recipient, payload, attempts, alert_id, idempotency_key
+""")
+
+
+def send_test(engine: sa.Engine, channel: str, target: dict[str, Any], now: datetime,
+              actor: str, config: NotifyConfig | None = None) -> dict[str, Any]:
+    """Send a test message now through the real channel code, bypassing throttling; it is
+    logged in the outbox (reason "test", no retry) and its log entry is returned."""
+    config = config or NotifyConfig.from_env()
+    payload = {**sample_payload(channel), "requested_by": actor}
+    with core_db.transaction(engine) as s:
+        new_id = enqueue(s, channel=channel, target=target, recipient=recipient_for(channel, target),
+                         payload=payload, idempotency_key=f"test:{uuid.uuid4()}", now=now,
+                         reason="test")
+        r = s.execute(INSERT_SENDING, {"id": new_id, "until": now + CLAIM}).one()
+    n = Notification(r.id, r.channel, r.target, r.recipient, r.payload, r.attempts, None,
+                     r.idempotency_key)
+    record(engine, n, send_one(n, config), now, retry=False)
+    with core_db.transaction(engine) as s:
+        out = get_notification(s, n.id)
+    assert out is not None
+    return out

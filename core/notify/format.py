@@ -1,0 +1,105 @@
+"""What a notification says: the payload stored in the outbox (built once, when the step
+fires) and the pure renderers each channel uses (email subject/text/HTML, SMS text).
+
+A payload is ``{"kind", "subject", "text", "html", "severity", "summary", "link",
+"alert_id", "service", "device_id", "reason"}``. ``kind`` "page" means "this alert needs a
+human": such rows are cancelled, not sent, once the alert is no longer 'new'."""
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8501"
+SMS_MAX = 160
+SEVERITY_COLOURS = {"critical": "#d7263d", "high": "#f46036", "medium": "#f4b400",
+                    "low": "#2e86ab", "info": "#7a869a"}
+SEVERITY_TAGS = {"critical": "CRIT", "high": "HIGH", "medium": "MED", "low": "LOW", "info": "INFO"}
+
+
+def alert_link(alert_id: int | None, public_url: str | None = None) -> str:
+    """``<ALERTDESK_PUBLIC_URL or http://127.0.0.1:8501>/alert?id=N`` (the queue if no id)."""
+    base = (public_url or os.environ.get("ALERTDESK_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
+    return f"{base}/alert?id={alert_id}" if alert_id is not None else f"{base}/"
+
+
+def alert_payload(alert: Mapping[str, Any], *, reason: str = "",
+                  public_url: str | None = None) -> dict[str, Any]:
+    """The payload for paging about one alert; ``alert`` needs id, severity, summary and
+    may carry service, device_id, state, description (an alerts row mapping will do)."""
+    sev = str(alert.get("severity") or "info")
+    summary = str(alert.get("summary") or "")
+    where = "/".join(str(alert[k]) for k in ("service", "device_id") if alert.get(k))
+    link = alert_link(alert.get("id"), public_url)
+    subject = f"[{sev.upper()}] {summary}" + (f" ({where})" if where else "")
+    lines = [subject, "", f"Alert #{alert.get('id')} is {alert.get('state') or 'new'}."]
+    if alert.get("description"):
+        lines += ["", str(alert["description"])]
+    if reason:
+        lines += ["", f"Why you get this: {reason}"]
+    lines += ["", f"Open: {link}"]
+    return {"kind": "page", "subject": subject, "text": "\n".join(lines),
+            "html": _html(subject, lines[2:], link), "severity": sev, "summary": summary,
+            "link": link, "alert_id": alert.get("id"), "service": alert.get("service") or "",
+            "device_id": alert.get("device_id") or "", "reason": reason}
+
+
+def sample_payload(channel: str, public_url: str | None = None) -> dict[str, Any]:
+    """The body of a "test notification" (no alert; never cancelled)."""
+    subject = f"[INFO] Alertdesk test notification ({channel})"
+    link = alert_link(None, public_url)
+    lines = ["This is a test notification from Alertdesk.", "", f"Open: {link}"]
+    return {"kind": "test", "subject": subject, "text": "\n".join([subject, ""] + lines),
+            "html": _html(subject, lines, link), "severity": "info",
+            "summary": "Alertdesk test notification", "link": link, "alert_id": None,
+            "service": "", "device_id": "", "reason": "test"}
+
+
+def _html(title: str, lines: Sequence[str], link: str) -> str:
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line)
+    return (f"<html><body><h2>{html.escape(title)}</h2>{body}"
+            f'<p><a href="{html.escape(link)}">Open the alert in Alertdesk</a></p></body></html>')
+
+
+def bundle_lines(bundled: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per notification folded into this one: "[HIGH] summary — link"."""
+    return [f"[{str(p.get('severity', 'info')).upper()}] {p.get('summary', '')} — {p.get('link', '')}"
+            for p in bundled]
+
+
+def email_parts(payload: Mapping[str, Any],
+                bundled: Sequence[Mapping[str, Any]] = ()) -> tuple[str, str, str]:
+    """(subject, text, html); bundled summaries are appended under "Also within the minute"."""
+    subject = str(payload.get("subject") or payload.get("summary") or "Alertdesk")
+    text = str(payload.get("text") or subject)
+    body_html = str(payload.get("html") or f"<p>{html.escape(text)}</p>")
+    if bundled:
+        subject += f" (+{len(bundled)} more)"
+        extra = bundle_lines(bundled)
+        text += "\n\nAlso within the last minute:\n" + "\n".join(f"- {x}" for x in extra)
+        items = "".join(f"<li>{html.escape(x)}</li>" for x in extra)
+        block = f"<h3>Also within the last minute</h3><ul>{items}</ul>"
+        body_html = (body_html.replace("</body>", block + "</body>") if "</body>" in body_html
+                     else body_html + block)
+    return subject, text, body_html
+
+
+def sms_text(payload: Mapping[str, Any], bundled: int = 0) -> str:
+    """At most 160 characters: "CRIT billing/db-01: disk full #12 +2 more" — tag, where,
+    summary (cut with '…' to fit), the bundle count; the link only if it still fits."""
+    sev = SEVERITY_TAGS.get(str(payload.get("severity")), "INFO")
+    where = "/".join(str(payload[k]) for k in ("service", "device_id") if payload.get(k))
+    head = f"{sev} {where}: " if where else f"{sev}: "
+    tail = f" +{bundled} more" if bundled else ""
+    alert_id = payload.get("alert_id")
+    ref = f" #{alert_id}" if alert_id is not None else ""
+    room = SMS_MAX - len(head) - len(tail) - len(ref)
+    summary = " ".join(str(payload.get("summary") or "").split())
+    if len(summary) > room:
+        summary = summary[: max(room - 1, 0)] + "…"
+    text = f"{head}{summary}{ref}{tail}"
+    link = str(payload.get("link") or "")
+    if link and len(text) + 1 + len(link) <= SMS_MAX:
+        text += " " + link
+    return text[:SMS_MAX]
