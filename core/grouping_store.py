@@ -93,22 +93,34 @@ def assign(session: Session, firing: list[tuple[AlertIn, int]], now: datetime) -
             values = grouping.group_values(alert, config.group_by)
             key_of[fp] = grouping.group_key(values)
             keyed.setdefault(key_of[fp], {"group_key": key_of[fp], "group_by": values})
-    ids: dict[str, int] = {}
-    if keyed:
-        keys = sorted(keyed)
-        session.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(k, 7231)) "
-                                "from unnest(cast(:keys as text[])) as k order by k"),
-                        {"keys": keys})
-        ids = {r.group_key: r.id for r in session.execute(
-            sa.text(LATEST_SQL), {"keys": keys, "since": now - config.window})}
-        missing = [keyed[k] for k in keys if k not in ids]
-        if missing:
-            ids.update({r.group_key: r.id for r in session.execute(
-                sa.text(CREATE_SQL), {"rows": json.dumps(missing), "now": now})})
+    ids = _group_ids(session, keyed, now - config.window, now) if keyed else {}
     out.group_of = {**known, **{fp: ids[key] for fp, key in key_of.items()}}
     for alert, n in firing:
         out.count(out.group_of[alert.dedup_key()], n, config.wait_for(alert.severity))
     return out
+
+
+def _group_ids(session: Session, keyed: dict[str, dict[str, Any]], since: datetime,
+               now: datetime) -> dict[str, int]:
+    """Group id per key: the latest group seen since ``since``, else a new one. Joining an
+    existing group needs no lock; only opening one does (a transaction advisory lock per
+    key, taken in key order, then a second look), so steady traffic into live groups
+    never queues behind other batches."""
+    keys = sorted(keyed)
+    latest = sa.text(LATEST_SQL)
+    ids = {r.group_key: r.id for r in session.execute(latest, {"keys": keys, "since": since})}
+    missing = [k for k in keys if k not in ids]
+    if missing:
+        session.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(k, 7231)) "
+                                "from unnest(cast(:keys as text[])) as k order by k"),
+                        {"keys": missing})
+        ids.update({r.group_key: r.id for r in session.execute(
+            latest, {"keys": missing, "since": since})})
+        new = [keyed[k] for k in missing if k not in ids]
+        if new:
+            ids.update({r.group_key: r.id for r in session.execute(
+                sa.text(CREATE_SQL), {"rows": json.dumps(new), "now": now})})
+    return ids
 
 
 def touch(session: Session, assignment: Assignment, now: datetime) -> None:
