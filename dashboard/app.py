@@ -59,6 +59,8 @@ def main() -> None:
         st.Page(ui.GROUPS_PAGE, title="Groups", url_path="groups", icon=":material/workspaces:"),
         st.Page(ui.SUPPRESSION_PAGE, title="Suppression", url_path="suppression",
                 icon=":material/notifications_off:"),
+        st.Page(ui.ESCALATION_PAGE, title="Escalation", url_path="escalation",
+                icon=":material/campaign:"),
     ]
     # The pages are registered even before login, so a shared link such as
     # /queue?severity=critical keeps its page and filters through the login form.

@@ -17,7 +17,7 @@ import streamlit as st
 
 from core import auth, db, migrate, views
 from core.actor import Actor
-from core.errors import AuthError
+from core.errors import AlertdeskError, AuthError
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -28,6 +28,7 @@ QUEUE_PAGE = ROOT / "pages" / "queue.py"
 ALERT_PAGE = ROOT / "pages" / "alert.py"
 GROUPS_PAGE = ROOT / "pages" / "groups.py"
 SUPPRESSION_PAGE = ROOT / "pages" / "suppression.py"
+ESCALATION_PAGE = ROOT / "pages" / "escalation.py"
 SEVERITY_COLORS = {  # (background, text): readable without emoji or icon fonts
     "critical": ("#b71c1c", "#ffffff"), "high": ("#e65100", "#ffffff"),
     "medium": ("#f9a825", "#000000"), "low": ("#1565c0", "#ffffff"),
@@ -114,6 +115,28 @@ def user_tz() -> ZoneInfo:
         return ZoneInfo(st.session_state.get("tz") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+# --- writes from pages -------------------------------------------------------------------
+
+def write_action(key: str, done: str, fn: Any, *args: Any) -> None:
+    """A button/form callback: ``fn(session, *args)`` in one transaction; the outcome (a
+    success text, or the domain error naming the field) waits in ``st.session_state[key]``
+    for ``show_outcome`` on the next run."""
+    try:
+        with db.transaction(engine()) as s:
+            fn(s, *args)
+        st.session_state[key] = ("success", done)
+    except AlertdeskError as err:
+        st.session_state[key] = ("error", str(err))
+
+
+def show_outcome(key: str) -> None:
+    kind, message = st.session_state.pop(key, (None, None))
+    if kind == "error":
+        st.error(plain(message))
+    elif kind == "success":
+        st.success(plain(message))
 
 
 # --- formatting (pure) ---------------------------------------------------------------

@@ -116,6 +116,8 @@ def why(row: Any, group: dict[str, Any] | None) -> None:
     if getattr(row, "inhibited_by", None):
         st.page_link(ui.ALERT_PAGE, label=f"Open the inhibiting alert #{row.inhibited_by}",
                      query_params={"id": str(row.inhibited_by)})
+    st.page_link(ui.ESCALATION_PAGE, label="Escalation timeline (who was notified, delivered?)",
+                 query_params={"alert": str(row.id)}, icon=":material/campaign:")
 
 
 def timeline(events: list[dict[str, Any]], tz: ZoneInfo) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +16,7 @@ import streamlit as st
 from core import db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
-from core.errors import AlertdeskError, FieldError
+from core.errors import FieldError
 from core.inhibition_store import create_rule, list_rules, update_rule
 from core.silences_store import create_silence, expire_silence, list_silences
 from dashboard import ui
@@ -49,23 +48,6 @@ def matchers_text(matchers: list[dict[str, str]]) -> str:
     return ", ".join(f"{m['name']}{m['op']}{m['value']}" for m in matchers)
 
 
-def _outcome(key: str) -> None:
-    kind, message = st.session_state.pop(key, (None, None))
-    if kind == "error":
-        st.error(ui.plain(message))
-    elif kind == "success":
-        st.success(ui.plain(message))
-
-
-def _write(key: str, done: str, fn: Any, *args: Any) -> None:
-    try:
-        with db.transaction(ui.engine()) as s:
-            fn(s, *args)
-        st.session_state[key] = ("success", done)
-    except AlertdeskError as err:
-        st.session_state[key] = ("error", str(err))
-
-
 def silence_form(actor: Actor) -> None:
     with st.form("new_silence", clear_on_submit=False):
         st.subheader("New silence")
@@ -85,12 +67,12 @@ def silence_form(actor: Actor) -> None:
             except FieldError as err:
                 st.session_state["sil_outcome"] = ("error", str(err))
             else:
-                _write("sil_outcome", "Silence created", create_silence, body, actor, now)
+                ui.write_action("sil_outcome", "Silence created", create_silence, body, actor, now)
             st.rerun()
 
 
 def silences_tab(actor: Actor) -> None:
-    _outcome("sil_outcome")
+    ui.show_outcome("sil_outcome")
     label = st.segmented_control("Show", list(STATE_FILTER), default="Active", key="sil_state")
     now = SYSTEM_CLOCK.now()
     with db.transaction(ui.engine()) as s:
@@ -112,7 +94,7 @@ def silences_tab(actor: Actor) -> None:
     picked = event.selection.rows if event is not None else []
     if picked and actor.can("operator") and df.iloc[picked[0]]["State"] != "expired":
         sid = int(df.iloc[picked[0]]["ID"])
-        st.button(f"Expire silence #{sid}", key="sil_expire", on_click=_write,
+        st.button(f"Expire silence #{sid}", key="sil_expire", on_click=ui.write_action,
                   args=("sil_outcome", f"Silence #{sid} expired", expire_silence, sid, actor,
                         SYSTEM_CLOCK.now()))
     if actor.can("operator"):
@@ -138,13 +120,13 @@ def rule_form(actor: Actor) -> None:
             except FieldError as err:
                 st.session_state["rule_outcome"] = ("error", str(err))
             else:
-                _write("rule_outcome", f"Rule {name!r} created", create_rule, body, actor,
+                ui.write_action("rule_outcome", f"Rule {name!r} created", create_rule, body, actor,
                        SYSTEM_CLOCK.now())
             st.rerun()
 
 
 def rules_tab(actor: Actor) -> None:
-    _outcome("rule_outcome")
+    ui.show_outcome("rule_outcome")
     with db.transaction(ui.engine()) as s:
         rows = list_rules(s)
     df = pd.DataFrame({
@@ -163,7 +145,7 @@ def rules_tab(actor: Actor) -> None:
     if picked and actor.can("manager"):
         rule = df.iloc[picked[0]]
         verb = "Disable" if rule["Enabled"] else "Enable"
-        st.button(f"{verb} rule {rule['Name']!r}", key="rule_toggle", on_click=_write,
+        st.button(f"{verb} rule {rule['Name']!r}", key="rule_toggle", on_click=ui.write_action,
                   args=("rule_outcome", f"Rule {rule['Name']!r} {verb.lower()}d", update_rule,
                         int(rule["ID"]), {"enabled": not rule["Enabled"]}, actor,
                         SYSTEM_CLOCK.now()))
