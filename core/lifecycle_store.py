@@ -113,6 +113,10 @@ def _effects(step: Step, row: sa.Row[Any], req: ActionRequest, actor: Actor,
     elif step.action == "reopen":
         values.update(resolved_at=None, closed_at=None, resolution=None,
                       reopen_count=row.reopen_count + 1)
+    if step.action == "unacknowledge":
+        values["ack_expired_at"] = now
+    elif step.action in lifecycle.RESPONSE_ACTIONS:
+        values["ack_expired_at"] = None
     if step.action == "silence":
         before = row.state_before_silence if row.state == lifecycle.SILENCED else row.state
         values.update(silenced_until=req.until, state_before_silence=before)

@@ -127,7 +127,8 @@ def sla_of(row: Any, now: datetime) -> sla.SlaStatus:
 ALERT_FIELDS = ("id", "fingerprint", "source", "service", "device_id", "severity", "state",
                 "summary", "description", "labels", "annotations", "metadata", "assignee",
                 "group_id", "duplicate_count", "reopen_count", "silenced_until", "created_at",
-                "last_seen_at", "acknowledged_at", "resolved_at", "closed_at", "resolution", "flapping",
+                "last_seen_at", "acknowledged_at", "resolved_at", "closed_at", "resolution",
+                "ack_expired_at", "flapping",
                 "silence_id", "inhibited_by", "inhibit_rule_id")
 
 

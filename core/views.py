@@ -24,7 +24,7 @@ from core.tables import alerts, users
 FRAME_SOURCE = ("id", "severity", "state", "summary", "service", "device_id", "assignee",
                 "duplicate_count", "created_at", "acknowledged_at", "resolved_at",
                 "tta_due_at", "ttr_due_at", "tta_target_s", "ttr_target_s", "silence_id",
-                "inhibited_by", "flapping")
+                "inhibited_by", "flapping", "ack_expired_at")
 QUEUE_COLUMNS = ("id", "severity", "state", "summary", "service", "device_id", "assignee",
                  "duplicate_count", "created_at", "age_s", "sla_clock", "sla_remaining_s",
                  "sla_level", "muted")
@@ -91,7 +91,8 @@ def queue_frame(rows: Sequence[Any], now: datetime) -> pd.DataFrame:
     for r in rows:
         clock, remaining, target = running_clock(r, now)
         records.append({
-            "id": int(r.id), "severity": r.severity, "state": r.state, "summary": r.summary,
+            "id": int(r.id), "severity": r.severity, "summary": r.summary,
+            "state": "new · ack expired" if r.state == "new" and r.ack_expired_at else r.state,
             "service": r.service, "device_id": r.device_id, "assignee": r.assignee or "",
             "duplicate_count": int(r.duplicate_count), "created_at": r.created_at,
             "age_s": (now - r.created_at).total_seconds(), "sla_clock": clock,

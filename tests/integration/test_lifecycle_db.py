@@ -129,3 +129,20 @@ def test_machine_resolution_is_not_a_human_response(engine: sa.Engine, alert: in
         apply(s, alert, ActionRequest("resolve"), Actor("key:am", "operator", "api", False), T0)
     r = row(engine, alert)
     assert r.state == "resolved" and r.acknowledged_at is None and r.assignee is None
+
+
+def test_expired_ack_shows_on_the_queue_until_acknowledged_again(engine: sa.Engine,
+                                                                 alert: int) -> None:
+    from core.actor import WORKER
+    from core.queue import AlertFilter
+    from core.views import queue_page
+
+    act(engine, alert, "acknowledge", T0)
+    act(engine, alert, "unacknowledge", T0 + timedelta(hours=1), actor=WORKER,
+        note="ack expired after 1 h")
+    assert row(engine, alert).ack_expired_at == T0 + timedelta(hours=1)
+    with core_db.transaction(engine) as s:
+        df, _ = queue_page(s, AlertFilter(state=("open",)), T0 + timedelta(hours=1))
+    assert df["state"].tolist() == ["new · ack expired"]
+    act(engine, alert, "acknowledge", T0 + timedelta(hours=2))
+    assert row(engine, alert).ack_expired_at is None
