@@ -11,7 +11,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8501"
+from core import config
+
 SMS_MAX = 160
 SEVERITY_COLOURS = {"critical": "#d7263d", "high": "#f46036", "medium": "#f4b400",
                     "low": "#2e86ab", "info": "#7a869a"}
@@ -19,8 +20,9 @@ SEVERITY_TAGS = {"critical": "CRIT", "high": "HIGH", "medium": "MED", "low": "LO
 
 
 def alert_link(alert_id: int | None, public_url: str | None = None) -> str:
-    """``<ALERTDESK_PUBLIC_URL or http://127.0.0.1:8501>/alert?id=N`` (the queue if no id)."""
-    base = (public_url or os.environ.get("ALERTDESK_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
+    """``<ALERTDESK_PUBLIC_URL or the local UI>/alert?id=N`` (the queue if no id)."""
+    local = f"http://127.0.0.1:{config.ui_port()}"
+    base = (public_url or os.environ.get("ALERTDESK_PUBLIC_URL") or local).rstrip("/")
     return f"{base}/alert?id={alert_id}" if alert_id is not None else f"{base}/"
 
 
