@@ -12,6 +12,7 @@ from api.routes_escalation import router as escalation_router
 from api.routes_groups import router as groups_router
 from api.routes_heartbeats import router as heartbeats_router
 from api.routes_ingest import router as ingest_router
+from api.routes_metrics import router as metrics_router
 from api.routes_notify import router as notify_router
 from api.routes_suppress import router as suppress_router
 
@@ -26,6 +27,7 @@ def create_app() -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(groups_router)
     app.include_router(ingest_router)
+    app.include_router(metrics_router)
     app.include_router(heartbeats_router)
     app.include_router(suppress_router)
     app.include_router(notify_router)
