@@ -14,6 +14,7 @@ from api.routes_heartbeats import router as heartbeats_router
 from api.routes_ingest import router as ingest_router
 from api.routes_metrics import router as metrics_router
 from api.routes_notify import router as notify_router
+from api.routes_oncall import router as oncall_router
 from api.routes_suppress import router as suppress_router
 
 
@@ -32,6 +33,7 @@ def create_app() -> FastAPI:
     app.include_router(suppress_router)
     app.include_router(notify_router)
     app.include_router(escalation_router)
+    app.include_router(oncall_router)
     app.add_middleware(BodyLimitMiddleware)
     return app
 

@@ -24,11 +24,11 @@ EXAMPLE = {
     "repeat": {"every_s": 900, "times": 3}, "ack_timeout_s": 3600,
     "severity_escalation": {"after_s": 1800, "steps": 1}}
 POLICY_DOC = (
-    "TARGET: user {username}, email {to}, sms {to}, slack {webhook (secret name) | webhook_url}, "
+    "TARGET: user {username}, schedule {schedule_id} (whoever is on call when the tier "
+    "fires), email {to}, sms {to}, slack {webhook (secret name) | webhook_url}, "
     "webhook {url | url_ref, secret}, pagerduty {routing_key_ref | routing_key}, console. "
-    "Secrets given in clear are sealed before storing. Schedule targets are refused until "
-    "on-call schedules exist. Delays must increase; the first matching enabled policy by "
-    "priority (lowest first) wins.")
+    "Secrets given in clear are sealed before storing. Delays must increase; the first "
+    "matching enabled policy by priority (lowest first) wins.")
 
 
 @router.get("/escalation-policies", summary="Escalation policies in evaluation order")

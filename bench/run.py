@@ -14,6 +14,8 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
   100 alerts over HTTP, all new / 70 % duplicates (bench/ingest_batch.py).
 - ``escalation_tick_ms``: one ``core.worker.tick`` over the ~10,000 open alerts with
   escalation policies attached (median; bench/escalation.py).
+- ``oncall_shifts_50x90d_ms``: final on-call shifts for 50 schedules over 90 days, pure,
+  no database (median; bench/oncall.py; target <= 200 ms).
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import escalation, generate, ingest, ingest_batch, measure
+from bench import escalation, generate, ingest, ingest_batch, measure, oncall
 from bench.target import log
 
 
@@ -54,6 +56,8 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_escalation:
         log("escalation tick ...")
         out.update(escalation.run(engine))
+    log("on-call shifts ...")
+    out.update(oncall.run())
     if not args.skip_ingest:
         out.update(ingest.run(engine, args.requests, args.clients))
         out.update(ingest_batch.run(engine))

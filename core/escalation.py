@@ -20,8 +20,9 @@ from typing import Any
 from core import severity as sev
 from core.errors import FieldError
 from core.notify.vault import validate_target
+from core.oncall_parse import schedule_target
 
-# Channel targets are delivered as given; a user target resolves to the user's email/phone.
+# Channels go as given; a user target resolves to email/phone, a schedule to who is on call.
 CHANNELS = ("email", "slack", "webhook", "sms", "pagerduty", "console")
 TARGET_TYPES = ("user", "schedule", *CHANNELS)
 # Fields a target may carry. Secrets go by name (``webhook``, ``routing_key_ref``,
@@ -172,15 +173,14 @@ def _tiers(value: object) -> tuple[Tier, ...]:
 
 
 def _target(value: object, where: str) -> dict[str, Any]:
-    """One TARGET. Schedules are refused: on-call schedules come with a later issue."""
+    """One TARGET (a schedule resolves to whoever is on call when its tier fires)."""
     if not isinstance(value, Mapping):
         raise FieldError(where, "must be an object with a type")
     kind = value.get("type")
     if kind not in TARGET_TYPES:
         raise FieldError(f"{where}.type", f"must be one of {', '.join(TARGET_TYPES)}")
-    if kind == "schedule":
-        raise FieldError(f"{where}.type", "on-call schedules are not available yet; "
-                         "target a user or a channel")
+    if kind == "schedule":  # the person on call when the tier fires (core/oncall.py)
+        return schedule_target(value, where)
     out: dict[str, Any] = {"type": kind}
     for key, item in value.items():
         if key == "type":

@@ -5,7 +5,11 @@ statement. Called by core.escalation_store.escalate_due on rows it has claimed.
 Targets: a user goes to their contacts on the severity's person channels
 (``core.notify.routing.default_channels`` narrowed to sms/email: critical -> SMS, high and
 medium -> email); when none applies or the contact is missing, email, else SMS, else the
-console (recorded). Channel targets go as given (sealed secrets are opened only in memory).
+console (recorded). A schedule target resolves to the person on call at the moment the tier
+fires (``now``; core/oncall_store.py) and is notified exactly like a user target; the event
+records who it was ("schedule 'NOC primary' → olga: ...", metadata ``on_call``); nobody on
+call (a gap, a disabled or deleted schedule) goes to the console and says "nobody on call".
+Channel targets go as given (sealed secrets are opened only in memory).
 A target the outbox refuses (bad address) is skipped and named in the event.
 
 Idempotency key per alert/tier/repeat/target: ``esc:<alert>:<tier>:<repeat>:<target key>``,
@@ -18,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,9 +38,11 @@ from core.notify.format import alert_payload
 from core.notify.outbox import enqueue
 from core.notify.routing import default_channels
 from core.notify.vault import SEALED_FIELDS, recipient_for, unseal
+from core.oncall_store import resolve_schedule_targets
 from core.tables import alert_events, users
 
 PERSON_CHANNELS = ("sms", "email")
+OnCallMap = Mapping[int, tuple[str, "str | None"]]  # schedule id -> (name, username or None)
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,21 @@ def user_sends(username: str, contact: tuple[str | None, str | None] | None,
                           f"console for {username} ({why})")]
 
 
+def on_call_at(on_call: OnCallMap, schedule_id: int) -> tuple[str, str | None]:
+    """(schedule name, who is on call); a schedule gone since the policy froze: nobody."""
+    return on_call.get(schedule_id, (f"#{schedule_id}", None))
+
+
+def schedule_sends(schedule_id: int, name: str, username: str | None,
+                   contact: tuple[str | None, str | None] | None, severity: str) -> list[Send]:
+    """A schedule target: whoever is on call, as a user target; nobody: the console."""
+    if username is None:
+        return [Send("console", {"type": "console"}, f"schedule:{schedule_id}:console",
+                     f"console for schedule '{name}' (nobody on call)")]
+    return [replace(s, label=f"schedule '{name}' → {username}: {s.label}")
+            for s in user_sends(username, contact, severity)]
+
+
 def channel_send(target: Mapping[str, Any]) -> Send:
     """A channel target as it will be delivered: sealed secrets opened (in memory only)."""
     kind = str(target["type"])
@@ -77,13 +98,19 @@ def channel_send(target: Mapping[str, Any]) -> Send:
 
 
 def sends_for(targets: Sequence[Mapping[str, Any]], severity: str,
-              contacts: Mapping[str, tuple[str | None, str | None]]) -> tuple[list[Send], list[str]]:
+              contacts: Mapping[str, tuple[str | None, str | None]],
+              on_call: OnCallMap | None = None) -> tuple[list[Send], list[str]]:
     """Every send of one step, and the targets that could not be resolved (why)."""
     sends: list[Send] = []
     problems: list[str] = []
     for t in targets:
         if t["type"] == "user":
             sends.extend(user_sends(str(t["username"]), contacts.get(str(t["username"])), severity))
+            continue
+        if t["type"] == "schedule":
+            sid = int(t["schedule_id"])
+            name, who = on_call_at(on_call or {}, sid)
+            sends.extend(schedule_sends(sid, name, who, contacts.get(who or ""), severity))
             continue
         try:
             sends.append(channel_send(t))
@@ -92,10 +119,15 @@ def sends_for(targets: Sequence[Mapping[str, Any]], severity: str,
     return sends, problems
 
 
-def _contacts(session: Session, rows: Sequence[Mapping[str, Any]]
+def _targets(rows: Sequence[Mapping[str, Any]], kind: str, key: str) -> set[Any]:
+    return {t[key] for r in rows for tier in r["policy_snapshot"]["tiers"]
+            for t in tier["targets"] if t.get("type") == kind}
+
+
+def _contacts(session: Session, rows: Sequence[Mapping[str, Any]], on_call: OnCallMap
               ) -> dict[str, tuple[str | None, str | None]]:
-    names = {str(t["username"]) for r in rows for tier in r["policy_snapshot"]["tiers"]
-             for t in tier["targets"] if t.get("type") == "user"}
+    names = {str(n) for n in _targets(rows, "user", "username")}
+    names |= {who for _, who in on_call.values() if who}
     if not names:
         return {}
     found = session.execute(sa.select(users.c.username, users.c.email, users.c.phone)
@@ -113,9 +145,12 @@ def _step_note(policy: Policy, step: Step, labels: list[str], held: bool) -> str
 
 
 def _fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: Step,
-               contacts: Mapping[str, tuple[str | None, str | None]], now: datetime) -> dict[str, Any]:
+               contacts: Mapping[str, tuple[str | None, str | None]], now: datetime,
+               on_call: OnCallMap) -> dict[str, Any]:
     """Queue one step's notifications; returns the event metadata."""
-    sends, problems = sends_for(step.targets, str(row["severity"]), contacts)
+    sends, problems = sends_for(step.targets, str(row["severity"]), contacts, on_call)
+    who = [dict(zip(("schedule_id", "schedule", "username"), (sid, *on_call_at(on_call, sid))))
+           for sid in (int(t["schedule_id"]) for t in step.targets if t["type"] == "schedule")]
     times = f" of {policy.repeat.times}" if policy.repeat and step.repeat else ""
     reason = f"escalation policy '{policy.name}', tier {step.tier}" + (
         f", repeat {step.repeat}{times}" if step.repeat else "")
@@ -136,11 +171,11 @@ def _fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: S
         labels.append(s.label)
         if new_id is not None:
             ids.append(new_id)
-    return {"labels": labels, "notification_ids": ids, "skipped": problems}
+    return {"labels": labels, "notification_ids": ids, "skipped": problems, "on_call": who}
 
 
 def _fire_row(session: Session, row: Mapping[str, Any], now: datetime, window: timedelta,
-              contacts: Mapping[str, tuple[str | None, str | None]]
+              contacts: Mapping[str, tuple[str | None, str | None]], on_call: OnCallMap
               ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One claimed escalation: its due steps (forced: the claim says the row is due), the
     events, and the row's new progress."""
@@ -151,8 +186,8 @@ def _fire_row(session: Session, row: Mapping[str, Any], now: datetime, window: t
     held = damped(bool(row["flapping"]), row["last_fired_at"], now, window)
     events = []
     for step in steps:
-        meta = {"labels": [], "notification_ids": [], "skipped": []} if held else \
-            _fire_step(session, row, policy, step, contacts, now)
+        meta = {"labels": [], "notification_ids": [], "skipped": [], "on_call": []} if held \
+            else _fire_step(session, row, policy, step, contacts, now, on_call)
         forced = step.due_at > now
         events.append({
             "alert_id": row["alert_id"], "at": now, "actor": WORKER.name, "source": WORKER.source,
@@ -162,7 +197,7 @@ def _fire_row(session: Session, row: Mapping[str, Any], now: datetime, window: t
             "metadata": {"tier": step.tier, "repeat": step.repeat, "cycle": row["cycle"],
                          "policy": policy.name, "targets": meta["labels"],
                          "notification_ids": meta["notification_ids"],
-                         "skipped": meta["skipped"], "damped": held,
+                         "skipped": meta["skipped"], "damped": held, "on_call": meta["on_call"],
                          "expedited": row["expedited"] if forced else None}})
     update = {"alert_id": row["alert_id"], "next_tier": tiers, "repeats_done": reps,
               "next_at": next_at.isoformat() if next_at else None,
@@ -185,11 +220,13 @@ def fire_claimed(session: Session, rows: Sequence[Mapping[str, Any]], now: datet
     """Fire every claimed row's due steps; one insert for the events and one update for
     the rows' progress. Returns how many rows moved."""
     window = load_rule(session).window
-    contacts = _contacts(session, rows)
+    schedules = {int(sid) for sid in _targets(rows, "schedule", "schedule_id")}
+    on_call = resolve_schedule_targets(session, schedules, now) if schedules else {}
+    contacts = _contacts(session, rows, on_call)
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for row in rows:
-        update, evs = _fire_row(session, row, now, window, contacts)
+        update, evs = _fire_row(session, row, now, window, contacts, on_call)
         updates.append(update)
         events.extend(evs)
     if events:

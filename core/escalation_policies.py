@@ -17,6 +17,7 @@ from core.actor import Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
 from core.escalation import Policy, parse_policy
 from core.notify.vault import public_target, seal_target
+from core.oncall_store import missing_schedules
 from core.tables import alert_escalations, alert_events, alerts, escalation_policies, users
 
 COLUMNS = ("match", "tiers", "repeat", "ack_timeout_s", "severity_escalation", "priority",
@@ -57,10 +58,22 @@ def check_users(session: Session, policy: Policy) -> None:
                                  f"no active user {target['username']!r}")
 
 
+def check_schedules(session: Session, policy: Policy) -> None:
+    """Every schedule target names an on-call schedule; FieldError names its schedule_id."""
+    missing = missing_schedules(session, (int(t["schedule_id"]) for tier in policy.tiers
+                                          for t in tier.targets if t["type"] == "schedule"))
+    for i, tier in enumerate(policy.tiers):
+        for j, target in enumerate(tier.targets):
+            if target["type"] == "schedule" and target["schedule_id"] in missing:
+                raise FieldError(f"tiers[{i}].targets[{j}].schedule_id",
+                                 f"no on-call schedule {target['schedule_id']}")
+
+
 def _values(body: object, session: Session) -> tuple[Policy, dict[str, Any]]:
     """Checked columns; secrets given in clear are sealed (never stored in clear)."""
     policy = parse_policy(body)
     check_users(session, policy)
+    check_schedules(session, policy)
     stored = policy.to_json()
     for tier in stored["tiers"]:
         tier["targets"] = [t if t["type"] == "user" else seal_target(t["type"], t)

@@ -245,3 +245,40 @@ alert_escalations = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
 )
+
+oncall_schedules = sa.Table(  # on-call schedules (0010); rules in core/oncall.py
+    "oncall_schedules", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("timezone", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+oncall_layers = sa.Table(
+    "oncall_layers", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("schedule_id", sa.BigInteger, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("rotation", sa.Text, nullable=False),
+    sa.Column("shift_hours", sa.Integer),
+    sa.Column("handoff", sa.Time, nullable=False),
+    sa.Column("start", sa.Date, nullable=False),
+    sa.Column("participants", sa.ARRAY(sa.Text), nullable=False),
+    sa.Column("restrictions", JSONB, nullable=False),
+)
+
+oncall_overrides = sa.Table(
+    "oncall_overrides", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("schedule_id", sa.BigInteger, nullable=False),
+    sa.Column("username", sa.Text, nullable=False),
+    sa.Column("starts_at", TS, nullable=False),
+    sa.Column("ends_at", TS, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)

@@ -44,8 +44,8 @@ def test_roles_list_and_create(http, viewer, operator, manager) -> None:
      "tiers[0].targets[1].username", "no active user 'ghost'"),
     ({"tiers": [{"delay_s": 0, "targets": [{"type": "pager"}]}]}, "tiers[0].targets[0].type",
      "must be one of"),
-    ({"tiers": [{"delay_s": 0, "targets": [{"type": "schedule", "schedule_id": 1}]}]},
-     "tiers[0].targets[0].type", "on-call schedules are not available yet"),
+    ({"tiers": [{"delay_s": 0, "targets": [{"type": "schedule", "schedule_id": 99}]}]},
+     "tiers[0].targets[0].schedule_id", "no on-call schedule 99"),
     ({"tiers": []}, "tiers", "at least one tier"),
     ({"match": {"severity": ["sev1"]}}, "match.severity[0]", "unknown severity"),
 ])

@@ -192,8 +192,12 @@ def tier(delay: Any, *targets: Any) -> dict:
      "non-empty"),
     ({"tiers": [tier(0, {"type": "sms", "to": "+1", "cc": "x"})]}, "tiers[0].targets[0].cc",
      "unknown field"),
-    ({"tiers": [tier(0, {"type": "schedule", "schedule_id": 1})]}, "tiers[0].targets[0].type",
-     "on-call schedules are not available yet"),
+    ({"tiers": [tier(0, {"type": "schedule"})]}, "tiers[0].targets[0].schedule_id",
+     "on-call schedule id"),
+    ({"tiers": [tier(0, {"type": "schedule", "schedule_id": "1"})]},
+     "tiers[0].targets[0].schedule_id", "on-call schedule id"),
+    ({"tiers": [tier(0, {"type": "schedule", "schedule_id": 1, "to": "x"})]},
+     "tiers[0].targets[0].to", "unknown field"),
     ({"match": {"severity": ["urgent"]}}, "match.severity[0]", "unknown severity"),
     ({"match": {"labels": {"team": 1}}}, "match.labels.team", "string"),
     ({"repeat": {"every_s": 0, "times": 3}}, "repeat.every_s", "between 60"),
@@ -220,3 +224,5 @@ def test_parse_policy_normalises() -> None:
     assert p.repeat is None  # zero repeats: none
     assert p.tiers[0].targets == ({"type": "user", "username": "olga"},
                                   {"type": "slack", "webhook": "noc"})
+    sched = parse_policy(body(tiers=[tier(0, {"type": "schedule", "schedule_id": 3})]))
+    assert sched.tiers[0].targets == ({"type": "schedule", "schedule_id": 3},)
