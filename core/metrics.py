@@ -8,6 +8,8 @@ of API replicas report the same numbers):
   past due;
 - ``alertdesk_notifications{channel,status}``: outbox rows by channel and status (sent,
   failed, rate_limited, ... — they only accumulate, so ``rate()`` works as on a counter);
+- ``alertdesk_oncall{schedule,username}``: 1 for whoever is on call now per enabled
+  schedule (username "" when nobody is: a gap you can alert on);
 - ``alertdesk_worker_lag_seconds{queue}``: how long the oldest due piece of worker work has
   been waiting (escalation steps, deliveries); 0 when nothing is overdue. A growing value
   means no worker is running or it cannot keep up.
@@ -19,6 +21,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from sqlalchemy.orm import Session
+
+from core import oncall_store
 
 OPEN = "('new','acknowledged','investigating','silenced')"
 
@@ -45,6 +49,10 @@ def render(session: Session, now: datetime) -> bytes:
                      ["channel", "status"], registry=registry)
     for r in session.execute(sa.text(NOTIFY_SQL)):
         notified.labels(r.channel, r.status).set(r.n)
+    oncall = Gauge("alertdesk_oncall", "Who is on call now (1), per enabled schedule",
+                   ["schedule", "username"], registry=registry)
+    for entry in oncall_store.current(session, None, now):
+        oncall.labels(entry["schedule_name"], entry["username"] or "").set(1)
     lag = Gauge("alertdesk_worker_lag_seconds", "Age of the oldest overdue worker item",
                 ["queue"], registry=registry)
     for r in session.execute(sa.text(LAG_SQL), {"now": now}):

@@ -27,3 +27,12 @@ def test_metrics_count_open_alerts_and_need_credentials(http, ingest_key, viewer
                                           ("state", "acknowledged")))] == 1
     assert got[("alertdesk_sla_breached_open_alerts", (("severity", "critical"),))] == 0
     assert got[("alertdesk_worker_lag_seconds", (("queue", "delivery"),))] == 0
+
+
+def test_metrics_say_who_is_on_call(http, viewer, manager) -> None:
+    body = {"name": "NOC primary", "timezone": "Europe/Berlin", "layers": [{
+        "name": "all", "rotation": "daily", "handoff": "09:00", "start": "2026-01-05",
+        "participants": ["olga"]}]}
+    assert http.post("/api/v1/on-call/schedules", json=body, headers=manager).status_code == 201
+    got = samples(http.get("/metrics", headers=viewer).text)
+    assert got[("alertdesk_oncall", (("schedule", "NOC primary"), ("username", "olga")))] == 1
