@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import auth, grouping_store, lifecycle, sla
+from core import auth, grouping_store, lifecycle, oncall_store, sla
 from core import db as core_db
-from core.actor import Actor
+from core.actor import SYSTEM, Actor
 from core.alerts import AlertIn, ingest
 from core.clock import ensure_utc
 from core.demo_fleet import (
@@ -45,6 +45,7 @@ from core.demo_fleet import (
     USERS,
     Event,
     Service,
+    oncall_schedules,
 )
 from core.errors import FieldError
 from core.lifecycle_store import ActionRequest, add_note, apply
@@ -87,6 +88,8 @@ def seed_demo(engine: sa.Engine, now: datetime) -> dict[str, int]:
         s.execute(alert_events.insert(), [dict(zip(EVENT_COLS, e), alert_id=i)
                                           for i, (_, evs) in zip(ids, built) for e in evs])
         grouping_store.backfill(s)  # history grouped as live ingest would have grouped it
+        for body in oncall_schedules((now - _s(DAYS * 86400)).date().isoformat()):
+            oncall_store.create_schedule(s, body, SYSTEM, now)
         opened = _open_queue(s, rng, policies, now)
         n_events = s.scalar(sa.select(sa.func.count()).select_from(alert_events)) or 0
         n_groups = s.scalar(sa.select(sa.func.count()).select_from(alert_groups)) or 0

@@ -79,3 +79,21 @@ CATALOG = [(svc, dev, t) for svc, dev in FLEET for (k, _), t in TYPES.items() if
 CUM_WEIGHTS = list(accumulate(WEIGHT[c[2][1]] for c in CATALOG))
 Event = tuple[Any, ...]  # one alert_events row in EVENT_COLS order
 EVENT_COLS = ("at", "actor", "source", "kind", "from_state", "to_state", "note", "metadata")
+
+# On-call: a follow-the-sun NOC (three 8-hour UTC windows, each with its own weekly rotation
+# of the regional pair) and a database team's weekly primary with a business-hours layer.
+def oncall_schedules(start: str) -> list[dict[str, Any]]:
+    windows = (("apac", "00:00", "08:00", SHIFTS[0]), ("emea", "08:00", "16:00", SHIFTS[1]),
+               ("americas", "16:00", "00:00", SHIFTS[2]))
+    noc = {"name": "NOC follow-the-sun", "timezone": "UTC", "layers": [
+        {"name": name, "rotation": "weekly", "handoff": "00:00", "start": start,
+         "participants": list(crew),
+         "restrictions": [{"days": [1, 2, 3, 4, 5, 6, 7], "from": frm, "to": to}]}
+        for name, frm, to, crew in windows]}
+    data = {"name": "Data platform", "timezone": "Europe/Berlin", "layers": [
+        {"name": "weekly primary", "rotation": "weekly", "handoff": "09:00", "start": start,
+         "participants": ["noc-jonas", "noc-anna", "noc-luis"]},
+        {"name": "office hours", "rotation": "daily", "handoff": "09:00", "start": start,
+         "participants": ["mgr-sofia"],
+         "restrictions": [{"days": [1, 2, 3, 4, 5], "from": "09:00", "to": "17:00"}]}]}
+    return [noc, data]

@@ -182,3 +182,14 @@ def test_short_demo_password_is_refused_and_nothing_is_written(
         seed_demo(engine, NOW)
     assert one(engine, "select count(*) from users") == 0
     assert one(engine, "select count(*) from alerts") == 0
+
+
+def test_demo_on_call_has_someone_now(engine: sa.Engine) -> None:
+    from core.oncall_store import current
+
+    now = datetime(2026, 3, 16, 14, 30, tzinfo=timezone.utc)
+    seed_demo(engine, now)
+    with core_db.transaction(engine) as s:
+        on = {e["schedule_name"]: e["username"] for e in current(s, None, now)}
+    assert on["NOC follow-the-sun"] in ("noc-anna", "noc-jonas")  # 14:30 UTC: EMEA window
+    assert on["Data platform"] == "mgr-sofia"  # Monday 15:30 Berlin: office hours layer
