@@ -77,6 +77,8 @@ alerts = sa.Table(
     sa.Column("closed_at", TS),
     sa.Column("resolution", sa.Text),
     sa.Column("ack_expired_at", TS),  # set when a forgotten ack expires (0009)
+    sa.Column("tta_breach_at", TS),   # when the TTA breach event was written (0011)
+    sa.Column("ttr_breach_at", TS),
     sa.Column("silence_id", sa.BigInteger),       # label silence that mutes it (0004)
     sa.Column("inhibited_by", sa.BigInteger),     # open alert that suppresses it
     sa.Column("inhibit_rule_id", sa.BigInteger),  # ... under this inhibition rule

@@ -29,6 +29,7 @@ from core.inhibition_store import inhibitions_tick
 from core.lifecycle_store import expire_silences
 from core.notify.deliver import deliver_due
 from core.silences_store import silences_tick
+from core.sla_breaches import mark_sla_breaches
 
 log = logging.getLogger("alertdesk.worker")
 
@@ -40,6 +41,7 @@ JOBS: list[tuple[str, Job]] = [
     ("apply_silences", silences_tick),        # maintenance windows start and end
     ("apply_inhibitions", inhibitions_tick),  # sources resolved by operators release targets
     ("check_heartbeats", check_heartbeats),
+    ("mark_sla_breaches", mark_sla_breaches),      # one 'sla_breach' event per missed clock
     ("expire_acks", expire_acks),                  # forgotten acks back to 'new' (escalation)
     ("stop_escalations", stop_finished),           # acked/resolved/silenced/muted: stop paging
     ("start_escalations", start_escalations),      # new alerts get their policy frozen in
