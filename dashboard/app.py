@@ -62,6 +62,8 @@ def main() -> None:
                 icon=":material/notifications_off:"),
         st.Page(ui.ESCALATION_PAGE, title="Escalation", url_path="escalation",
                 icon=":material/campaign:"),
+        st.Page(ui.ONCALL_PAGE, title="On-call", url_path="oncall",
+                icon=":material/support_agent:"),
     ]
     # The pages are registered even before login, so a shared link such as
     # /queue?severity=critical keeps its page and filters through the login form.
