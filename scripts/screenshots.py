@@ -5,7 +5,7 @@
 
 Logs in headless (Debian chromium at /usr/bin/chromium), waits for each page to finish
 running, and saves queue-<W>x<H>.png and alert-<W>x<H>.png at 1920x1080 and 1366x768,
-plus groups.png, queue-groups.png, suppression.png and escalation.png at 1920x1080.
+plus groups, queue-groups, suppression, escalation, oncall and sla .png at 1920x1080.
 The alert page shown is the first alert of the queue (its row is selected in the grid and
 the "Open alert" link followed), so the script needs at least one open alert.
 """
@@ -54,7 +54,8 @@ def other_pages(page: Page, base: str, out: Path) -> list[Path]:
     """Through the sidebar, not page.goto: a reload starts a new session (signed out)."""
     saved = []
     for name, link in (("groups", "Groups"), ("suppression", "Suppression"),
-                       ("escalation", "Escalation"), ("queue-groups", "Queue")):
+                       ("escalation", "Escalation"), ("oncall", "On-call"),
+                       ("sla", "SLA compliance"), ("queue-groups", "Queue")):
         page.locator('[data-testid="stSidebarNavLink"]', has_text=link).first.click()
         wait_for_app(page)
         if name == "queue-groups":
