@@ -110,7 +110,9 @@ def policies_display(rows: list[dict[str, Any]], tz: ZoneInfo) -> pd.DataFrame:
 def table(df: pd.DataFrame, key: str, filename: str) -> None:
     """The frame, and a CSV of exactly that frame."""
     shown = ui.style_severity(df) if "Severity" in df.columns and len(df) else df
-    st.dataframe(shown, hide_index=True, width="stretch", key=key)
+    pct = {c: st.column_config.NumberColumn(c, format="%.1f %%")
+           for c in df.columns if str(c).endswith("%")}
+    st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=pct)
     st.download_button("Download CSV", df.to_csv(index=False).encode(), filename, "text/csv",
                        key=f"{key}_csv")
 
