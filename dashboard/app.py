@@ -48,8 +48,31 @@ def home() -> None:
     st.switch_page(ui.QUEUE_PAGE, query_params=st.query_params.to_dict())
 
 
+def wall_screen(engine: object, key: str) -> None:
+    """``/?wall=<key>`` or ``/wall?token=<key>``: the NOC wall with a viewer-role API key as
+    a read-only token, before (and instead of) the login gate; no sidebar, no actions."""
+    from core import auth, db
+    from core.clock import SYSTEM_CLOCK
+    from core.errors import AuthError
+
+    try:
+        with db.transaction(engine) as s:  # type: ignore[arg-type]
+            auth.actor_from_api_key(s, key, SYSTEM_CLOCK.now(), source="ui")
+    except AuthError:
+        st.error("# Invalid or revoked wall token\nCreate one with "
+                 "`python -m dashboard create-api-key wall --role viewer`.")
+        st.stop()
+    st.session_state["wall_token"] = key
+    st.navigation([st.Page(ui.WALL_PAGE, title="Wall", url_path="wall")],
+                  position="hidden").run()
+
+
 def main() -> None:
     engine = ui.engine()
+    wall_key = st.query_params.get("wall") or st.query_params.get("token")
+    if wall_key:
+        wall_screen(engine, wall_key)
+        return
     actor = ui.refresh_actor(engine)
     pages = [
         st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"),
@@ -64,6 +87,7 @@ def main() -> None:
                 icon=":material/campaign:"),
         st.Page(ui.ONCALL_PAGE, title="On-call", url_path="oncall",
                 icon=":material/support_agent:"),
+        st.Page(ui.WALL_PAGE, title="Wall", url_path="wall", icon=":material/tv:"),
     ]
     # The pages are registered even before login, so a shared link such as
     # /queue?severity=critical keeps its page and filters through the login form.
