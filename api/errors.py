@@ -10,11 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import AlertdeskError, AuthError, Conflict, FieldError, Forbidden, NotFound
+from core.errors import AlertdeskError, AuthError, Conflict, FieldError, Forbidden, NotFound, Unavailable
 
 log = logging.getLogger("alertdesk.api")
 
-STATUS = [(FieldError, 422), (NotFound, 404), (Conflict, 409), (AuthError, 401), (Forbidden, 403)]
+STATUS = [(FieldError, 422), (NotFound, 404), (Conflict, 409), (AuthError, 401), (Forbidden, 403),
+          (Unavailable, 503)]
 
 
 def error_response(status: int, message: str, field: str | None = None,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import config
 
+Engine = sa.Engine  # for the UI's annotations: pages and dashboard/ never import SQLAlchemy
 _embedded: dict[str, Any] = {}
 EMBEDDED_DB = "alertdesk"
 

@@ -33,6 +33,10 @@ class InvalidTransition(Conflict):
         self.action = action
 
 
+class Unavailable(AlertdeskError):
+    """The database cannot be reached or failed to answer (HTTP 503)."""
+
+
 class AuthError(AlertdeskError):
     """Missing or wrong credentials (HTTP 401)."""
 

@@ -20,7 +20,6 @@ from core.actor import Actor
 from core.errors import AlertdeskError, AuthError
 
 if TYPE_CHECKING:
-    import sqlalchemy as sa
     from pandas.io.formats.style import Styler
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +59,7 @@ SLA_STYLES = {"breached": "background-color: #ffebee; color: #b71c1c",
 # --- engine -------------------------------------------------------------------------
 
 @st.cache_resource(show_spinner=False)
-def _engine_for(url: str) -> sa.Engine:
+def _engine_for(url: str) -> db.Engine:
     """One engine per URL (never a zero-arg cache: RECIPES §4), migrated once per URL so
     ``streamlit run dashboard/app.py`` also works on a fresh database."""
     engine = db.get_engine(url)
@@ -68,13 +67,13 @@ def _engine_for(url: str) -> sa.Engine:
     return engine
 
 
-def engine() -> sa.Engine:
+def engine() -> db.Engine:
     return _engine_for(db.database_url())  # resolved on every run
 
 
 # --- the signed-in user ---------------------------------------------------------------
 
-def login(engine_: sa.Engine, username: str, password: str) -> bool:
+def login(engine_: db.Engine, username: str, password: str) -> bool:
     try:
         with db.transaction(engine_) as s:
             actor = auth.authenticate(s, username, password)
@@ -89,7 +88,7 @@ def logout() -> None:
         del st.session_state[key]
 
 
-def refresh_actor(engine_: sa.Engine) -> Actor | None:
+def refresh_actor(engine_: db.Engine) -> Actor | None:
     """Re-read the signed-in user each run: a role change or deactivation applies at once."""
     actor: Actor | None = st.session_state.get("actor")
     if actor is None:

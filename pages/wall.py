@@ -20,17 +20,16 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 import pandas as pd
-import sqlalchemy as sa
 import streamlit as st
 
-from core import auth, db, oncall_store, queue, views
+from core import db, views
 from core import severity as sev
 from core.clock import SYSTEM_CLOCK
-from core.errors import AuthError
+from core.errors import AuthError, Unavailable
 from dashboard import ui
 
 STALE_AFTER = timedelta(seconds=60)
-TOP = 15
+TOP = views.WALL_TOP
 NOBODY = "NOBODY"
 TILE_COLORS = {**{s: ui.SEVERITY_COLORS[s] for s in sev.SEVERITIES},
                "breached": ("#4a0000", "#ff5252"), "unacked": ("#3e2a00", "#ffb300")}
@@ -78,18 +77,6 @@ def staleness(last_ok: datetime | None, now: datetime, error: str | None) -> str
     if now - last_ok > STALE_AFTER:
         return f"DATA IS STALE — {since}"
     return None
-
-
-def read_wall(engine: sa.Engine, now: datetime, token: str | None) -> dict[str, Any]:
-    """Everything the wall shows, in one transaction; re-checks the wall key on every
-    refresh, so revoking it blanks a screen that has been open for days."""
-    with db.transaction(engine) as s:
-        if token is not None:
-            auth.actor_from_api_key(s, token, now, source="ui")
-        metrics = views.queue_metrics(s, now)
-        top, total = views.queue_page(s, queue.AlertFilter(state=("open",)), now, TOP)
-        oncall = oncall_store.current(s, None, now)
-    return {"metrics": metrics, "top": top, "total": total, "oncall": oncall, "at": now}
 
 
 def top_table(df: pd.DataFrame) -> Any:
@@ -149,18 +136,18 @@ def tiles(data: dict[str, Any], stale: bool) -> None:
 
 
 @st.fragment(run_every="10s")
-def live(engine: sa.Engine, now_fn: Callable[[], datetime], token: str | None) -> None:
+def live(engine: db.Engine, now_fn: Callable[[], datetime], token: str | None) -> None:
     now = now_fn()
     error: str | None = None
     try:
-        st.session_state["wall_data"] = read_wall(engine, now, token)
+        st.session_state["wall_data"] = views.wall_snapshot(engine, now, token)
         st.session_state["wall_last_ok"] = now
     except AuthError:
         st.session_state.pop("wall_data", None)
         st.error("WALL TOKEN REVOKED OR INVALID — no data shown. Create a new viewer key.")
         return
-    except (sa.exc.SQLAlchemyError, OSError) as err:
-        error = type(err).__name__
+    except Unavailable as err:
+        error = str(err)
     last_ok: datetime | None = st.session_state.get("wall_last_ok")
     banner = staleness(last_ok, now, error)
     tz = ui.user_tz()
@@ -177,7 +164,7 @@ def live(engine: sa.Engine, now_fn: Callable[[], datetime], token: str | None) -
         tiles(data, stale=banner is not None)
 
 
-def render_wall(engine: sa.Engine, now_fn: Callable[[], datetime] = SYSTEM_CLOCK.now,
+def render_wall(engine: db.Engine, now_fn: Callable[[], datetime] = SYSTEM_CLOCK.now,
                 token: str | None = None, kiosk: bool = False) -> None:
     st.html(CSS)
     if kiosk:
