@@ -20,15 +20,19 @@ from core.errors import FieldError
 
 GROUPS = {"severity": ["severity"], "service": ["service"], "both": ["severity", "service"]}
 
-SQL = """
-select {select_cols},
+# The outcome rule as SQL aggregates (over rows with tta_stop, tta_due_at, resolved_at,
+# ttr_due_at, tta_s, ttr_s; :now bound): shared with the daily trends in core/sla_trends.py.
+OUTCOMES = """
     count(*)                                                          as alerts,
     count(*) filter (where tta_stop <= tta_due_at)                    as tta_met,
     count(*) filter (where tta_stop is not null or tta_due_at <= :now) as tta_decided,
     count(*) filter (where resolved_at <= ttr_due_at)                 as ttr_met,
     count(*) filter (where resolved_at is not null or ttr_due_at <= :now) as ttr_decided,
     avg(tta_s)                                                        as mtta_s,
-    avg(ttr_s)                                                        as mttr_s,
+    avg(ttr_s)                                                        as mttr_s"""
+
+SQL = """
+select {select_cols},""" + OUTCOMES + """,
     percentile_cont(0.5) within group (order by tta_s)                as p50_tta_s,
     percentile_cont(0.9) within group (order by tta_s)                as p90_tta_s,
     percentile_cont(0.5) within group (order by ttr_s)                as p50_ttr_s,

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core import severity as sev
+from core.compliance import OUTCOMES
 from core.errors import FieldError
 
 MAX_DAYS = 400
@@ -60,14 +61,7 @@ with days as (
 ), bounds as (
     select array_agg(day_start order by n) as starts from days
 ), per_day as (
-    select width_bucket(a.created_at, bounds.starts) as n,
-        count(*)                                                           as alerts,
-        count(*) filter (where tta_stop <= tta_due_at)                     as tta_met,
-        count(*) filter (where tta_stop is not null or tta_due_at <= :now) as tta_decided,
-        count(*) filter (where resolved_at <= ttr_due_at)                  as ttr_met,
-        count(*) filter (where resolved_at is not null or ttr_due_at <= :now) as ttr_decided,
-        avg(tta_s)                                                         as mtta_s,
-        avg(ttr_s)                                                         as mttr_s,
+    select width_bucket(a.created_at, bounds.starts) as n, {outcomes},
         count(*) filter (where tta_breached or ttr_breached)               as breaches,
         {by_severity}
     from ({clocks}) a, bounds
@@ -142,7 +136,8 @@ def daily_trend(session: Session, start: datetime, end: datetime, tz: str,
     by_severity = ",\n        ".join(
         f"count(*) filter (where (tta_breached or ttr_breached) and severity = :sev{i})"
         f" as b_{i}" for i in range(len(sev.SEVERITIES)))
-    sql = TREND_SQL.format(by_severity=by_severity, clocks=CLOCKS.format(where=where))
+    sql = TREND_SQL.format(by_severity=by_severity, clocks=CLOCKS.format(where=where),
+                           outcomes=OUTCOMES)
     params.update({"start": start, "end": end, "now": now, "tz": check_zone(tz)})
     params.update({f"sev{i}": name for i, name in enumerate(sev.SEVERITIES)})
     rows = session.execute(sa.text(sql), params).mappings().all()
