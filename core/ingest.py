@@ -18,7 +18,7 @@ Rows are fed in fingerprint order, so concurrent batches lock rows in the same o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -79,6 +79,7 @@ def prepare(signals: list[Signal], field: str | None = "alerts"
         except FieldError as err:
             raise FieldError(f"{where}{err.field}", err.message) from None
         key = alert.dedup_key()
+        alert = replace(alert, fingerprint=key)  # later steps read it instead of re-hashing
         _, _, count = merged.get(key, (alert, FIRING, 0))
         merged[key] = (alert, signal.status, count + (signal.status == FIRING))
     return [merged[k] for k in sorted(merged)]
