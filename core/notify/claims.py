@@ -132,21 +132,15 @@ def make_plan(session: Session, due: Sequence[Due], now: datetime) -> Plan:
     return plan
 
 
-CANCEL_STALE = sa.text("""
-with c as (
-    update notifications set status = 'cancelled', claimed_until = null, last_error = :reason
+# A final outcome decided without sending (cancelled: stale page; rate_limited: SMS cap),
+# recorded on the rows and in the attempt log.
+FINISH_UNSENT = sa.text("""
+with f as (
+    update notifications set status = :status, claimed_until = null, last_error = :reason
     where id = any(:ids) returning id, attempts
 )
 insert into notification_attempts (notification_id, attempt, at, outcome, error)
-select id, attempts, :now, 'cancelled', :reason from c
-""")
-RATE_LIMIT = sa.text("""
-with r as (
-    update notifications set status = 'rate_limited', claimed_until = null, last_error = :reason
-    where id = any(:ids) returning id, attempts
-)
-insert into notification_attempts (notification_id, attempt, at, outcome, error)
-select id, attempts, :now, 'rate_limited', :reason from r
+select id, attempts, :now, :status, :reason from f
 """)
 DEFER = sa.text("""
 update notifications n set status = 'pending', claimed_until = null, next_attempt_at = d.at
@@ -188,7 +182,8 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> Claim:
            for r in session.execute(CANDIDATES, {"now": now, "limit": limit})]
     stale = [d.id for d in due if d.stale]
     if stale:
-        session.execute(CANCEL_STALE, {"ids": stale, "now": now, "reason": STALE_REASON})
+        session.execute(FINISH_UNSENT, {"ids": stale, "now": now, "reason": STALE_REASON,
+                                        "status": "cancelled"})
     plan = make_plan(session, [d for d in due if not d.stale], now)
     _apply(session, plan, now)
     rows = list(session.execute(TAKE, {"ids": plan.send, "until": now + CLAIM})) if plan.send else []
@@ -203,7 +198,8 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> Claim:
 
 def _apply(session: Session, plan: Plan, now: datetime) -> None:
     if plan.rate_limited:
-        session.execute(RATE_LIMIT, {"ids": plan.rate_limited, "now": now, "reason": RATE_REASON})
+        session.execute(FINISH_UNSENT, {"ids": plan.rate_limited, "now": now,
+                                        "reason": RATE_REASON, "status": "rate_limited"})
     if plan.defer:
         session.execute(DEFER, {"ids": [d[0] for d in plan.defer], "ats": [d[1] for d in plan.defer]})
     if plan.bundle:
