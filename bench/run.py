@@ -10,12 +10,19 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``ingest_single_per_s`` / ``ingest_single_p95_ms``: ``POST /api/v1/alerts`` over HTTP
   to a real uvicorn server, 8 concurrent clients, 2000 posts;
 - ``csv_export_rows_per_s``: the streamed CSV export of the last 3 days' alerts;
+- ``csv_http_*``: ``GET /api/v1/alerts/export.csv`` of the newest 100,000 alerts over HTTP,
+  with the API server's peak RSS (``csv_http_server_peak_rss_mb``; target < 300 MB);
 - ``ingest_batch_alerts_per_s`` / ``ingest_dedup_alerts_per_s``: Alertmanager payloads of
   100 alerts over HTTP, all new / 70 % duplicates (bench/ingest_batch.py).
 - ``escalation_tick_ms``: one ``core.worker.tick`` over the ~10,000 open alerts with
   escalation policies attached (median; bench/escalation.py).
 - ``oncall_shifts_50x90d_ms``: final on-call shifts for 50 schedules over 90 days, pure,
   no database (median; bench/oncall.py; target <= 200 ms).
+- ``weekly_report_ms``: the weekly report (core.weekly) of the last whole week, ~80k
+  alerts plus the week before, all alerts / a service / a team label (bench/weekly.py).
+- ``retention_dry_run_30d_s`` / ``retention_delete_batch_ms`` / ``retention_delete_rows_per_s``:
+  the retention walk (dry run, 30 days) and one rolled-back 5,000-id delete batch
+  (median; bench/retention.py; the bench data stays intact).
 """
 from __future__ import annotations
 
@@ -30,7 +37,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import escalation, generate, ingest, ingest_batch, measure, oncall
+from bench import escalation, export_rss, generate, ingest, ingest_batch, measure, oncall
+from bench import retention as retention_bench
+from bench import weekly as weekly_bench
 from bench.target import log
 
 
@@ -53,11 +62,17 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_csv:
         log("csv export ...")
         out.update(measure.csv_figures(engine, now))
+        log("csv export over HTTP (server memory) ...")
+        out.update(export_rss.run(engine))
     if not args.skip_escalation:
         log("escalation tick ...")
         out.update(escalation.run(engine))
     log("on-call shifts ...")
     out.update(oncall.run())
+    log("weekly report ...")
+    out.update(weekly_bench.run(engine))
+    log("retention (dry run; one rolled-back delete batch per sample) ...")
+    out.update(retention_bench.run(engine))
     if not args.skip_ingest:
         out.update(ingest.run(engine, args.requests, args.clients))
         out.update(ingest_batch.run(engine))

@@ -24,9 +24,10 @@ def cell(value: Any) -> Any:
 
 
 def stream(engine: sa.Engine, stmt: sa.Executable, header: Sequence[str],
-           row: Callable[[Any], Sequence[Any]]) -> Iterator[str]:
+           row: Callable[[Any], Sequence[Any]],
+           on_rows: Callable[[int], None] | None = None) -> Iterator[str]:
     """The header, then one chunk of CSV text per batch of rows (``row`` maps a result
-    row to its cells)."""
+    row to its cells). ``on_rows(n)`` is told each batch's row count (progress bars)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(header)
@@ -37,4 +38,6 @@ def stream(engine: sa.Engine, stmt: sa.Executable, header: Sequence[str],
             buf.seek(0)
             buf.truncate()
             writer.writerows(row(r) for r in rows)
+            if on_rows is not None:
+                on_rows(len(rows))
             yield buf.getvalue()

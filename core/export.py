@@ -2,7 +2,7 @@
 batches, so memory stays flat whatever the size of the export."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -18,11 +18,27 @@ COLUMNS = ("id", "created_at", "severity", "state", "service", "device_id", "sum
 EXTRA = ("sla_status",)
 
 
-def iter_csv(engine: sa.Engine, f: AlertFilter, now: datetime) -> Iterator[str]:
-    """Header, then one chunk of CSV text per batch of rows."""
+def iter_csv(engine: sa.Engine, f: AlertFilter, now: datetime,
+             on_rows: Callable[[int], None] | None = None) -> Iterator[str]:
+    """Header, then one chunk of CSV text per batch of rows (``on_rows``: see csvstream)."""
     f = f.normalize()
     order = ([alerts.c.severity_rank, alerts.c.sla_due_at, alerts.c.id] if f.open_only
              else [alerts.c.created_at.desc(), alerts.c.id.desc()])
     stmt = sa.select(alerts).where(*_where(f)).order_by(*order)
     return csvstream.stream(engine, stmt, COLUMNS + EXTRA, lambda row: [
-        csvstream.cell(getattr(row, c)) for c in COLUMNS] + [sla_of(row, now).label])
+        csvstream.cell(getattr(row, c)) for c in COLUMNS] + [sla_of(row, now).label], on_rows)
+
+
+def count_upto(engine: sa.Engine, f: AlertFilter, cap: int) -> int:
+    """How many alerts match, counting no further than ``cap`` (a bounded, cheap count to
+    choose between a one-click download and a prepared export with progress)."""
+    inner = sa.select(sa.literal(1)).select_from(alerts).where(*_where(f.normalize())).limit(cap)
+    with engine.connect() as conn:
+        return int(conn.scalar(sa.select(sa.func.count()).select_from(inner.subquery())) or 0)
+
+
+def count(engine: sa.Engine, f: AlertFilter) -> int:
+    """Exact number of alerts matching (the denominator of an export's progress bar)."""
+    stmt = sa.select(sa.func.count()).select_from(alerts).where(*_where(f.normalize()))
+    with engine.connect() as conn:
+        return int(conn.scalar(stmt) or 0)

@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import auth, export, lifecycle, oncall_store, queue, sla
+from core import auth, lifecycle, oncall_store, queue, sla
 from core import db as core_db
 from core import severity as sev
 from core.errors import Unavailable
@@ -132,11 +132,6 @@ def sla_level(remaining: float | None, target: int) -> str:
     if remaining < 0:
         return "breached"
     return "at risk" if remaining < sla.AT_RISK_FRACTION * target else "ok"
-
-
-def csv_bytes(engine: sa.Engine, f: queue.AlertFilter, now: datetime) -> bytes:
-    """Every alert matching the filter as CSV (streamed from a server-side cursor)."""
-    return "".join(export.iter_csv(engine, f, now)).encode("utf-8")
 
 
 def wall_snapshot(engine: sa.Engine, now: datetime, token: str | None) -> dict[str, Any]:

@@ -18,13 +18,13 @@ from typing import Any
 
 import streamlit as st
 
-from core import db, groups_view, lifecycle, queue, views
+from core import db, export, groups_view, lifecycle, queue, views
 from core import severity as sev
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.errors import ACTION_VERBS, FieldError
 from core.lifecycle_store import ActionRequest, apply_many
-from dashboard import ui
+from dashboard import exports, ui
 
 LIMIT = 500
 VIEWS = ("Alerts", "Groups")
@@ -283,9 +283,11 @@ def render() -> None:
         group_view(engine, actor, f, fkey)
     else:
         live_queue(engine, actor, f, fkey)
-    st.download_button("Download CSV", data=lambda: views.csv_bytes(engine, f, SYSTEM_CLOCK.now()),
-                       file_name="alerts.csv", mime="text/csv", key="queue_csv", on_click="ignore",
-                       help="Every alert matching the filters, not just the rows shown")
+    now = SYSTEM_CLOCK.now()
+    exports.csv_download(
+        f"queue_csv_{fkey}", "alerts.csv", export.count_upto(engine, f, exports.ONE_CLICK + 1),
+        lambda: export.count(engine, f), lambda on_rows: export.iter_csv(engine, f, now, on_rows),
+        help="Every alert matching the filters, not just the rows shown")
 
 
 render()
