@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from api.params import instant
 from api.schemas import ApiKeyBody, SlaPolicyBody, TokenRequest, UserBody
 from api.security import Admin, Manager, Viewer
-from core import auth
+from core import auth, teams
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
@@ -99,15 +99,28 @@ def put_sla_policies(body: SlaPolicyBody | list[SlaPolicyBody] = Body(...),
 @router.get("/sla/compliance", tags=["sla"], summary="SLA compliance over a period")
 def sla_compliance(start: str | None = None, end: str | None = None, service: str | None = None,
                    severity: str | None = None, group_by: str = "severity",
-                   _: Actor = Viewer) -> dict[str, Any]:
+                   team: str | None = None, _: Actor = Viewer) -> dict[str, Any]:
     now = SYSTEM_CLOCK.now()
     end_at = instant(end, "end") or now
     start_at = instant(start, "start") or end_at - timedelta(days=30)
-    query = ComplianceQuery(start_at, end_at, group_by, service, severity)
+    query = ComplianceQuery(start_at, end_at, group_by, service, severity, team)
     with core_db.transaction() as s:
         rows = compliance(s, query, now)
     return {"data": rows, "start": start_at, "end": end_at, "group_by": group_by,
             "page": 1, "limit": len(rows), "total": len(rows)}
+
+
+@router.get("/settings/teams", tags=["sla"], summary="Which team owns each service")
+def get_teams(_: Actor = Viewer) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return teams.load(s)
+
+
+@router.put("/settings/teams", tags=["sla"],
+            summary="Replace the service -> team map (manager); reports group by it")
+def put_teams(body: Any = Body(...), actor: Actor = Manager) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return teams.put(s, body, actor, SYSTEM_CLOCK.now())
 
 
 @health.get("/healthz", tags=["health"], summary="Liveness and database reachability")

@@ -23,10 +23,11 @@ from core.compliance import ComplianceQuery, compliance
 from core.severity import SEVERITIES
 from core.sla_store import delete_override, list_policies, upsert_policy
 from core.sla_trends import breached_alerts, daily_trend
-from dashboard import ui
+from dashboard import teams_widget, ui
 
 PERIODS = ["Last 24 hours", "Last 7 days", "Last 30 days", "Custom range"]
-BREAKDOWNS = {"By severity": "severity", "By service": "service", "Severity × service": "both"}
+BREAKDOWNS = {"By severity": "severity", "By service": "service", "Severity × service": "both",
+              "By team": "team"}
 LINKS = 20
 MAX_TARGET_MIN = 90 * 24 * 60
 
@@ -54,7 +55,8 @@ def _dur(seconds: float | None) -> str:
 
 def compliance_display(rows: list[dict[str, Any]], group_by: str) -> pd.DataFrame:
     """Compliance rows as the tables show them: %, durations as text, breaches."""
-    dims = {"severity": ["Severity"], "service": ["Service"], "both": ["Severity", "Service"]}
+    dims = {"severity": ["Severity"], "service": ["Service"], "both": ["Severity", "Service"],
+            "team": ["Team"]}
     out: dict[str, list[Any]] = {d: [r[d.lower()] for r in rows] for d in dims[group_by]}
     out["Alerts"] = [r["alerts"] for r in rows]
     out["TTA met %"] = [r["tta_compliance_pct"] for r in rows]
@@ -248,6 +250,8 @@ def render() -> None:
     breaches_section(breached, tz)
     st.subheader("SLA targets")
     targets_section(actor, tz)
+    with st.expander("Service owners (teams)"):
+        teams_widget.section(actor)
 
 
 render()

@@ -22,8 +22,27 @@ def test_compliance_endpoint_counts_open_breaches(http, ingest_key, viewer) -> N
     [only] = r.json()["data"]
     assert (only["severity"], only["alerts"], only["breaches"]) == ("info", 1, 0)
     assert only["tta_compliance_pct"] is None  # nothing decided yet: no fake 100 %
-    r = http.get("/api/v1/sla/compliance", params={"group_by": "team"}, headers=viewer)
+    r = http.get("/api/v1/sla/compliance", params={"group_by": "owner"}, headers=viewer)
     assert r.status_code == 422 and r.json()["field"] == "group_by"
+
+
+def test_teams_own_services_and_compliance_groups_by_them(http, ingest_key, viewer, operator,
+                                                          manager) -> None:
+    for service in ("checkout", "search", "checkout"):
+        http.post("/api/v1/alerts", json={"summary": f"{service} slow", "severity": "high",
+                                          "service": service}, headers=ingest_key)
+    owners = {"checkout": "payments"}
+    assert http.put("/api/v1/settings/teams", json=owners, headers=operator).status_code == 403
+    r = http.put("/api/v1/settings/teams", json={"checkout": 7}, headers=manager)
+    assert r.status_code == 422 and r.json()["field"] == "service_teams.checkout"
+    assert http.put("/api/v1/settings/teams", json=owners, headers=manager).json() == owners
+    assert http.get("/api/v1/settings/teams", headers=viewer).json() == owners
+    r = http.get("/api/v1/sla/compliance", params={"group_by": "team"}, headers=viewer)
+    assert [(x["team"], x["alerts"]) for x in r.json()["data"]] == [("(no team)", 1),
+                                                                      ("payments", 1)]
+    r = http.get("/api/v1/sla/compliance", params={"team": "payments", "group_by": "service"},
+                 headers=viewer)
+    assert [(x["service"], x["alerts"]) for x in r.json()["data"]] == [("checkout", 1)]
 
 
 def test_admin_creates_users_and_api_keys(http, admin, operator) -> None:

@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from core import db as core_db
+from core import teams
 from core.actor import Actor
 from core.compliance import ComplianceQuery, compliance
 from core.errors import FieldError, Forbidden
@@ -94,3 +95,35 @@ def test_targets_are_data_editable_by_manager_with_service_override(engine: sa.E
         upsert_policy(ses, {"severity": "critical", "service": "billing", "tta_s": 120,
                             "ttr_s": 900}, MANAGER, T0)
     assert row(engine, billing).tta_target_s == 60
+
+
+def test_compliance_by_team_follows_service_owners(engine: sa.Engine, history: None) -> None:
+    with core_db.transaction(engine) as ses:
+        teams.put(ses, {"billing": "payments"}, MANAGER, T0)
+    now = T0 + s(3600)
+    with core_db.transaction(engine) as ses:
+        by_team = compliance(ses, query(group_by="team"), now)
+        payments = compliance(ses, query(team="payments"), now)
+        unowned = compliance(ses, query(team=teams.NO_TEAM, group_by="service"), now)
+        nobody = compliance(ses, query(team="no-such-team"), now)
+    assert [(r["team"], r["alerts"], r["breaches"], r["tta_compliance_pct"]) for r in by_team] == [
+        ("(no team)", 1, 0, 100.0), ("payments", 4, 2, 33.33)]
+    assert [(r["severity"], r["alerts"]) for r in payments] == [("critical", 4)]
+    assert [(r["service"], r["alerts"]) for r in unowned] == [("web", 1)]
+    assert nobody == []
+
+
+def test_service_owners_are_validated_and_need_a_manager(engine: sa.Engine) -> None:
+    make_users(engine)
+    with pytest.raises(FieldError) as err:
+        with core_db.transaction(engine) as ses:
+            teams.put(ses, {"billing": "  "}, MANAGER, T0)
+    assert err.value.field == "service_teams.billing"
+    with pytest.raises(Forbidden):
+        with core_db.transaction(engine) as ses:
+            teams.put(ses, {"billing": "payments"}, OPERATOR, T0)
+    with core_db.transaction(engine) as ses:
+        assert teams.load(ses) == {}
+        teams.put(ses, {" web ": "frontend", "billing": "payments"}, MANAGER, T0)
+    with core_db.transaction(engine) as ses:
+        assert teams.load(ses) == {"billing": "payments", "web": "frontend"}

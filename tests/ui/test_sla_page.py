@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from core import db as core_db
+from core import teams
 from core.compliance import ComplianceQuery, compliance
 from dashboard.ui import duration
 from tests.factories import act, make_alert, make_users
@@ -31,8 +32,8 @@ def history(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 # The page's tables in order (AppTest exposes a dataframe's key only with on_select).
-TABLES = ["sla_by_severity", "sla_by_service", "sla_by_both", "sla_days_table", "sla_breaches",
-          "sla_policies"]
+TABLES = ["sla_by_severity", "sla_by_service", "sla_by_both", "sla_by_team", "sla_days_table",
+          "sla_breaches", "sla_policies", "teams_table"]
 
 
 def frame(at, key: str):  # type: ignore[no-untyped-def]
@@ -114,3 +115,22 @@ def test_manager_changes_critical_tta_viewer_sees_no_editor(engine) -> None:
     assert tuple(row) == (600, 2700, "maria")
     policies = frame(at, "sla_policies")
     assert policies.iloc[0][["TTA (min)", "TTR (min)", "By"]].tolist() == [10, 45, "maria"]
+
+
+def test_manager_assigns_owners_and_the_team_breakdown_follows(engine) -> None:
+    history(engine)
+    at = open_page("maria", "manager")
+    assert frame(at, "sla_by_team")["Team"].tolist() == ["(no team)"]
+    at.session_state["teams_editor"] = {"edited_rows": {1: {"Team": "frontend"}},
+                                        "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.label == "Save owners").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with core_db.transaction(engine) as s:
+        assert teams.load(s) == {"web": "frontend"}
+    by_team = frame(at, "sla_by_team")
+    assert by_team["Team"].tolist() == ["(no team)", "frontend"]
+    assert by_team["Alerts"].tolist() == [1, 2]        # billing's one; web's two
+    viewer = open_page("victor", "viewer")
+    assert not [b for b in viewer.button if b.label == "Save owners"]
+    assert frame(viewer, "teams_table")["Team"].tolist() == ["", "frontend"]
