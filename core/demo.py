@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import auth, grouping_store, lifecycle, oncall_store, sla
+from core import auth, grouping_store, lifecycle, oncall_store, sla, teams
 from core import db as core_db
 from core.actor import SYSTEM, Actor
 from core.alerts import AlertIn, ingest
@@ -88,6 +88,7 @@ def seed_demo(engine: sa.Engine, now: datetime) -> dict[str, int]:
         s.execute(alert_events.insert(), [dict(zip(EVENT_COLS, e), alert_id=i)
                                           for i, (_, evs) in zip(ids, built) for e in evs])
         grouping_store.backfill(s)  # history grouped as live ingest would have grouped it
+        teams.put(s, {svc[0]: svc[2] for svc in SERVICES}, SYSTEM, now)  # owners
         for body in oncall_schedules((now - _s(DAYS * 86400)).date().isoformat()):
             oncall_store.create_schedule(s, body, SYSTEM, now)
         opened = _open_queue(s, rng, policies, now)

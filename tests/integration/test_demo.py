@@ -193,3 +193,17 @@ def test_demo_on_call_has_someone_now(engine: sa.Engine) -> None:
         on = {e["schedule_name"]: e["username"] for e in current(s, None, now)}
     assert on["NOC follow-the-sun"] in ("noc-anna", "noc-jonas")  # 14:30 UTC: EMEA window
     assert on["Data platform"] == "mgr-sofia"  # Monday 15:30 Berlin: office hours layer
+
+
+def test_demo_services_have_owning_teams(engine: sa.Engine) -> None:
+    from core import teams
+    from core.compliance import ComplianceQuery, compliance
+
+    now = datetime(2026, 3, 16, 14, 30, tzinfo=timezone.utc)
+    seed_demo(engine, now)
+    with core_db.transaction(engine) as s:
+        owners = teams.load(s)
+        rows = compliance(s, ComplianceQuery(now - timedelta(days=30), now, "team"), now)
+    assert len(set(owners.values())) >= 3
+    assert teams.NO_TEAM not in {r["team"] for r in rows}  # every demo service is owned
+    assert {r["team"] for r in rows} <= set(owners.values())
