@@ -35,6 +35,7 @@ from core.auth import create_api_key
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "bench-ingest"
 DUPLICATE_EVERY = 10
+SERVER_PIDS: dict[str, int] = {}  # base URL -> PID of the uvicorn subprocess serving it
 
 
 def free_port() -> int:
@@ -53,11 +54,19 @@ def api_server(db_url: str, timeout: float = 60) -> Iterator[str]:
                              "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                             cwd=ROOT, env=env, stdout=sys.stderr, stderr=sys.stderr)
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[base] = proc.pid
     try:
         _wait_healthy(base, proc, timeout)
         yield base
     finally:
         _stop(proc)
+        SERVER_PIDS.pop(base, None)
+
+
+def cpu_seconds(base: str) -> float:
+    """User + system CPU the API server started by ``api_server`` at ``base`` has used."""
+    fields = Path(f"/proc/{SERVER_PIDS[base]}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
