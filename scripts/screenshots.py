@@ -4,8 +4,9 @@
                                   [--password ...] [--out docs/screenshots]
 
 Logs in headless (Debian chromium at /usr/bin/chromium), waits for each page to finish
-running, and saves queue-<W>x<H>.png and alert-<W>x<H>.png at 1920x1080 and 1366x768,
-plus groups, queue-groups, suppression, escalation, oncall and sla .png at 1920x1080.
+running, and saves <page>-<W>x<H>.png for every page at 1920x1080 and 1366x768 (the queue,
+an alert, the queue's group view and each page of the sidebar); with ``--wall-key`` (a
+viewer API key) also the NOC wall, which opens without a login.
 The alert page shown is the first alert of the queue (its row is selected in the grid and
 the "Open alert" link followed), so the script needs at least one open alert.
 """
@@ -15,6 +16,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
 
@@ -50,24 +52,45 @@ def select_row(page: Page, row: int, table: str = '[data-testid="stDataFrame"]')
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * row + 17)
 
 
-def other_pages(page: Page, base: str, out: Path) -> list[Path]:
+PAGES = (("sla", "SLA compliance"), ("health", "Health scores"), ("weekly", "Weekly report"),
+         ("groups", "Groups"), ("suppression", "Suppression"), ("escalation", "Escalation"),
+         ("oncall", "On-call"), ("audit", "Audit"), ("queue-groups", "Queue"))
+
+
+def other_pages(page: Page, out: Path, size: str) -> list[Path]:
     """Through the sidebar, not page.goto: a reload starts a new session (signed out)."""
     saved = []
-    for name, link in (("groups", "Groups"), ("suppression", "Suppression"),
-                       ("escalation", "Escalation"), ("oncall", "On-call"),
-                       ("sla", "SLA compliance"), ("queue-groups", "Queue")):
-        page.locator('[data-testid="stSidebarNavLink"]', has_text=link).first.click()
+    for name, link in PAGES:
+        nav = page.locator('[data-testid="stSidebarNavLink"]', has_text=link)
+        if not nav.count():
+            print(f"no {link!r} page in the sidebar; skipped", file=sys.stderr)
+            continue
+        nav.first.click()
         wait_for_app(page)
         if name == "queue-groups":
             page.get_by_role("radio", name="Groups").click()  # the queue's view switch
             wait_for_app(page)
         page.wait_for_timeout(1500)  # canvas grids and plotly paint after the run
-        saved.append(out / f"{name}.png")
+        saved.append(out / f"{name}-{size}.png")
         page.screenshot(path=str(saved[-1]))
     return saved
 
 
-def shoot(base: str, username: str, password: str, out: Path) -> list[Path]:
+def wall(browser: Any, base: str, key: str, out: Path) -> list[Path]:
+    saved = []
+    for width, height in SIZES:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(f"{base}/?wall={key}")
+        wait_for_app(page)
+        page.wait_for_timeout(1500)
+        saved.append(out / f"wall-{width}x{height}.png")
+        page.screenshot(path=str(saved[-1]))
+        page.close()
+    return saved
+
+
+def shoot(base: str, username: str, password: str, out: Path,
+          wall_key: str | None = None) -> list[Path]:
     saved: list[Path] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
@@ -86,9 +109,10 @@ def shoot(base: str, username: str, password: str, out: Path) -> list[Path]:
                 page.wait_for_timeout(800)
                 saved.append(out / f"alert-{width}x{height}.png")
                 page.screenshot(path=str(saved[-1]), full_page=True)
-                if width == 1920:
-                    saved += other_pages(page, base.rstrip("/"), out)
+                saved += other_pages(page, out, f"{width}x{height}")
                 page.close()
+            if wall_key:
+                saved += wall(browser, base.rstrip("/"), wall_key, out)
         finally:
             browser.close()
     return saved
@@ -101,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--password", default=os.environ.get("ALERTDESK_ADMIN_PASSWORD"),
                     help="default: $ALERTDESK_ADMIN_PASSWORD")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    ap.add_argument("--wall-key", help="a viewer API key: also shoot the NOC wall")
     args = ap.parse_args(argv)
     if not args.password:
         ap.error("no password: pass --password or set ALERTDESK_ADMIN_PASSWORD")
@@ -108,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"{CHROMIUM} is missing: run `make test` (it installs chromium) "
                  "or `apt-get install -y chromium`")
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in shoot(args.url, args.username, args.password, args.out):
+    for path in shoot(args.url, args.username, args.password, args.out, args.wall_key):
         print(path)
     return 0
 

@@ -104,3 +104,33 @@ def test_queue_refreshes_itself_and_exports_csv(engine: sa.Engine, ui_url: str,
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
     assert sorted(r["summary"] for r in rows) == ["first", "second, arrives later"]
     assert {r["severity"] for r in rows} == {"high"}
+
+
+def test_wall_opens_from_its_url_with_a_viewer_key(engine: sa.Engine, ui_url: str,
+                                                   page: Page) -> None:
+    """What the TV shows: no login and no sidebar, black, the tiles with the real counts,
+    the top of the queue; a wrong key shows an error and no data."""
+    from core import db as core_db
+    from core.auth import create_api_key
+
+    make_users(engine)
+    now = datetime.now(timezone.utc)
+    make_alert(engine, now, summary="core router down", severity="critical")
+    make_alert(engine, now, summary="uplink flapping", severity="critical", device_id="edge-2")
+    make_alert(engine, now, summary="disk 80%", severity="low")
+    with core_db.transaction(engine) as s:
+        key, _ = create_api_key(s, "lobby tv", "viewer", None)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{ui_url}/?wall={key}")
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=30_000)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert metric(page, "CRITICAL") == "2" and metric(page, "LOW") == "1"
+    assert metric(page, "UNACKED") == "3"
+    assert "core router down" in page.locator('[data-testid="stTable"]').first.inner_text()
+    background = page.evaluate(
+        "getComputedStyle(document.querySelector('[data-testid=\"stMain\"]')).backgroundColor")
+    assert background == "rgb(0, 0, 0)"
+    page.goto(f"{ui_url}/?wall=not-a-key")
+    page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=30_000)
+    assert "Invalid or revoked wall token" in page.inner_text("body")
+    assert not page.locator('[data-testid="stMetric"]').count()
