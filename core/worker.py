@@ -28,6 +28,7 @@ from core.heartbeats import check_heartbeats
 from core.inhibition_store import inhibitions_tick
 from core.lifecycle_store import expire_silences
 from core.notify.deliver import deliver_due
+from core.notify.followups import pagerduty_followups
 from core.silences_store import silences_tick
 from core.sla_breaches import mark_sla_breaches
 
@@ -44,6 +45,7 @@ JOBS: list[tuple[str, Job]] = [
     ("mark_sla_breaches", mark_sla_breaches),      # one 'sla_breach' event per missed clock
     ("expire_acks", expire_acks),                  # forgotten acks back to 'new' (escalation)
     ("stop_escalations", stop_finished),           # acked/resolved/silenced/muted: stop paging
+    ("pagerduty_followups", pagerduty_followups),  # PagerDuty hears the ack / resolve
     ("start_escalations", start_escalations),      # new alerts get their policy frozen in
     ("expedite_escalations", expedite_breaches),   # SLA breach: the pending step is due now
     ("escalate_due", escalate_due),                # due tiers -> outbox + 'escalation' events
