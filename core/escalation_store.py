@@ -240,7 +240,13 @@ with due as (
 ), upd as (
     update alerts a set severity = due.new, updated_at = :now
     from due where a.id = due.alert_id and due.new <> due.old
-    returning a.id, a.state, due.old, due.new, due.after_s
+    returning a.id, a.state, a.group_id, a.severity_rank, due.old, due.new, due.after_s
+), grp as (  -- the group's highest severity follows (its triggers count inserts/states only)
+    update alert_groups g set max_severity_rank = least(g.max_severity_rank, r.rank)
+    from (select group_id, min(array_position(array['critical','high','medium','low','info'],
+                                              new))::smallint as rank
+          from upd where group_id is not null group by group_id) r
+    where g.id = r.group_id and r.rank < g.max_severity_rank
 )
 insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)
 select id, :now, :actor, :source, 'severity_change', state, state,

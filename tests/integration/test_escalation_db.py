@@ -201,6 +201,10 @@ def test_severity_escalation_raises_an_unacknowledged_alert_once(engine) -> None
     assert row(engine, alert).severity == "high"
     [ev] = kinds(engine, alert, "severity_change")
     assert ev.note == "severity raised from medium to high after 30 min unacknowledged"
+    with engine.connect() as c:  # the group shows its member's new severity
+        rank = c.scalar(sa.text("select max_severity_rank from alert_groups where id = :g"),
+                        {"g": row(engine, alert).group_id})
+    assert rank == 2
 
 
 def test_user_targets_use_contacts_and_severity_channels(engine) -> None:
