@@ -23,6 +23,9 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``retention_dry_run_30d_s`` / ``retention_delete_batch_ms`` / ``retention_delete_rows_per_s``:
   the retention walk (dry run, 30 days) and one rolled-back 5,000-id delete batch
   (median; bench/retention.py; the bench data stays intact).
+- ``reports_trends_ms`` (30 local days; target <= 300 ms), ``reports_trends_hourly_7d_ms``,
+  ``reports_statistics_30d_ms``, ``reports_top_alerts_30d_ms``, ``reports_related_ms``:
+  the analytics reports (median; bench/reports.py).
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench import escalation, export_rss, generate, ingest, ingest_batch, measure, oncall
+from bench import reports as reports_bench
 from bench import retention as retention_bench
 from bench import weekly as weekly_bench
 from bench.target import log
@@ -73,6 +77,8 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
     out.update(weekly_bench.run(engine))
     log("retention (dry run; one rolled-back delete batch per sample) ...")
     out.update(retention_bench.run(engine))
+    log("analytics reports ...")
+    out.update(reports_bench.run(engine))
     if not args.skip_ingest:
         out.update(ingest.run(engine, args.requests, args.clients))
         out.update(ingest_batch.run(engine))

@@ -1,0 +1,241 @@
+"""Analytics over the alert history, aggregated in SQL: statistics, trends, a day's summary.
+
+Rules shared by every report (and by ``core.reports_top`` / ``core.reports_related``):
+
+- An alert belongs to a period when it was *created* in ``[start, end)`` (as in
+  ``core.compliance``); the period defaults to the 7 days up to ``now``, must end after it
+  starts and may span at most ``MAX_DAYS`` (hourly trends: ``MAX_HOURLY_DAYS``).
+- ``service`` filters on the exact service name, ``severity`` on one severity (aliases
+  such as ``warning`` are accepted, as at intake).
+- MTTA is the mean of the human responses (``acknowledged_at - created_at``), MTTR of the
+  resolutions (``resolved_at - created_at``); percentiles by ``percentile_cont``. Alerts
+  without a response / resolution do not count in them (``None`` when there is none).
+- Trend buckets: ``day`` buckets are the local days of ``tz`` (``generate_series`` over
+  local dates, so a DST day lasts 23 or 25 hours); ``hour`` buckets are the absolute hours
+  that start on a local hour of ``tz`` at the start of the period (a fall-back day has 25
+  of them, two labelled 01:00 with different offsets). Every bucket is listed, with zeros
+  when no alert fell in it. The first and last buckets may be partial: only alerts inside
+  ``[start, end)`` are counted. Each alert finds its bucket by ``width_bucket`` over the
+  array of bucket starts (a binary search on instants; no per-row time-zone arithmetic).
+- Trends read only columns of the covering index ``alerts_compliance``, in its order, so
+  the planner reads that index alone (see ``core.sla_trends``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core import lifecycle
+from core import severity as sev
+from core.compliance import ComplianceQuery, compliance
+from core.errors import FieldError
+from core.sla_trends import check_zone
+
+MAX_DAYS = 366
+MAX_HOURLY_DAYS = 31
+DEFAULT_DAYS = 7
+BUCKETS = ("hour", "day")
+TOP_SERVICES = 10
+OPEN = "('new','acknowledged','investigating','silenced')"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which alerts a report covers: created in ``[start, end)``, optionally one service
+    and/or one severity. Build it with ``scope()``, which checks it."""
+
+    start: datetime
+    end: datetime
+    service: str | None = None
+    severity: str | None = None
+
+    def where(self, alias: str = "") -> tuple[str, dict[str, Any]]:
+        """The SQL condition (columns qualified by ``alias`` when given) and its parameters."""
+        a = f"{alias}." if alias else ""
+        sql = f"{a}created_at >= :start and {a}created_at < :end"
+        params: dict[str, Any] = {"start": self.start, "end": self.end}
+        if self.service:
+            sql += f" and {a}service = :service"
+            params["service"] = self.service
+        if self.severity:  # the rank follows from the name and leads alerts_compliance
+            sql += f" and {a}severity_rank = :severity_rank"
+            params["severity_rank"] = sev.RANK[self.severity]
+        return sql, params
+
+
+def scope(start: datetime | None, end: datetime | None, now: datetime,
+          service: str | None = None, severity: str | None = None,
+          max_days: int = MAX_DAYS) -> Scope:
+    """The checked scope: ``end`` defaults to ``now``, ``start`` to 7 days before ``end``;
+    FieldError naming ``start``, ``end`` or ``severity`` otherwise."""
+    end_at = end or now
+    start_at = start or end_at - timedelta(days=DEFAULT_DAYS)
+    if start_at.tzinfo is None or end_at.tzinfo is None:
+        raise FieldError("start", "start and end need a time zone offset")
+    if end_at <= start_at:
+        raise FieldError("end", "must be after start")
+    if end_at - start_at > timedelta(days=max_days):
+        raise FieldError("end", f"the period may span at most {max_days} days")
+    return Scope(start_at.astimezone(timezone.utc), end_at.astimezone(timezone.utc),
+                 service or None, sev.normalize(severity) if severity else None)
+
+
+SEV_COUNTS = ", ".join(f"count(*) filter (where severity_rank = {i + 1}) as sev_{i}"
+                       for i in range(len(sev.SEVERITIES)))
+STATE_COUNTS = ", ".join(f"count(*) filter (where state = '{s}') as st_{s}"
+                         for s in lifecycle.STATES)
+
+STATS_SQL = f"""
+select count(*) as alerts, coalesce(sum(duplicate_count), 0) as occurrences,
+    count(*) filter (where state in {OPEN}) as open, {SEV_COUNTS}, {STATE_COUNTS},
+    count(tta_s) as tta_n, avg(tta_s) as tta_avg, min(tta_s) as tta_min, max(tta_s) as tta_max,
+    percentile_cont(array[0.5, 0.9]) within group (order by tta_s) as tta_pct,
+    count(ttr_s) as ttr_n, avg(ttr_s) as ttr_avg, min(ttr_s) as ttr_min, max(ttr_s) as ttr_max,
+    percentile_cont(array[0.5, 0.9]) within group (order by ttr_s) as ttr_pct
+from alerts where {{where}}
+"""
+
+SERVICES_SQL = """
+select service, count(*) as alerts, count(*) over () as services
+from alerts where {where}
+group by service order by alerts desc, service limit :top
+"""
+
+
+def statistics(session: Session, sc: Scope, top_services: int = TOP_SERVICES) -> dict[str, Any]:
+    """Counts of the alerts in scope — total, firing signals (``occurrences``: the sum of
+    ``duplicate_count``, which counts the first signal too), still open, by severity and
+    by current state (every name listed, zeros included) — the ``top_services`` busiest
+    services plus one ``other`` line for the rest, and the response/resolution times
+    (count, avg, min, max, p50, p90 seconds)."""
+    if not 0 < top_services <= 100:
+        raise FieldError("top_services", "must be between 1 and 100")
+    where, params = sc.where()
+    r = session.execute(sa.text(STATS_SQL.format(where=where)), params).mappings().one()
+    services = session.execute(sa.text(SERVICES_SQL.format(where=where)),
+                               {**params, "top": top_services}).mappings().all()
+    top = [{"service": s["service"], "alerts": int(s["alerts"])} for s in services]
+    shown = sum(s["alerts"] for s in top)
+    total = int(r["alerts"])
+    n_services = int(services[0]["services"]) if services else 0
+    return {
+        "start": sc.start, "end": sc.end, "service": sc.service, "severity": sc.severity,
+        "alerts": total, "occurrences": int(r["occurrences"]), "open": int(r["open"]),
+        "by_severity": {n: int(r[f"sev_{i}"]) for i, n in enumerate(sev.SEVERITIES)},
+        "by_state": {s: int(r[f"st_{s}"]) for s in lifecycle.STATES},
+        "services": n_services, "by_service": top,
+        "other_services": {"services": n_services - len(top), "alerts": total - shown},
+        "mtta_s": _secs(r["tta_avg"]), "mttr_s": _secs(r["ttr_avg"]),
+        "acknowledgement_s": _spread(r, "tta"), "resolution_s": _spread(r, "ttr"),
+    }
+
+
+def _spread(r: Any, p: str) -> dict[str, Any]:
+    """count, avg, min, max, p50, p90 (one sort gives both percentiles)."""
+    p50, p90 = r[f"{p}_pct"] or (None, None)
+    return {"count": int(r[f"{p}_n"]), **{k: _secs(r[f"{p}_{k}"]) for k in ("avg", "min", "max")},
+            "p50": _secs(p50), "p90": _secs(p90)}
+
+
+DAY_SERIES = """
+select d::date as day, d at time zone :tz as b_start, (d + interval '1 day') at time zone :tz as b_end
+from generate_series((cast(:start as timestamptz) at time zone :tz)::date::timestamp,
+                     ((cast(:end as timestamptz) - interval '1 microsecond')
+                         at time zone :tz)::date::timestamp, interval '1 day') d
+"""
+HOUR_SERIES = """
+select null::date as day, h as b_start, h + interval '1 hour' as b_end
+from generate_series(date_trunc('hour', cast(:start as timestamptz), :tz),
+                     cast(:end as timestamptz) - interval '1 microsecond', interval '1 hour') h
+"""
+TREND_SQL = """
+with buckets as (
+    select row_number() over (order by b_start) as n, day, b_start, b_end from ({series}) s
+), bounds as (
+    select array_agg(b_start order by n) as starts from buckets
+), per as (
+    select width_bucket(a.created_at, bounds.starts) as n, count(*) as alerts, {sev_counts},
+        count(acknowledged_at) as acknowledged, count(resolved_at) as resolved,
+        avg(tta_s) as mtta_s, avg(ttr_s) as mttr_s
+    from (select created_at, severity_rank, acknowledged_at, resolved_at, tta_s, ttr_s
+          from alerts where {where} order by severity_rank, service) a, bounds
+    group by 1
+)
+select b.n, b.day, b.b_start, b.b_end, p.* from buckets b left join per p on p.n = b.n
+order by b.n
+"""
+
+
+def trends(session: Session, sc: Scope, bucket: str = "day", tz: str = "UTC"
+           ) -> list[dict[str, Any]]:
+    """One row per bucket of the scope (see the module rules): ``start``/``end`` instants,
+    ``label`` (the local day, or the local hour with its offset), ``hours``, ``alerts``,
+    ``by_severity``, ``acknowledged``, ``resolved``, ``mtta_s``, ``mttr_s``."""
+    if bucket not in BUCKETS:
+        raise FieldError("bucket", "must be hour or day")
+    zone = check_zone(tz)
+    if bucket == "hour" and sc.end - sc.start > timedelta(days=MAX_HOURLY_DAYS):
+        raise FieldError("end", f"hourly buckets span at most {MAX_HOURLY_DAYS} days")
+    where, params = sc.where()
+    sql = TREND_SQL.format(series=DAY_SERIES if bucket == "day" else HOUR_SERIES,
+                           sev_counts=SEV_COUNTS, where=where)
+    rows = session.execute(sa.text(sql), {**params, "tz": zone}).mappings().all()
+    return [_bucket(r, ZoneInfo(zone)) for r in rows]
+
+
+def _bucket(r: Any, zone: ZoneInfo) -> dict[str, Any]:
+    start, end = r["b_start"], r["b_end"]
+    label = r["day"].isoformat() if r["day"] else start.astimezone(zone).isoformat()
+    return {"start": start, "end": end, "label": label,
+            "hours": (end - start).total_seconds() / 3600, "alerts": int(r["alerts"] or 0),
+            "by_severity": {n: int(r[f"sev_{i}"] or 0) for i, n in enumerate(sev.SEVERITIES)},
+            "acknowledged": int(r["acknowledged"] or 0), "resolved": int(r["resolved"] or 0),
+            "mtta_s": _secs(r["mtta_s"]), "mttr_s": _secs(r["mttr_s"])}
+
+
+def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
+    """The instants of local midnight of ``day`` and of the next day in ``tz``."""
+    zone = ZoneInfo(check_zone(tz))
+    start = datetime.combine(day, time(0), zone).astimezone(timezone.utc)
+    return start, datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(timezone.utc)
+
+
+def daily(session: Session, day: date, tz: str, now: datetime,
+          service: str | None = None, severity: str | None = None) -> dict[str, Any]:
+    """One local day's summary: the statistics of the alerts created that day (top 5
+    services), SLA compliance by severity and overall (``core.compliance``'s rules, as of
+    ``now``), the alerts per local hour and the busiest hour (the earliest on a tie)."""
+    start, end = day_bounds(day, tz)
+    sc = scope(start, end, now, service, severity)
+    stats = statistics(session, sc, top_services=5)
+    hours = trends(session, sc, "hour", tz)
+    sla = compliance(session, ComplianceQuery(start, end, "severity", sc.service, sc.severity),
+                     now)
+    busiest = max(hours, key=lambda h: h["alerts"]) if stats["alerts"] else None
+    top = stats.pop("by_service")
+    return {**stats, "date": day, "tz": tz, "hours": (end - start).total_seconds() / 3600,
+            "sla": _sla_summary(sla), "top_services": top,
+            "busiest_hour": busiest and {k: busiest[k] for k in ("start", "end", "label",
+                                                                  "alerts")},
+            "hourly": [{k: h[k] for k in ("start", "label", "alerts")} for h in hours]}
+
+
+def _sla_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    sums = {k: sum(r[k] for r in rows) for k in ("alerts", "tta_met", "tta_decided",
+                                                 "ttr_met", "ttr_decided", "breaches")}
+    return {**sums, "tta_compliance_pct": _pct(sums["tta_met"], sums["tta_decided"]),
+            "ttr_compliance_pct": _pct(sums["ttr_met"], sums["ttr_decided"]),
+            "by_severity": [{k: v for k, v in r.items() if k != "service"} for r in rows]}
+
+
+def _pct(met: int, decided: int) -> float | None:
+    return None if not decided else round(100.0 * met / decided, 2)
+
+
+def _secs(value: Any) -> float | None:
+    return None if value is None else round(float(value), 3)

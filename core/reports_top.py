@@ -1,0 +1,105 @@
+"""Top alerts of a period: the recurring alert identities that fire most, take longest to
+resolve, or escalate most. Aggregated in SQL over the alerts in scope (``core.reports``).
+
+An *alert identity* is a fingerprint — the dedup key intake already uses (the source's
+fingerprint, else a hash of source, service, device and alert name; ``AlertIn.dedup_key``):
+each time a fingerprint fires again after its previous alert closed, a new alert row is
+created with the same fingerprint, so grouping by it gathers the recurrences. Per identity:
+
+- ``alerts``: alert rows created in the period; ``occurrences``: firing signals, the sum
+  of ``duplicate_count`` (it starts at 1 for the first signal, so it already counts the
+  rows; adding the row count again would count every first signal twice);
+  ``reopens``: the sum of ``reopen_count``;
+- ``mttr_s`` / ``max_ttr_s`` / ``total_ttr_s``: over its resolved alerts; ``mtta_s``;
+- ``escalations``: its ``escalation`` events (one per escalation step fired,
+  ``core.escalation_fire``), over its alerts created in the period;
+- the latest alert of the period (``latest_id``) gives ``service``, ``device_id``,
+  ``summary``, ``severity``, ``state``.
+
+Ranking (``by``): ``occurrences`` (then alerts), ``resolution_time`` (mean time to
+resolve; identities with no resolved alert are left out), ``escalations`` (identities
+with none are left out). Ties: the fingerprint, ascending.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core.errors import FieldError
+from core.reports import Scope
+
+RANKINGS = {"occurrences": ("occurrences desc, alerts desc", ""),
+            "resolution_time": ("mttr_s desc", "having count(ttr_s) > 0"),
+            "escalations": ("escalations desc, occurrences desc", "")}
+MAX_LIMIT = 100
+
+PER_IDENTITY = """
+    select fingerprint, count(*) as alerts, sum(duplicate_count) as occurrences,
+           sum(reopen_count) as reopens, count(ttr_s) as resolved, avg(ttr_s) as mttr_s,
+           max(ttr_s) as max_ttr_s, sum(ttr_s) as total_ttr_s, avg(tta_s) as mtta_s,
+           max(id) as latest_id, min(created_at) as first_at, max(created_at) as last_at
+    from alerts where {where} {only}
+    group by fingerprint {having}
+"""
+# Escalation events are written only for alerts with an ``alert_escalations`` row
+# (core.escalation_fire), so that table leads: the events' own index is on alert_id, and
+# a scan of alert_events for kind = 'escalation' reads the whole event history.
+ESCALATED = """
+    select a.fingerprint, count(*) as escalations
+    from alert_escalations s join alerts a on a.id = s.alert_id
+    join alert_events e on e.alert_id = s.alert_id and e.kind = 'escalation'
+    where {where_a}
+    group by a.fingerprint
+"""
+ESCALATIONS_OF = """(select count(*) from alerts x join alert_escalations s on s.alert_id = x.id
+    join alert_events e on e.alert_id = x.id and e.kind = 'escalation'
+    where x.fingerprint = r.fingerprint and {where_x})"""
+TOP_SQL = """
+with {esc_cte} per as ({per}), ranked as (
+    select per.*, {esc_col} as escalations from per {esc_join}
+    order by {order}, fingerprint limit :limit
+)
+select r.*, coalesce(r.escalations, {escalations_of}) as escalation_count,
+       l.service, l.device_id, l.summary, l.severity, l.state
+from ranked r join alerts l on l.id = r.latest_id
+order by {order}, r.fingerprint
+"""
+
+
+def top_alerts(session: Session, sc: Scope, by: str = "occurrences",
+               limit: int = 20) -> list[dict[str, Any]]:
+    """The ``limit`` (1..100) top identities of the scope by ``by`` (see the module)."""
+    if by not in RANKINGS:
+        raise FieldError("by", "must be occurrences, resolution_time or escalations")
+    if not 0 < limit <= MAX_LIMIT:
+        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
+    order, having = RANKINGS[by]
+    where, params = sc.where()
+    parts = {"esc_cte": "", "esc_col": "null::bigint", "esc_join": "", "only": ""}
+    if by == "escalations":  # only the identities that escalated are aggregated
+        parts = {"esc_cte": f"esc as ({ESCALATED.format(where_a=sc.where('a')[0])}),",
+                 "esc_col": "esc.escalations", "esc_join": "join esc using (fingerprint)",
+                 "only": "and fingerprint in (select fingerprint from esc)"}
+    per = PER_IDENTITY.format(where=where, having=having, only=parts.pop("only"))
+    sql = TOP_SQL.format(per=per, order=order, **parts, escalations_of=ESCALATIONS_OF.format(
+        where_x=sc.where("x")[0]))
+    rows = session.execute(sa.text(sql), {**params, "limit": limit}).mappings().all()
+    return [_identity(r) for r in rows]
+
+
+def _identity(r: Any) -> dict[str, Any]:
+    return {"fingerprint": r["fingerprint"], "service": r["service"],
+            "device_id": r["device_id"], "summary": r["summary"], "severity": r["severity"],
+            "state": r["state"], "latest_id": int(r["latest_id"]),
+            "alerts": int(r["alerts"]), "occurrences": int(r["occurrences"]),
+            "reopens": int(r["reopens"]), "resolved": int(r["resolved"]),
+            "escalations": int(r["escalation_count"]),
+            "mtta_s": _secs(r["mtta_s"]), "mttr_s": _secs(r["mttr_s"]),
+            "max_ttr_s": _secs(r["max_ttr_s"]), "total_ttr_s": _secs(r["total_ttr_s"]),
+            "first_at": r["first_at"], "last_at": r["last_at"]}
+
+
+def _secs(value: Any) -> float | None:
+    return None if value is None else round(float(value), 3)
