@@ -10,6 +10,7 @@ from api.routes_admin import router as admin_router
 from api.routes_alerts import router as alerts_router
 from api.routes_escalation import router as escalation_router
 from api.routes_groups import router as groups_router
+from api.routes_health import router as health_router
 from api.routes_heartbeats import router as heartbeats_router
 from api.routes_ingest import router as ingest_router
 from api.routes_metrics import router as metrics_router
@@ -40,6 +41,7 @@ def create_app() -> FastAPI:
     app.include_router(sla_trends_router)
     app.include_router(weekly_router)
     app.include_router(reports_router)
+    app.include_router(health_router)
     app.add_middleware(BodyLimitMiddleware)
     return app
 

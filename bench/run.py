@@ -26,6 +26,9 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``reports_trends_ms`` (30 local days; target <= 300 ms), ``reports_trends_hourly_7d_ms``,
   ``reports_statistics_30d_ms``, ``reports_top_alerts_30d_ms``, ``reports_related_ms``:
   the analytics reports (median; bench/reports.py).
+- ``health_scores_ms`` (all services, 7 days; target <= 300 ms), ``health_scores_devices_ms``,
+  ``health_trend_ms`` (14 daily scores of all services), ``health_service_ms``: health
+  scores (median; bench/health.py).
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench import escalation, export_rss, generate, ingest, ingest_batch, measure, oncall
+from bench import health as health_bench
 from bench import reports as reports_bench
 from bench import retention as retention_bench
 from bench import weekly as weekly_bench
@@ -79,6 +83,8 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
     out.update(retention_bench.run(engine))
     log("analytics reports ...")
     out.update(reports_bench.run(engine))
+    log("health scores ...")
+    out.update(health_bench.run(engine))
     if not args.skip_ingest:
         out.update(ingest.run(engine, args.requests, args.clients))
         out.update(ingest_batch.run(engine))

@@ -80,6 +80,8 @@ def main() -> None:
         st.Page(ui.ALERT_PAGE, title="Alert detail", url_path="alert",
                 icon=":material/description:"),
         st.Page(ui.SLA_PAGE, title="SLA compliance", url_path="sla", icon=":material/timer:"),
+        st.Page(ui.HEALTH_PAGE, title="Health scores", url_path="health",
+                icon=":material/monitor_heart:"),
         st.Page(ui.WEEKLY_PAGE, title="Weekly report", url_path="weekly",
                 icon=":material/summarize:"),
         st.Page(ui.GROUPS_PAGE, title="Groups", url_path="groups", icon=":material/workspaces:"),
