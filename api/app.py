@@ -8,6 +8,7 @@ from api.limits import BodyLimitMiddleware
 from api.routes_admin import health
 from api.routes_admin import router as admin_router
 from api.routes_alerts import router as alerts_router
+from api.routes_audit import router as audit_router
 from api.routes_escalation import router as escalation_router
 from api.routes_groups import router as groups_router
 from api.routes_health import router as health_router
@@ -39,6 +40,7 @@ def create_app() -> FastAPI:
     app.include_router(escalation_router)
     app.include_router(oncall_router)
     app.include_router(sla_trends_router)
+    app.include_router(audit_router)
     app.include_router(weekly_router)
     app.include_router(reports_router)
     app.include_router(health_router)

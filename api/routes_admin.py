@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.params import instant
-from api.schemas import ApiKeyBody, SlaPolicyBody, TokenRequest, UserBody
+from api.schemas import ApiKeyBody, SlaPolicyBody, TokenRequest, UserBody, UserPatchBody
 from api.security import Admin, Manager, Viewer
 from core import auth, teams
 from core import db as core_db
@@ -69,6 +69,21 @@ def create_user(body: UserBody, actor: Actor = Admin) -> dict[str, Any]:
     with core_db.transaction() as s:
         return auth.create_user(s, body.username, body.password, body.role, actor,
                                 body.display_name, body.email, body.timezone)
+
+
+@router.patch("/users/{username}", tags=["admin"],
+              summary="Change a user's role, active flag or password (admin; audited)")
+def update_user(username: str, body: UserPatchBody, actor: Actor = Admin) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return auth.update_user(s, username, actor, SYSTEM_CLOCK.now(), role=body.role,
+                                is_active=body.is_active, password=body.password)
+
+
+@router.delete("/api-keys/{key_id}", tags=["admin"],
+               summary="Revoke an API key: it stops working at once (admin; audited)")
+def revoke_api_key(key_id: int, actor: Actor = Admin) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return auth.revoke_api_key(s, key_id, actor, SYSTEM_CLOCK.now())
 
 
 @router.post("/api-keys", tags=["admin"], status_code=201,

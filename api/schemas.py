@@ -58,6 +58,12 @@ class UserBody(Body):
     timezone: str = "UTC"
 
 
+class UserPatchBody(Body):
+    role: str | None = None
+    is_active: bool | None = None
+    password: str | None = None
+
+
 class ApiKeyBody(Body):
     name: str
     role: str = "operator"

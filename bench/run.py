@@ -23,6 +23,10 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``retention_dry_run_30d_s`` / ``retention_delete_batch_ms`` / ``retention_delete_rows_per_s``:
   the retention walk (dry run, 30 days) and one rolled-back 5,000-id delete batch
   (median; bench/retention.py; the bench data stays intact).
+- ``audit_page_7d_ms`` / ``audit_page_all_ms`` / ``audit_search_7d_ms`` / ``audit_page_config_ms``:
+  the Audit page's first 100 entries and capped total (core.audit.search) over 7 days, all
+  time, with search text, config only; ``audit_csv_1d_rows_per_s``: the audit CSV of a day
+  (median; bench/audit.py).
 - ``reports_trends_ms`` (30 local days; target <= 300 ms), ``reports_trends_hourly_7d_ms``,
   ``reports_statistics_30d_ms``, ``reports_top_alerts_30d_ms``, ``reports_related_ms``:
   the analytics reports (median; bench/reports.py).
@@ -43,6 +47,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench import audit as audit_bench
 from bench import escalation, export_rss, generate, ingest, ingest_batch, measure, oncall
 from bench import health as health_bench
 from bench import reports as reports_bench
@@ -81,6 +86,8 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
     out.update(weekly_bench.run(engine))
     log("retention (dry run; one rolled-back delete batch per sample) ...")
     out.update(retention_bench.run(engine))
+    log("audit trail ...")
+    out.update(audit_bench.run(engine))
     log("analytics reports ...")
     out.update(reports_bench.run(engine))
     log("health scores ...")

@@ -20,9 +20,9 @@ import jwt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import config
+from core import audit, config
 from core.actor import ROLES, Actor
-from core.errors import AuthError, Conflict, FieldError, Forbidden
+from core.errors import AuthError, Conflict, FieldError, Forbidden, NotFound
 from core.tables import api_keys, users
 
 TOKEN_TTL = timedelta(hours=12)
@@ -44,7 +44,7 @@ def check_password(password: str, hashed: str | None) -> bool:
 
 def create_user(session: Session, username: str, password: str | None, role: str,
                 actor: Actor | None = None, display_name: str = "", email: str | None = None,
-                timezone: str = "UTC") -> dict[str, Any]:
+                timezone: str = "UTC", now: datetime | None = None) -> dict[str, Any]:
     """Create a user; ``actor`` None means bootstrap (no role check)."""
     if actor is not None and not actor.can("admin"):
         raise Forbidden("creating users needs the admin role")
@@ -62,7 +62,37 @@ def create_user(session: Session, username: str, password: str | None, role: str
         role=role, password_hash=hash_password(password) if password else None, is_active=True,
     ).returning(users.c.id, users.c.username, users.c.display_name, users.c.email,
                 users.c.role, users.c.is_active, users.c.created_at)).mappings().one()
+    audit.record(session, actor, "user", name, "create", None, dict(row), now)
     return dict(row)
+
+
+def update_user(session: Session, username: str, actor: Actor, now: datetime,
+                role: str | None = None, is_active: bool | None = None,
+                password: str | None = None) -> dict[str, Any]:
+    """Change a user's role, active flag or password (admin). The audit row says
+    "password changed", never the hash."""
+    if not actor.can("admin"):
+        raise Forbidden("changing users needs the admin role")
+    if role is not None and role not in ROLES:
+        raise FieldError("role", f"must be one of {', '.join(ROLES)}")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise FieldError("password", f"must be at least {MIN_PASSWORD} characters")
+    cols = (users.c.username, users.c.role, users.c.is_active)
+    before = session.execute(sa.select(*cols).where(users.c.username == username)
+                             .with_for_update()).mappings().one_or_none()
+    if before is None:
+        raise NotFound(f"user {username!r} does not exist")
+    values: dict[str, Any] = {k: v for k, v in (("role", role), ("is_active", is_active))
+                              if v is not None}
+    if password is not None:
+        values["password_hash"] = hash_password(password)
+    if not values:
+        raise FieldError("body", "nothing to change: give role, is_active or password")
+    after = session.execute(sa.update(users).where(users.c.username == username)
+                            .values(**values).returning(*cols)).mappings().one()
+    audit.record(session, actor, "user", username, "update", dict(before), dict(after), now,
+                 "password changed" if password is not None else None)
+    return dict(after)
 
 
 def list_users(session: Session) -> list[dict[str, Any]]:
@@ -116,7 +146,8 @@ def _key_hash(key: str) -> str:
 
 
 def create_api_key(session: Session, name: str, role: str, actor: Actor | None,
-                   key: str | None = None) -> tuple[str, dict[str, Any]]:
+                   key: str | None = None, now: datetime | None = None
+                   ) -> tuple[str, dict[str, Any]]:
     """Create a key and return (plaintext, row). The plaintext is shown once, never stored."""
     if actor is not None and not actor.can("admin"):
         raise Forbidden("creating API keys needs the admin role")
@@ -130,7 +161,26 @@ def create_api_key(session: Session, name: str, role: str, actor: Actor | None,
         created_by=actor.name if actor else "system",
     ).returning(api_keys.c.id, api_keys.c.name, api_keys.c.key_prefix, api_keys.c.role,
                 api_keys.c.created_at)).mappings().one()
+    audit.record(session, actor, "api_key", row["id"], "create", None, dict(row), now)
     return key, dict(row)
+
+
+def revoke_api_key(session: Session, key_id: int, actor: Actor, now: datetime) -> dict[str, Any]:
+    """Revoke a key (admin): it stops working at once; the row stays for the record."""
+    if not actor.can("admin"):
+        raise Forbidden("revoking API keys needs the admin role")
+    cols = (api_keys.c.id, api_keys.c.name, api_keys.c.key_prefix, api_keys.c.role,
+            api_keys.c.revoked_at)
+    before = session.execute(sa.select(*cols).where(api_keys.c.id == key_id)
+                             .with_for_update()).mappings().one_or_none()
+    if before is None:
+        raise NotFound(f"API key {key_id} does not exist")
+    if before["revoked_at"] is not None:
+        raise Conflict(f"API key {key_id} is already revoked")
+    after = session.execute(sa.update(api_keys).where(api_keys.c.id == key_id)
+                            .values(revoked_at=now).returning(*cols)).mappings().one()
+    audit.record(session, actor, "api_key", key_id, "revoke", dict(before), dict(after), now)
+    return dict(after)
 
 
 def actor_from_api_key(session: Session, key: str, now: datetime, source: str = "api") -> Actor:

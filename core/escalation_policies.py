@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from core import audit
 from core.actor import Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
 from core.escalation import Policy, parse_policy
@@ -98,6 +99,7 @@ def create_policy(session: Session, body: object, actor: Actor, now: datetime) -
     row = session.execute(escalation_policies.insert().values(
         **values, created_by=actor.name, created_at=now, updated_by=actor.name, updated_at=now,
     ).returning(*escalation_policies.c)).mappings().one()
+    audit.record(session, actor, "escalation_policy", row["id"], "create", None, public(row), now)
     return public(row)
 
 
@@ -107,13 +109,14 @@ def replace_policy(session: Session, policy_id: int, body: object, actor: Actor,
     the new version applies to escalations that start afterwards."""
     if not actor.can("manager"):
         raise Forbidden("editing escalation policies needs the manager role")
-    get_policy(session, policy_id)
+    before = get_policy(session, policy_id)
     policy, values = _values(body, session)
     _unique_name(session, policy.name, policy_id)
     row = session.execute(sa.update(escalation_policies)
                           .where(escalation_policies.c.id == policy_id)
                           .values(**values, updated_by=actor.name, updated_at=now)
                           .returning(*escalation_policies.c)).mappings().one()
+    audit.record(session, actor, "escalation_policy", policy_id, "update", before, public(row), now)
     return public(row)
 
 

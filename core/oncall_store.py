@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from core import audit
 from core.actor import Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
 from core.oncall import Layer, Override, Restriction, Schedule, Shift, final_shifts, reach, who_is_on
@@ -73,20 +74,24 @@ def create_schedule(session: Session, body: object, actor: Actor, now: datetime)
         enabled=schedule.enabled, created_by=actor.name, created_at=now, updated_at=now,
     ).returning(oncall_schedules.c.id)) or 0)
     _store_layers(session, sid, schedule)
-    return get_schedule(session, sid)
+    after = get_schedule(session, sid)
+    audit.record(session, actor, "oncall_schedule", sid, "create", None, after, now)
+    return after
 
 
 def replace_schedule(session: Session, schedule_id: int, body: object, actor: Actor,
                      now: datetime) -> dict[str, Any]:
     """Replace a schedule whole, layers included (manager+; the rotation editor). Overrides
     stay. Escalations resolve the schedule when a tier fires, so the change applies at once."""
-    get_schedule(session, schedule_id)
+    before = get_schedule(session, schedule_id)
     schedule = _checked(session, body, actor, schedule_id)
     session.execute(sa.update(oncall_schedules).where(oncall_schedules.c.id == schedule_id).values(
         name=schedule.name, timezone=schedule.timezone, description=schedule.description,
         enabled=schedule.enabled, updated_at=now))
     _store_layers(session, schedule_id, schedule)
-    return get_schedule(session, schedule_id)
+    after = get_schedule(session, schedule_id)
+    audit.record(session, actor, "oncall_schedule", schedule_id, "update", before, after, now)
+    return after
 
 
 def _rows(session: Session, ids: Sequence[int] | None, enabled: bool | None,
@@ -193,6 +198,8 @@ def create_override(session: Session, body: object, actor: Actor, now: datetime)
     row = session.execute(oncall_overrides.insert().values(
         schedule_id=sid, username=username, starts_at=start, ends_at=end,
         created_by=actor.name, created_at=now).returning(*oncall_overrides.c)).mappings().one()
+    audit.record(session, actor, "oncall_override", row["id"], "create", None, _override_json(row),
+                 now)
     return _override_json(row)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from core import audit
 from core.actor import SYSTEM, WORKER, Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
 from core.silences import (
@@ -60,7 +61,9 @@ def create_silence(session: Session, body: Mapping[str, Any], actor: Actor,
         ends_at=new.ends_at, created_by=actor.name, comment=new.comment, created_at=now,
     ).returning(silences.c.id))
     apply_silences(session, now, actor=actor)
-    return get_silence(session, int(silence_id or 0), now)
+    after = get_silence(session, int(silence_id or 0), now)
+    audit.record(session, actor, "silence", silence_id, "create", None, after, now)
+    return after
 
 
 def expire_silence(session: Session, silence_id: int, actor: Actor,
@@ -75,10 +78,13 @@ def expire_silence(session: Session, silence_id: int, actor: Actor,
         raise NotFound(f"silence {silence_id} does not exist")
     if silence_state(row.starts_at, row.ends_at, row.expired_at, now) == EXPIRED:
         raise Conflict(f"silence {silence_id} has already expired")
+    before = get_silence(session, silence_id, now)
     session.execute(sa.update(silences).where(silences.c.id == silence_id)
                     .values(expired_at=now, expired_by=actor.name))
     apply_silences(session, now, actor=actor)
-    return get_silence(session, silence_id, now)
+    after = get_silence(session, silence_id, now)
+    audit.record(session, actor, "silence", silence_id, "expire", before, after, now)
+    return after
 
 
 LIST_SQL = f"""
@@ -166,11 +172,13 @@ NO_HITS = "select null::bigint as silence_id, null::bigint as id where false"
 
 
 def apply_silences(session: Session, now: datetime, alert_ids: Sequence[int] | None = None,
-                   actor: Actor = SYSTEM) -> int:
+                   actor: Actor = SYSTEM, release: bool = True) -> int:
     """Set ``silence_id`` on the open alerts (all, or just ``alert_ids``) that an active
     silence matches — the one ending last — and clear it where none does; one statement,
     the active silences compiled into its predicates. Rows another transaction holds are
-    skipped (the next worker tick catches up). Returns how many marks changed."""
+    skipped (the next worker tick catches up). Returns how many marks changed.
+    ``release=False`` (ingest, when the alerts are new or counted, none reopened): with no
+    active silence, do nothing rather than look for stale marks to clear."""
     active = session.execute(sa.select(silences.c.id, silences.c.matchers).where(
         silences.c.expired_at.is_(None), silences.c.starts_at <= now,
         silences.c.ends_at > now).order_by(silences.c.id)).all()
@@ -181,6 +189,8 @@ def apply_silences(session: Session, now: datetime, alert_ids: Sequence[int] | N
         hits.append(f"select cast(:s{row.id} as bigint) as silence_id, a.id from scope a "
                     f"where {pred}")
         params.update(pred_params, **{f"s{row.id}": row.id})
+    if not hits and not release:
+        return 0
     scope = "" if hits else "and a.silence_id is not null"
     if alert_ids is not None:
         scope += " and a.id = any(cast(:ids as bigint[]))"

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from core import audit
 from core import severity as sev
 from core.actor import Actor
 from core.errors import FieldError, Forbidden
@@ -51,19 +52,30 @@ def upsert_policy(session: Session, body: dict[str, Any], actor: Actor,
     tta, ttr = _target(body.get("tta_s"), "tta_s"), _target(body.get("ttr_s"), "ttr_s")
     if ttr < tta:
         raise FieldError("ttr_s", "must not be shorter than tta_s")
+    before = session.execute(sa.select(sla_policies).where(
+        sla_policies.c.severity == severity,
+        sla_policies.c.service.is_not_distinct_from(service))).mappings().one_or_none()
     base = insert(sla_policies).values(severity=severity, service=service, tta_s=tta, ttr_s=ttr,
                                        updated_at=now, updated_by=actor.name)
     stmt = base.on_conflict_do_update(
         index_elements=[sla_policies.c.severity, sla_policies.c.service],
         set_={"tta_s": tta, "ttr_s": ttr, "updated_at": now, "updated_by": actor.name},
     ).returning(*sla_policies.c)
-    return dict(session.execute(stmt).mappings().one())
+    row = dict(session.execute(stmt).mappings().one())
+    audit.record(session, actor, "sla_policy", f"{severity}/{service or '*'}",
+                 "update" if before else "create", before, row, now)
+    return row
 
 
-def delete_override(session: Session, severity: str, service: str, actor: Actor) -> bool:
+def delete_override(session: Session, severity: str, service: str, actor: Actor,
+                    now: datetime | None = None) -> bool:
     """Remove a per-service override (the severity default can only be changed, not removed)."""
     if not actor.can("manager"):
         raise Forbidden("editing SLA targets needs the manager role")
-    result = session.execute(sa.delete(sla_policies).where(
-        sla_policies.c.severity == sev.normalize(severity), sla_policies.c.service == service))
-    return bool(getattr(result, "rowcount", 0))  # a CursorResult for DML
+    row = session.execute(sa.delete(sla_policies).where(
+        sla_policies.c.severity == sev.normalize(severity), sla_policies.c.service == service)
+        .returning(*sla_policies.c)).mappings().one_or_none()
+    if row is not None:
+        audit.record(session, actor, "sla_policy", f"{row['severity']}/{service}", "delete",
+                     dict(row), None, now)
+    return row is not None

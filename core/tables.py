@@ -284,3 +284,18 @@ oncall_overrides = sa.Table(
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("created_at", TS, nullable=False),
 )
+
+audit_log = sa.Table(  # configuration changes, append-only (0012); read by core/audit.py
+    "audit_log", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("actor_role", sa.Text),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("entity_id", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("before", JSONB),
+    sa.Column("after", JSONB),
+    sa.Column("note", sa.Text),
+)

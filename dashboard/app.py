@@ -91,6 +91,7 @@ def main() -> None:
                 icon=":material/campaign:"),
         st.Page(ui.ONCALL_PAGE, title="On-call", url_path="oncall",
                 icon=":material/support_agent:"),
+        st.Page(ui.AUDIT_PAGE, title="Audit", url_path="audit", icon=":material/history:"),
         st.Page(ui.WALL_PAGE, title="Wall", url_path="wall", icon=":material/tv:"),
     ]
     # The pages are registered even before login, so a shared link such as

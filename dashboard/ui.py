@@ -32,6 +32,7 @@ SLA_PAGE = ROOT / "pages" / "sla.py"
 ONCALL_PAGE = ROOT / "pages" / "oncall.py"
 WALL_PAGE = ROOT / "pages" / "wall.py"
 WEEKLY_PAGE = ROOT / "pages" / "weekly.py"
+AUDIT_PAGE = ROOT / "pages" / "audit.py"
 HEALTH_PAGE = ROOT / "pages" / "health.py"
 SEVERITY_COLORS = {  # (background, text): readable without emoji or icon fonts
     "critical": ("#b71c1c", "#ffffff"), "high": ("#e65100", "#ffffff"),
