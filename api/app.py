@@ -18,6 +18,7 @@ from api.routes_metrics import router as metrics_router
 from api.routes_notify import router as notify_router
 from api.routes_oncall import router as oncall_router
 from api.routes_reports import router as reports_router
+from api.routes_retention import router as retention_router
 from api.routes_sla_trends import router as sla_trends_router
 from api.routes_suppress import router as suppress_router
 from api.routes_weekly import router as weekly_router
@@ -42,6 +43,7 @@ def create_app() -> FastAPI:
     app.include_router(sla_trends_router)
     app.include_router(audit_router)
     app.include_router(weekly_router)
+    app.include_router(retention_router)
     app.include_router(reports_router)
     app.include_router(health_router)
     app.add_middleware(BodyLimitMiddleware)

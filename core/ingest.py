@@ -105,7 +105,9 @@ def ingest_batch(session: Session, signals: list[Signal], actor: Actor, now: dat
     ids = {**resolved, **{fp: i for fp, i, _ in upserted}}
     reopened_ids = set(reopened.values())
     touched = [i for _, i, new in upserted if new] + [*reopened_ids, *resolved.values()]
-    apply_marks(session, now, touched)  # label silences and inhibitions, same transaction
+    # Label silences, same transaction. Only a reopened alert can carry a stale mark to
+    # clear; without one, and with no silence active, no statement is needed.
+    apply_marks(session, now, touched, release=bool(reopened_ids))
     return BatchResult(
         created=[i for _, i, new in upserted if new],
         deduplicated=[i for _, i, new in upserted if not new and i not in reopened_ids],

@@ -27,6 +27,13 @@ def _engine():  # type: ignore[no-untyped-def]
     return engine
 
 
+def _cli_actor():  # type: ignore[no-untyped-def]
+    """Whoever runs an operator command on the server: admin, recorded as ``cli:<user>``."""
+    from core.actor import Actor
+
+    return Actor(f"cli:{os.environ.get('USER') or 'operator'}", "admin", "cli")
+
+
 def cmd_migrate(_: argparse.Namespace) -> int:
     _engine()
     print("database is at the latest schema")
@@ -38,7 +45,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
     password = args.password or os.environ.get("ALERTDESK_NEW_PASSWORD") or getpass.getpass()
     with core_db.transaction(_engine()) as s:
-        user = create_user(s, args.username, password, args.role, email=args.email)
+        user = create_user(s, args.username, password, args.role, _cli_actor(), email=args.email)
     print(f"created {user['role']} {user['username']}")
     return 0
 
@@ -47,7 +54,7 @@ def cmd_create_api_key(args: argparse.Namespace) -> int:
     from core.auth import create_api_key
 
     with core_db.transaction(_engine()) as s:
-        key, row = create_api_key(s, args.name, args.role, None)
+        key, row = create_api_key(s, args.name, args.role, _cli_actor())
     print(f"API key {row['name']!r} ({row['role']}): {key}\nStore it now; it is not shown again.")
     return 0
 
@@ -101,6 +108,18 @@ def cmd_run(_: argparse.Namespace) -> int:
     return run()
 
 
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    import json
+
+    from core.retention import cleanup, parse_age, report_text
+
+    age = parse_age(args.older_than)  # bad input: exit 2 before the database is touched
+    report = cleanup(_engine(), age, SYSTEM_CLOCK.now(), _cli_actor(), dry_run=args.dry_run)
+    print(json.dumps(report, indent=2, default=lambda v: v.isoformat()) if args.json
+          else report_text(report))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     sub = p.add_subparsers(dest="command")
@@ -120,6 +139,11 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--interval", type=float, default=5.0)
     sub.add_parser("api", help="run only the REST API")
     sub.add_parser("ui", help="run only the Streamlit UI")
+    c = sub.add_parser("cleanup", help="delete closed/resolved history past an age (retention)")
+    c.add_argument("--older-than", required=True, metavar="AGE",
+                   help="e.g. 90d, 36h, 2w (at least 1d)")
+    c.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    c.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
 

@@ -1,0 +1,36 @@
+"""The retention job over the API: ``POST /api/v1/admin/cleanup`` (manager and admin).
+
+Body ``{"older_than": "90d", "dry_run": false}``; the answer is core.retention's report
+(rows per table deleted, or that would be with ``dry_run``; cutoff; duration). The run is
+synchronous, in short batches; a first run over a long history is better started from
+the CLI (``python -m dashboard cleanup --older-than 90d``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from api.schemas import Body
+from api.security import Manager
+from core import db as core_db
+from core import retention
+from core.actor import Actor
+from core.clock import SYSTEM_CLOCK
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+
+
+class CleanupBody(Body):
+    older_than: str = Field(description="Age past which closed/resolved history goes: "
+                                        "<n>h, <n>d or <n>w, at least 1d (e.g. 90d)")
+    dry_run: bool = Field(False, description="Only count what would be deleted")
+
+
+@router.post("/admin/cleanup",
+             summary="Delete closed/resolved alert history older than an age (retention)")
+def cleanup(body: CleanupBody, actor: Actor = Manager) -> dict[str, Any]:
+    age = retention.parse_age(body.older_than)
+    return retention.cleanup(core_db.get_engine(), age, SYSTEM_CLOCK.now(), actor,
+                             dry_run=body.dry_run)
