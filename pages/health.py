@@ -44,6 +44,8 @@ def scores_table(df: pd.DataFrame, by: str) -> None:
         "Breached %": st.column_config.NumberColumn(format="%.1f %%"),
         "Recurrence %": st.column_config.NumberColumn(format="%.1f %%"),
         "MTTR / target": st.column_config.NumberColumn(format="%.2f×"),
+        **{f"− {name}": st.column_config.NumberColumn(format="%.1f", help="Points taken off")
+           for name in hw.FACTORS.values()},
     }
     shown = df.style.map(hw.band_css, subset=["Band"]) if len(df) else df
     st.dataframe(shown, hide_index=True, width="stretch", key=f"health_table_{by}",

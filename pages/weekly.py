@@ -47,8 +47,9 @@ def filters(now: datetime, tz: str) -> tuple[date, str | None, str | None]:
     week = c1.selectbox("Week", options, index=default, key="weekly_week",
                         format_func=lambda d: week_text(d, options[0]))
     service = c2.text_input("Service", key="weekly_service", placeholder="all services")
-    team = c3.text_input("Team (label)", key="weekly_team", placeholder="all teams",
-                         help="Alerts carry a team only as their 'team' label")
+    team = c3.text_input("Team", key="weekly_team", placeholder="all teams",
+                         help="The services the team owns (SLA page, 'Service owners') "
+                              "and alerts labelled team=<name>")
     return week, service.strip() or None, team.strip() or None
 
 
