@@ -139,3 +139,10 @@ def create_override(body: dict[str, Any] = Body(examples=[{
         "end": "2026-03-03T09:00:00Z"}]), actor: Actor = Operator) -> dict[str, Any]:
     with core_db.transaction() as s:
         return store.create_override(s, body, actor, SYSTEM_CLOCK.now())
+
+
+@router.delete("/overrides/{override_id}",
+               summary="Remove an override (manager: any; operator: their own)")
+def delete_override(override_id: int, actor: Actor = Operator) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return store.delete_override(s, override_id, actor, SYSTEM_CLOCK.now())

@@ -203,6 +203,22 @@ def create_override(session: Session, body: object, actor: Actor, now: datetime)
     return _override_json(row)
 
 
+def delete_override(session: Session, override_id: int, actor: Actor, now: datetime) -> dict[str, Any]:
+    """Remove an override (a manager any; an operator one that puts them on call or that
+    they created). The schedule falls back to its layers for that time; audited."""
+    row = session.execute(sa.select(oncall_overrides).where(
+        oncall_overrides.c.id == override_id).with_for_update()).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"no on-call override {override_id}")
+    if not actor.can("manager") and not (
+            actor.can("operator") and actor.name in (row["username"], row["created_by"])):
+        raise Forbidden("only a manager may remove someone else's override")
+    session.execute(sa.delete(oncall_overrides).where(oncall_overrides.c.id == override_id))
+    audit.record(session, actor, "oncall_override", override_id, "delete", _override_json(row),
+                 None, now)
+    return _override_json(row)
+
+
 def shifts(session: Session, schedule_id: int, start: datetime, end: datetime) -> list[Shift]:
     """The final shifts of one schedule overlapping [start, end) (at most a year)."""
     if end <= start:

@@ -189,6 +189,24 @@ def override_tab(actor: Actor, row: dict[str, Any], now: datetime, people: list[
                             f"{w.short(w.to_utc(values[0], values[1], tz), tz)}",
                             store.create_override, body, actor, SYSTEM_CLOCK.now())
             st.rerun()
+    remove_override(actor, sid, now, tz)
+
+
+def remove_override(actor: Actor, sid: int, now: datetime, tz: Any) -> None:
+    """Upcoming overrides the viewer may remove (managers: all; operators: their own)."""
+    with db.transaction(ui.engine()) as s:
+        found = store.list_overrides(s, sid, now, now + timedelta(days=DAYS_AHEAD))
+    mine = [o for o in found if actor.can("manager") or actor.name in (o["username"],
+                                                                        o["created_by"])]
+    if not mine:
+        return
+    c1, c2 = st.columns([3, 1])
+    pick = c1.selectbox("Remove an override", mine, key=f"ov_del_pick_{sid}",
+                        format_func=lambda o: f"#{o['id']} {o['username']} "
+                                              f"{w.short(o['start'], tz)} → {w.short(o['end'], tz)}")
+    c2.button("Remove override", key=f"ov_del_{sid}", on_click=ui.write_action,
+              args=("ov_outcome", f"Override #{pick['id']} removed", store.delete_override,
+                    int(pick["id"]), actor, SYSTEM_CLOCK.now()))
 
 
 # --- the rotation editor -------------------------------------------------------------------------

@@ -163,3 +163,27 @@ def test_ics_token_auth(http, engine, manager, frozen) -> None:
     r = http.get(f"{ON}/schedules/{sid}.ics", params={"token": jwt})
     assert r.status_code == 401 and "API key" in r.json()["error"]
     assert http.get(f"{ON}/schedules/999.ics", params={"token": key}).status_code == 404
+
+
+def test_overrides_are_removed_by_their_owner_or_a_manager(http, operator, manager,
+                                                            viewer) -> None:
+    sid = create(http, manager)["id"]
+    when = {"start": "2026-03-03T12:00:00Z", "end": "2026-03-03T14:00:00Z"}
+    mine = http.post(f"{ON}/overrides", json={"schedule_id": sid, "username": "olga", **when},
+                     headers=operator).json()
+    theirs = http.post(f"{ON}/overrides", json={"schedule_id": sid, "username": "maria",
+                                                "start": "2026-03-04T12:00:00Z",
+                                                "end": "2026-03-04T14:00:00Z"},
+                       headers=manager).json()
+    assert http.delete(f"{ON}/overrides/{mine['id']}", headers=viewer).status_code == 403
+    assert http.delete(f"{ON}/overrides/{theirs['id']}", headers=operator).status_code == 403
+    r = http.delete(f"{ON}/overrides/{mine['id']}", headers=operator)
+    assert r.status_code == 200 and r.json()["username"] == "olga"
+    assert http.delete(f"{ON}/overrides/{mine['id']}", headers=operator).status_code == 404
+    got = http.get(f"{ON}/schedules/{sid}/shifts", headers=viewer, params={
+        "start": "2026-03-03T09:00:00Z", "end": "2026-03-04T09:00:00Z"}).json()["data"]
+    assert [(s["username"], s["source"]) for s in got] == [("maria", "primary")]
+    assert http.delete(f"{ON}/overrides/{theirs['id']}", headers=manager).status_code == 200
+    rows = http.get("/api/v1/audit", params={"entity": "oncall_override"},
+                    headers=manager).json()["data"]
+    assert sorted(r["action"] for r in rows) == ["create", "create", "delete", "delete"]

@@ -143,6 +143,10 @@ def test_operator_adds_an_override_for_themselves(engine) -> None:
     assert (row["username"], row["created_by"], row["schedule_id"]) == ("olga", "olga", sid)
     assert row["ends_at"] - row["starts_at"] == timedelta(days=1)
     assert any(m.value.startswith("On call now: **olga") for m in at.markdown)
+    button(at, "Remove override").click().run()          # changed her mind
+    assert not at.error and at.success[0].value.endswith(f"{row['id']} removed")
+    with engine.connect() as c:
+        assert c.scalar(sa.text("select count(*) from oncall_overrides")) == 0
 
 
 def test_operator_cannot_put_someone_else_on_call(engine) -> None:
