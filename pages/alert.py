@@ -18,6 +18,7 @@ from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.errors import ACTION_VERBS, AlertdeskError, NotFound
 from core.lifecycle_store import ActionRequest, add_note, apply
+from core.reports_related import related_alerts
 from dashboard import ui
 
 BADGE = {"critical": "red", "high": "orange", "medium": "yellow", "low": "blue", "info": "gray"}
@@ -187,6 +188,33 @@ def actions(engine: Any, actor: Actor, row: Any, users: list[str]) -> None:
               on_click=do_action, args=(engine, actor, row.id, "assign", who))
 
 
+def related(engine: Any, alert_id: int) -> None:
+    """Alerts that fire together with this one (core.reports_related): same group, or
+    within 5 minutes, ranked by how often their fingerprints fired together before."""
+    st.subheader("Related alerts")
+    with db.transaction(engine) as s:
+        found = related_alerts(s, alert_id, window_s=300, limit=20)
+    if not found["data"]:
+        st.caption("Nothing fired within 5 minutes of this alert or in its group.")
+        return
+    df = pd.DataFrame({
+        "Alert": [f"/alert?id={r['id']}" for r in found["data"]],
+        "Severity": [r["severity"] for r in found["data"]],
+        "State": [r["state"] for r in found["data"]],
+        "Summary": [r["summary"] for r in found["data"]],
+        "Service": [r["service"] for r in found["data"]],
+        "Offset": [ui.duration(abs(r["offset_s"])) + (" before" if r["offset_s"] < 0 else
+                                                     " after") for r in found["data"]],
+        "Same group": [r["same_group"] for r in found["data"]],
+        "Fired together": [f"{r['co_occurrences']} of {found['history']}"
+                           for r in found["data"]]})
+    st.session_state["alert_related_rows"] = len(df)
+    st.dataframe(ui.style_severity(df), hide_index=True, width="stretch", column_config={
+        "Alert": st.column_config.LinkColumn("Alert", display_text=r"id=(\d+)"),
+        "Fired together": st.column_config.TextColumn(
+            help="Of this alert's recent occurrences, how many had the other within 5 min")})
+
+
 def render() -> None:
     actor = ui.current_actor()
     engine = ui.engine()
@@ -227,6 +255,7 @@ def render() -> None:
             with st.expander("Metadata"):
                 st.json(row.metadata)
     timeline(events, tz)
+    related(engine, alert_id)
     st.caption(f"Times in {tz.key}")
 
 

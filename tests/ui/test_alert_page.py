@@ -78,3 +78,18 @@ def test_unknown_alert_says_so(engine) -> None:
     make_users(engine)
     at = open_alert(999)
     assert "alert 999 does not exist" in at.error[0].value
+
+
+def test_related_alerts_fired_together_link_to_their_detail(engine) -> None:
+    make_users(engine)
+    t = now() - timedelta(minutes=30)
+    first = make_alert(engine, t, summary="uplink down", service="edge", device_id="sw-1")
+    second = make_alert(engine, t + timedelta(minutes=2), summary="BGP peer lost",
+                        service="routing", device_id="rt-1")
+    make_alert(engine, t + timedelta(minutes=20), summary="unrelated", service="dns")
+    at = open_alert(first)
+    assert at.session_state["alert_related_rows"] == 1
+    related = at.dataframe[-1].value
+    assert related["Alert"].tolist() == [f"/alert?id={second}"]
+    assert related["Summary"].tolist() == ["BGP peer lost"]
+    assert related["Offset"].tolist()[0].endswith(" after")
