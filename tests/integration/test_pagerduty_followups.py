@@ -52,6 +52,26 @@ def test_ack_then_resolve_reach_pagerduty_once_each(engine: sa.Engine, pd) -> No
     assert {b["dedup_key"] for b in bodies} == {f"alertdesk-{alert}"}
     assert {b["routing_key"] for b in bodies} == {"R0UT1NG"}
     assert "payload" not in bodies[2] and "payload" not in bodies[3]
+    assert followups(engine, T0 + 300 * S + timedelta(hours=3)) == 0  # incident closed
+
+
+def test_a_reopened_alert_that_pages_again_is_resolved_again(engine: sa.Engine, pd) -> None:  # type: ignore[no-untyped-def]
+    web, cfg = pd
+    make_users(engine)
+    alert = make_alert(engine, T0, summary="db down", severity="critical")
+    queue_one(engine, "pagerduty", {"routing_key_ref": "noc"}, T0, alert_id=alert)
+    deliver_due(engine, T0, config=cfg)
+    act(engine, alert, "resolve", T0 + 60 * S)
+    assert followups(engine, T0 + 61 * S) == 1
+    act(engine, alert, "reopen", T0 + 120 * S)
+    assert followups(engine, T0 + 121 * S) == 0               # reopened: nothing to say yet
+    queue_one(engine, "pagerduty", {"routing_key_ref": "noc"}, T0 + 121 * S, alert_id=alert)
+    assert deliver_due(engine, T0 + 121 * S, config=cfg)["sent"] == 2  # resolve, new trigger
+    act(engine, alert, "resolve", T0 + 180 * S)
+    assert followups(engine, T0 + 181 * S) == 1               # the new incident's resolve
+    deliver_due(engine, T0 + 181 * S, config=cfg)
+    actions = [r.json()["event_action"] for r in web.to("/v2/enqueue")]
+    assert actions == ["trigger", "resolve", "trigger", "resolve"]
 
 
 def test_no_followup_without_a_sent_trigger(engine: sa.Engine, pd) -> None:  # type: ignore[no-untyped-def]
@@ -64,4 +84,3 @@ def test_no_followup_without_a_sent_trigger(engine: sa.Engine, pd) -> None:  # t
     for alert in (quiet, queued):
         act(engine, alert, "acknowledge", T0 + 30 * S)
     assert followups(engine, T0 + 31 * S) == 0
-    assert followups(engine, T0 + 31 * S + timedelta(hours=2)) == 0  # outside the lookback
