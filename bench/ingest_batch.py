@@ -7,7 +7,7 @@ subprocess of ``bench.ingest.api_server``. Two streams:
   sends every group_interval), 30 % new — the duplicate-counting path.
 
 Throughput is alerts (not requests) accepted per second of wall time; latency is per
-request. Afterwards the run's alerts are closed, so the open queue stays the same.
+request. Afterwards the run's alerts are deleted, so the bench data stays as generated.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from bench.ingest import CLEANUP, api_server, cpu_seconds
+from bench.ingest import api_server, cpu_seconds, purge
 from bench.measure import p95
 from bench.target import log
 from core import db as core_db
@@ -109,6 +109,6 @@ def run(engine: sa.Engine, clients: int = 4, requests: int = 25) -> dict[str, An
     finally:
         now = datetime.now(timezone.utc)
         with core_db.transaction(engine) as s:
-            s.execute(sa.text(CLEANUP), {"now": now, "pattern": f"am:{PREFIX}-%"})
+            purge(s, f"am:{PREFIX}-%")
             s.execute(sa.text("update api_keys set revoked_at = :now where id = :id"),
                       {"now": now, "id": row["id"]})
