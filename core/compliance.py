@@ -34,14 +34,17 @@ OUTCOMES = """
     avg(tta_s)                                                        as mtta_s,
     avg(ttr_s)                                                        as mttr_s"""
 
-SQL = """
-select {select_cols},""" + OUTCOMES + """,
+# Medians, p90s and breaches over the same rows: shared with the weekly report.
+SPREAD = """
     percentile_cont(0.5) within group (order by tta_s)                as p50_tta_s,
     percentile_cont(0.9) within group (order by tta_s)                as p90_tta_s,
     percentile_cont(0.5) within group (order by ttr_s)                as p50_ttr_s,
     percentile_cont(0.9) within group (order by ttr_s)                as p90_ttr_s,
     count(*) filter (where coalesce(tta_stop, :now) > tta_due_at
-                        or coalesce(resolved_at, :now) > ttr_due_at)  as breaches
+                        or coalesce(resolved_at, :now) > ttr_due_at)  as breaches"""
+
+SQL = """
+select {select_cols},""" + OUTCOMES + "," + SPREAD + """
 from (
     select severity, service, severity_rank, tta_s, ttr_s, tta_due_at, ttr_due_at, resolved_at,
            coalesce(acknowledged_at, resolved_at) as tta_stop{team_col}

@@ -34,7 +34,7 @@ from core import lifecycle
 from core import severity as sev
 from core.compliance import ComplianceQuery, compliance
 from core.errors import FieldError
-from core.sla_trends import check_zone
+from core.sla_trends import check_period, check_zone
 
 MAX_DAYS = 366
 MAX_HOURLY_DAYS = 31
@@ -75,12 +75,7 @@ def scope(start: datetime | None, end: datetime | None, now: datetime,
     FieldError naming ``start``, ``end`` or ``severity`` otherwise."""
     end_at = end or now
     start_at = start or end_at - timedelta(days=DEFAULT_DAYS)
-    if start_at.tzinfo is None or end_at.tzinfo is None:
-        raise FieldError("start", "start and end need a time zone offset")
-    if end_at <= start_at:
-        raise FieldError("end", "must be after start")
-    if end_at - start_at > timedelta(days=max_days):
-        raise FieldError("end", f"the period may span at most {max_days} days")
+    check_period(start_at, end_at, max_days)
     return Scope(start_at.astimezone(timezone.utc), end_at.astimezone(timezone.utc),
                  service or None, sev.normalize(severity) if severity else None)
 

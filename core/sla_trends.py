@@ -105,13 +105,14 @@ def check_zone(tz: str) -> str:
     return tz
 
 
-def _period(start: datetime, end: datetime) -> None:
+def check_period(start: datetime, end: datetime, max_days: int = MAX_DAYS) -> None:
+    """FieldError naming ``start`` (no offset) or ``end`` (not after start, too long)."""
     if start.tzinfo is None or end.tzinfo is None:
         raise FieldError("start", "start and end need a time zone offset")
     if end <= start:
         raise FieldError("end", "must be after start")
-    if end - start > timedelta(days=MAX_DAYS):
-        raise FieldError("end", f"the period may span at most {MAX_DAYS} days")
+    if end - start > timedelta(days=max_days):
+        raise FieldError("end", f"the period may span at most {max_days} days")
 
 
 def _filters(service: str | None, severity: str | None) -> tuple[str, dict[str, Any]]:
@@ -131,7 +132,7 @@ def daily_trend(session: Session, start: datetime, end: datetime, tz: str,
     """One row per local day of ``[start, end)`` in ``tz`` (see the module rules):
     alerts, met/decided counts, TTA/TTR compliance %, MTTA/MTTR seconds, breaches and
     ``breaches_by_severity`` (every severity, zeros included, for a stacked bar)."""
-    _period(start, end)
+    check_period(start, end)
     where, params = _filters(service, severity)
     by_severity = ",\n        ".join(
         f"count(*) filter (where (tta_breached or ttr_breached) and severity = :sev{i})"
@@ -167,7 +168,7 @@ def breached_alerts(session: Session, start: datetime, end: datetime,
     the clock that overran most), then id. ``tta_s``/``ttr_s`` are the clocks' times, to
     where they stopped or to ``now`` while running; ``breached`` is TTA, TTR or TTA+TTR;
     ``total`` is how many breached alerts there are without the limit."""
-    _period(start, end)
+    check_period(start, end)
     if not 0 < limit <= 5000:
         raise FieldError("limit", "must be between 1 and 5000")
     where, params = _filters(service, severity)

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core import teams
-from core.compliance import OUTCOMES
+from core.compliance import OUTCOMES, SPREAD
 from core.errors import FieldError
 from core.groups_view import STATS_SQL, group_stats
 from core.severity import SEVERITIES
@@ -53,14 +53,9 @@ group by 1, 2
 
 # One week's SLA rows per severity plus the whole week (rollup), read in the order of the
 # covering index alerts_compliance (severity_rank first): no sort before the aggregates.
-SLA_PART = """
-select '{wk}' as wk, severity_rank, grouping(severity_rank) = 1 as overall, """ + OUTCOMES + """,
-    percentile_cont(0.5) within group (order by tta_s) as p50_tta_s,
-    percentile_cont(0.9) within group (order by tta_s) as p90_tta_s,
-    percentile_cont(0.5) within group (order by ttr_s) as p50_ttr_s,
-    percentile_cont(0.9) within group (order by ttr_s) as p90_ttr_s,
-    count(*) filter (where coalesce(tta_stop, :now) > tta_due_at
-                        or coalesce(resolved_at, :now) > ttr_due_at) as breaches
+SLA_PART = ("""
+select '{wk}' as wk, severity_rank, grouping(severity_rank) = 1 as overall, """ + OUTCOMES
+    + "," + SPREAD + """
 from (
     select severity_rank, tta_s, ttr_s, tta_due_at, ttr_due_at, resolved_at,
            coalesce(acknowledged_at, resolved_at) as tta_stop
@@ -69,7 +64,7 @@ from (
 ) a
 group by rollup (severity_rank)
 order by severity_rank nulls first
-"""
+""")
 TOP_SQL = """
 with w as (
     select fingerprint, service, device_id, duplicate_count from alerts a

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from core.durations import human
 from core.severity import SEVERITIES
 
 Fmt = Callable[[str, Any], Any]
@@ -24,21 +25,8 @@ FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def duration(seconds: float) -> str:
-    """50s, 4m 10s, 53m, 3h 5m, 2d 4h (the UI's format)."""
-    s = int(round(abs(seconds)))
-    sign = "-" if seconds < 0 else ""
-    if s < 60:
-        return f"{sign}{s}s"
-    m, s = divmod(s, 60)
-    if m < 10:
-        return f"{sign}{m}m {s}s"
-    if m < 60:
-        return f"{sign}{m}m"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{sign}{h}h {m}m"
-    d, h = divmod(h, 24)
-    return f"{sign}{d}d {h}h"
+    """The UI's format (core.durations)."""
+    return human(seconds)
 
 
 def text(kind: str, value: Any) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import streamlit as st
 
-from core import auth, db, migrate, views
+from core import auth, db, durations, migrate, views
 from core.actor import Actor
 from core.errors import AlertdeskError, AuthError
 
@@ -147,20 +147,8 @@ def show_outcome(key: str) -> None:
 # --- formatting (pure) ---------------------------------------------------------------
 
 def duration(seconds: float) -> str:
-    """50s, 4m 10s, 53m, 3h 5m, 2d 4h: seconds only while they matter (under 10 min)."""
-    s = int(abs(seconds))
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 10:
-        return f"{m}m {s}s"
-    if m < 60:
-        return f"{m}m"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m}m"
-    d, h = divmod(h, 24)
-    return f"{d}d {h}h"
+    """50s, 4m 10s, 53m, 3h 5m, 2d 4h (core.durations), of the magnitude, whole seconds."""
+    return durations.human(int(abs(seconds)))
 
 
 def _missing(value: Any) -> bool:

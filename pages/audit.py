@@ -8,7 +8,7 @@ The whole history matching the filters is ``GET /api/v1/audit/export.csv``.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,29 +18,12 @@ import streamlit as st
 from core import db
 from core.audit import ENTITIES, AuditFilter, search
 from core.clock import SYSTEM_CLOCK
-from dashboard import ui
+from dashboard import periods, ui
 
-PERIODS = ["Last 24 hours", "Last 7 days", "Last 30 days", "All time", "Custom range"]
 WHAT = {"Everything": None, "Alert actions": "alert", "Configuration changes": "config",
         **{e.replace("_", " ").capitalize(): e for e in ENTITIES}}
 PAGE_SIZE = 100
 COLUMNS = ["Time", "Actor", "Role", "Source", "Entity", "ID", "Action", "Changes", "Note"]
-
-
-def period_bounds(label: str, now: datetime, tz: ZoneInfo, custom: tuple[date, date] | None = None
-                  ) -> tuple[datetime | None, datetime | None]:
-    """[start, end) for a period label in the viewer's zone; days start at local midnight."""
-    today = now.astimezone(tz).date()
-    if label == "Last 24 hours":
-        return now - timedelta(hours=24), None
-    if label in ("Last 7 days", "Last 30 days"):
-        days = 7 if label == "Last 7 days" else 30
-        return datetime.combine(today - timedelta(days=days - 1), time(0), tzinfo=tz), None
-    if label == "All time":
-        return None, None
-    first, last = custom or (today, today)
-    return (datetime.combine(first, time(0), tzinfo=tz),
-            datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz))
 
 
 def audit_display(rows: list[dict[str, Any]], tz: ZoneInfo) -> pd.DataFrame:
@@ -58,15 +41,7 @@ def filters(now: datetime, tz: ZoneInfo) -> AuditFilter:
     q = c1.text_input("Search", key="audit_q", placeholder="text in what changed, notes, ids")
     actor = c2.text_input("Actor", key="audit_actor", placeholder="exact username or key:name")
     what = c3.selectbox("What", list(WHAT), key="audit_what")
-    label = c4.selectbox("Period", PERIODS, index=1, key="audit_period")
-    custom = None
-    if label == "Custom range":
-        today = now.astimezone(tz).date()
-        picked = st.date_input("Days (local)", (today - timedelta(days=6), today),
-                               max_value=today, key="audit_days")
-        dates = list(picked) if isinstance(picked, tuple) else [picked]
-        custom = (dates[0], dates[-1]) if dates else None
-    start, end = period_bounds(label, now, tz, custom)
+    start, end = periods.picker("audit", now, tz, c4, st, all_time=True)
     return AuditFilter(q, actor, WHAT[what], start, end)
 
 

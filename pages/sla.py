@@ -8,7 +8,7 @@ Every table has a CSV download of exactly the frame it shows.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,30 +23,12 @@ from core.compliance import ComplianceQuery, compliance
 from core.severity import SEVERITIES
 from core.sla_store import delete_override, list_policies, upsert_policy
 from core.sla_trends import breached_alerts, daily_trend
-from dashboard import teams_widget, ui
+from dashboard import periods, teams_widget, ui
 
-PERIODS = ["Last 24 hours", "Last 7 days", "Last 30 days", "Custom range"]
 BREAKDOWNS = {"By severity": "severity", "By service": "service", "Severity × service": "both",
               "By team": "team"}
 LINKS = 20
 MAX_TARGET_MIN = 90 * 24 * 60
-
-
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)
-
-
-def period_bounds(label: str, now: datetime, tz: ZoneInfo,
-                  custom: tuple[date, date] | None = None) -> tuple[datetime, datetime]:
-    """[start, end) for a period label, read in the viewer's zone (see the module doc)."""
-    today = now.astimezone(tz).date()
-    if label == "Last 24 hours":
-        return now - timedelta(hours=24), now
-    if label in ("Last 7 days", "Last 30 days"):
-        days = 7 if label == "Last 7 days" else 30
-        return local_midnight(today - timedelta(days=days - 1), tz), now
-    first, last = custom or (today, today)
-    return local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz)
 
 
 def _dur(seconds: float | None) -> str:
@@ -210,17 +192,10 @@ def targets_section(actor: Actor, tz: ZoneInfo) -> None:
 
 def filters(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime, str | None, str | None]:
     c1, c2, c3, c4 = st.columns([2, 3, 2, 2])
-    label = c1.selectbox("Period", PERIODS, index=1, key="sla_period")
-    custom = None
-    if label == "Custom range":
-        today = now.astimezone(tz).date()
-        picked = c2.date_input("Days (local)", (today - timedelta(days=6), today),
-                               max_value=today, key="sla_days")
-        dates = list(picked) if isinstance(picked, tuple) else [picked]
-        custom = (dates[0], dates[-1]) if dates else None
+    start, end = periods.picker("sla", now, tz, c1, c2)
     service = c3.text_input("Service", key="sla_service", placeholder="all services")
     severity = c4.selectbox("Severity", ["all", *SEVERITIES], key="sla_severity")
-    start, end = period_bounds(label, now, tz, custom)
+    assert start is not None and end is not None  # no "all time" here
     return start, end, service.strip() or None, None if severity == "all" else severity
 
 
