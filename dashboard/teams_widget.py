@@ -27,6 +27,7 @@ def section(actor: Actor) -> None:
     with db.transaction(ui.engine()) as s:
         mapping, services = teams.load(s), queue.services(s)
     df = ownership_frame(mapping, services)
+    ui.csv_button(df, "service-owners.csv", "teams_csv")
     st.caption("The 'By team' breakdown groups services by their owner; services without "
                f"one count as {teams.NO_TEAM}.")
     if not actor.can("manager"):

@@ -231,6 +231,12 @@ def groups_display(rows: list[dict[str, Any]]) -> pd.DataFrame:
                 "Raw events", "First seen", "Last seen", "Span"])
 
 
+def csv_button(df: pd.DataFrame, filename: str, key: str) -> None:
+    """A CSV of exactly the frame shown (every table of the app has one)."""
+    st.download_button("Download CSV", df.to_csv(index=False).encode(), filename, "text/csv",
+                       key=key)
+
+
 def kv_frame(pairs: list[tuple[str, Any]]) -> pd.DataFrame:
     """Field/value pairs as an all-text frame (values are data, never markup)."""
     return pd.DataFrame({"Field": [k for k, _ in pairs],

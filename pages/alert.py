@@ -135,6 +135,7 @@ def timeline(events: list[dict[str, Any]], tz: ZoneInfo) -> None:
     })
     st.dataframe(df, hide_index=True, width="stretch",
                  column_config={"Note": st.column_config.TextColumn(width="large")})
+    ui.csv_button(df, "alert-timeline.csv", "timeline_csv")
 
 
 def do_action(engine: Any, actor: Actor, alert_id: int, action: str, assign_to: str | None) -> None:
@@ -213,6 +214,7 @@ def related(engine: Any, alert_id: int) -> None:
         "Alert": st.column_config.LinkColumn("Alert", display_text=r"id=(\d+)"),
         "Fired together": st.column_config.TextColumn(
             help="Of this alert's recent occurrences, how many had the other within 5 min")})
+    ui.csv_button(df, f"alert-{alert_id}-related.csv", "related_csv")
 
 
 def render() -> None:

@@ -76,6 +76,7 @@ def members(engine: Any, group_id: int) -> None:
     })
     st.dataframe(ui.style_severity(df), hide_index=True, width="stretch",
                  key=f"group_members_{group_id}")
+    ui.csv_button(df, f"group-{group_id}-members.csv", f"group_members_csv_{group_id}")
     for m in group["members"][:10]:
         if m["state"] not in ("resolved", "closed"):
             st.page_link(ui.ALERT_PAGE, label=f"Open alert #{m['id']}",

@@ -90,6 +90,7 @@ def drill_down(rows: list[dict[str, Any]], by: str, window: str, label: str) -> 
     df = hw.behind_display(behind, tz)
     st.dataframe(ui.style_severity(df) if len(df) else df, hide_index=True, width="stretch",
                  key="health_behind")
+    ui.csv_button(df, "health-alerts-behind.csv", "health_behind_csv")
 
 
 def render() -> None:

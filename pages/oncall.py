@@ -152,6 +152,7 @@ def my_shifts_tab(actor: Actor, rows: list[dict[str, Any]], now: datetime) -> No
     df = pd.concat(frames, ignore_index=True) if frames else w.shifts_frame([], tz, "")
     df = df.sort_values("Start", kind="stable").drop(columns="Person")
     st.dataframe(df, hide_index=True, width="stretch", key="my_shifts")
+    ui.csv_button(df, "my-shifts.csv", "my_shifts_csv")
     st.caption(f"{len(df)} shifts of {actor.name} in the next {MY_DAYS} days · times in {tz.key}")
 
 

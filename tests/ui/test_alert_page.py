@@ -93,3 +93,5 @@ def test_related_alerts_fired_together_link_to_their_detail(engine) -> None:
     assert related["Alert"].tolist() == [f"/alert?id={second}"]
     assert related["Summary"].tolist() == ["BGP peer lost"]
     assert related["Offset"].tolist()[0].endswith(" after")
+    assert at.download_button(key="related_csv").label == "Download CSV"
+    assert at.download_button(key="timeline_csv").label == "Download CSV"
