@@ -62,11 +62,23 @@ class AlertIn:
         return hashlib.sha256(ident.encode()).hexdigest()
 
 
+def _storable(value: str, name: str) -> None:
+    """PostgreSQL text and jsonb hold neither NUL characters nor lone UTF-16 surrogates
+    (which JSON input can carry as ``\\u0000`` / ``\\ud800``): refuse them by name."""
+    if "\x00" in value:
+        raise FieldError(name, "must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldError(name, "must be valid Unicode text (a lone surrogate was sent)") from None
+
+
 def _text(value: object, name: str, limit: int, required: bool = False) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise FieldError(name, "must be a string")
+    _storable(value, name)
     value = value.strip()
     if required and not value:
         raise FieldError(name, "is required")
@@ -84,6 +96,7 @@ def _str_map(value: object, name: str) -> dict[str, str]:
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, (str, int, float, bool)):
             raise FieldError(f"{name}.{key}", "must be a string")
+        _storable(key + str(item), f"{name}.{key}")
         out[key] = str(item)
     return out
 
@@ -93,6 +106,10 @@ def _json_map(value: object, name: str) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise FieldError(name, "must be an object")
+    text = json.dumps(value, ensure_ascii=False)
+    if "\\u0000" in text:
+        raise FieldError(name, "must not contain NUL characters")
+    _storable(text, name)
     return value
 
 

@@ -105,3 +105,36 @@ def test_viewer_key_cannot_ingest(http, viewer) -> None:
     r = http.post("/api/v1/webhooks/generic", json={"summary": "x", "severity": "low"},
                   headers=viewer)
     assert r.status_code == 403
+
+
+def test_nul_and_lone_surrogates_are_refused_by_name(http, ingest_key, engine) -> None:
+    """JSON can carry what PostgreSQL cannot store: a clear 422, never a 500."""
+    cases = [(b'{"summary": "disk\\u0000full", "severity": "low"}', "alerts[0].summary"),
+             (b'[{"summary": "ok", "severity": "low"}, {"summary": "x", "severity": "low",'
+              b' "labels": {"host": "a\\ud800"}}]', "alerts[1].labels.host"),
+             (b'{"summary": "x", "severity": "low", "metadata": {"k": "\\u0000"}}',
+              "alerts[0].metadata")]
+    for body, field in cases:
+        r = http.post("/api/v1/webhooks/generic", content=body,
+                      headers={**ingest_key, "content-type": "application/json"})
+        assert r.status_code == 422 and r.json()["field"] == field, r.text
+    assert count(engine) == 0
+
+
+def test_concurrent_webhooks_count_every_firing_once(http, ingest_key, engine) -> None:
+    """12 senders at once with overlapping fingerprints: every firing counted, each
+    fingerprint reported created by exactly one request."""
+    def send(n: int) -> dict:  # type: ignore[type-arg]
+        alerts = [{"summary": f"link {k} down", "severity": "high", "fingerprint": f"gc-{k}"}
+                  for k in range(n * 5, n * 5 + 20)]
+        r = http.post("/api/v1/webhooks/generic", json=alerts, headers=ingest_key)
+        assert r.status_code == 200, r.text
+        return r.json()
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        replies = list(pool.map(send, range(12)))
+    fingerprints = {k for n in range(12) for k in range(n * 5, n * 5 + 20)}
+    assert sum(r["created"] for r in replies) == len(fingerprints) == count(engine)
+    assert sum(r["created"] + r["deduplicated"] for r in replies) == 12 * 20
+    with engine.connect() as c:
+        firings = c.scalar(sa.text("select sum(duplicate_count) from alerts"))
+    assert firings == 12 * 20
