@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi import Body as FastBody
 from pydantic import Field
 
 from api.schemas import Body
-from api.security import Manager
+from api.security import Manager, Viewer
 from core import db as core_db
-from core import retention
+from core import retention, retention_schedule
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 
@@ -34,3 +35,18 @@ def cleanup(body: CleanupBody, actor: Actor = Manager) -> dict[str, Any]:
     age = retention.parse_age(body.older_than)
     return retention.cleanup(core_db.get_engine(), age, SYSTEM_CLOCK.now(), actor,
                              dry_run=body.dry_run)
+
+
+@router.get("/settings/retention", summary="The daily retention policy (null: off)")
+def get_retention(_: Actor = Viewer) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        policy = retention_schedule.load_policy(s)
+    return {"older_than": policy["older_than"] if policy else None}
+
+
+@router.put("/settings/retention",
+            summary='Run retention daily from the worker: {"older_than": "90d"}; null switches '
+                    "it off (manager)")
+def put_retention(body: Any = FastBody(...), actor: Actor = Manager) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return retention_schedule.put_policy(s, body, actor, SYSTEM_CLOCK.now())

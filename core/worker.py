@@ -29,6 +29,7 @@ from core.inhibition_store import inhibitions_tick
 from core.lifecycle_store import expire_silences
 from core.notify.deliver import deliver_due
 from core.notify.followups import pagerduty_followups
+from core.retention_schedule import RetentionRunner
 from core.silences_store import silences_tick
 from core.sla_breaches import mark_sla_breaches
 
@@ -80,6 +81,7 @@ def _run_job(engine: sa.Engine, job: Job, now: datetime, attempts: int = 3) -> i
 def run_forever(engine: sa.Engine, clock: Clock, interval_s: float = 5.0,
                 stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
+    retention = RetentionRunner()  # the daily retention job, on its own thread when due
     log.info("worker started; tick every %.1f s", interval_s)
     while not stop.is_set():
         started = time.monotonic()
@@ -87,6 +89,7 @@ def run_forever(engine: sa.Engine, clock: Clock, interval_s: float = 5.0,
             changed = {k: v for k, v in tick(engine, clock.now()).items() if v}
             if changed:
                 log.info("tick: %s", changed)
+            retention.poke(engine, clock.now(), started)
         except Exception:  # noqa: BLE001 - a bad tick must not kill the worker; next tick retries
             log.exception("worker tick failed")
         stop.wait(max(0.0, interval_s - (time.monotonic() - started)))

@@ -72,3 +72,17 @@ def test_bad_bodies_get_422_naming_older_than_and_write_nothing(http, engine, ma
     assert alert_ids(engine) == set(a.values())
     with engine.connect() as c:
         assert c.scalar(sa.text("select count(*) from audit_log where entity = 'retention'")) == 0
+
+
+def test_daily_retention_policy_by_role(http, manager, operator, viewer) -> None:
+    assert http.get("/api/v1/settings/retention", headers=viewer).json() == {"older_than": None}
+    r = http.put("/api/v1/settings/retention", json={"older_than": "90d"}, headers=operator)
+    assert r.status_code == 403
+    r = http.put("/api/v1/settings/retention", json={"older_than": "2h"}, headers=manager)
+    assert r.status_code == 422 and r.json()["field"] == "older_than"
+    r = http.put("/api/v1/settings/retention", json={"older_than": "13w"}, headers=manager)
+    assert r.status_code == 200 and r.json() == {"older_than": "13w"}
+    assert http.get("/api/v1/settings/retention", headers=viewer).json() == {"older_than": "13w"}
+    r = http.put("/api/v1/settings/retention", json={"older_than": None}, headers=manager)
+    assert r.json() == {"older_than": None}
+    assert http.get("/api/v1/settings/retention", headers=viewer).json() == {"older_than": None}
