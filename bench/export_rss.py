@@ -8,18 +8,15 @@ The client reads the body as a stream; the server's peak resident memory (``VmHW
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 
-from bench.ingest import ROOT, _stop, _wait_healthy, free_port
+from bench.ingest import SERVER_PIDS, api_server, tidy
 from bench.target import log
 from core import db as core_db
 from core.auth import create_api_key
@@ -43,34 +40,29 @@ def _since(engine: sa.Engine, rows: int) -> datetime:
 def run(engine: sa.Engine, rows: int = ROWS) -> dict[str, Any]:
     with core_db.transaction(engine) as s:
         key, row = create_api_key(s, "bench-export", "viewer", None)
-    env = {**os.environ, "PYTHONPATH": str(ROOT),
-           "ALERTDESK_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, env=env, stdout=sys.stderr, stderr=sys.stderr)
-    base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base, proc, 60)
-        params = {"start_date": _since(engine, rows).isoformat()}
-        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=300) as http:
-            http.get("/api/v1/alerts", params={"limit": 10})  # warm: imports, pool
-            before = _mb(proc.pid, "VmRSS")
-            log(f"csv export over HTTP: {rows:,} rows, server RSS before {before} MB")
-            t0, lines, size = time.perf_counter(), 0, 0
-            with http.stream("GET", "/api/v1/alerts/export.csv", params=params) as r:
-                r.raise_for_status()
-                for chunk in r.iter_bytes():
-                    lines += chunk.count(b"\n")
-                    size += len(chunk)
-            seconds = time.perf_counter() - t0
-        return {"csv_http_rows": lines - 1, "csv_http_mb": round(size / 2**20, 1),
-                "csv_http_s": round(seconds, 2),
-                "csv_http_rows_per_s": round((lines - 1) / seconds, 1),
-                "csv_http_server_rss_before_mb": before,
-                "csv_http_server_peak_rss_mb": _mb(proc.pid, "VmHWM")}
+        with api_server(engine.url.render_as_string(hide_password=False)) as base:
+            return _export(base, SERVER_PIDS[base], key, {
+                "start_date": _since(engine, rows).isoformat()}, rows)
     finally:
-        _stop(proc)
-        with core_db.transaction(engine) as s:
-            s.execute(sa.text("update api_keys set revoked_at = :now where id = :id"),
-                      {"now": datetime.now(timezone.utc), "id": row["id"]})
+        tidy(engine, row["id"])
+
+
+def _export(base: str, pid: int, key: str, params: dict[str, str], rows: int
+            ) -> dict[str, Any]:
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=300) as http:
+        http.get("/api/v1/alerts", params={"limit": 10})  # warm: imports, pool
+        before = _mb(pid, "VmRSS")
+        log(f"csv export over HTTP: {rows:,} rows, server RSS before {before} MB")
+        t0, lines, size = time.perf_counter(), 0, 0
+        with http.stream("GET", "/api/v1/alerts/export.csv", params=params) as r:
+            r.raise_for_status()
+            for chunk in r.iter_bytes():
+                lines += chunk.count(b"\n")
+                size += len(chunk)
+        seconds = time.perf_counter() - t0
+    return {"csv_http_rows": lines - 1, "csv_http_mb": round(size / 2**20, 1),
+            "csv_http_s": round(seconds, 2),
+            "csv_http_rows_per_s": round((lines - 1) / seconds, 1),
+            "csv_http_server_rss_before_mb": before,
+            "csv_http_server_peak_rss_mb": _mb(pid, "VmHWM")}

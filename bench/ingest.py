@@ -157,6 +157,15 @@ delete from alerts where id in (select id from gone)
 """
 
 
+def tidy(engine: sa.Engine, key_id: int, pattern: str | None = None) -> None:
+    """After a run: revoke its API key and (``pattern``) delete the alerts it created."""
+    with core_db.transaction(engine) as s:
+        if pattern is not None:
+            purge(s, pattern)
+        s.execute(sa.text("update api_keys set revoked_at = :now where id = :id"),
+                  {"now": datetime.now(timezone.utc), "id": key_id})
+
+
 def purge(session: Any, pattern: str) -> None:
     """Delete the alerts whose fingerprint matches ``pattern`` with their events."""
     session.execute(sa.text("set local alertdesk.retention = 'on'"))
@@ -173,8 +182,4 @@ def run(engine: sa.Engine, requests: int = 2000, clients: int = 8) -> dict[str, 
             log(f"ingest: {requests} posts from {clients} clients to {base}")
             return ingest_load(base, key, requests, clients)
     finally:
-        now = datetime.now(timezone.utc)
-        with core_db.transaction(engine) as s:
-            purge(s, f"{PREFIX}-%")
-            s.execute(sa.text("update api_keys set revoked_at = :now where id = :id"),
-                      {"now": now, "id": row["id"]})
+        tidy(engine, row["id"], f"{PREFIX}-%")

@@ -16,13 +16,12 @@ import statistics
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 
-from bench.ingest import api_server, cpu_seconds, purge
+from bench.ingest import api_server, cpu_seconds, tidy
 from bench.measure import p95
 from bench.target import log
 from core import db as core_db
@@ -107,8 +106,4 @@ def run(engine: sa.Engine, clients: int = 4, requests: int = 25) -> dict[str, An
                 out.update(stream(base, key, name, share, clients, requests))
         return out
     finally:
-        now = datetime.now(timezone.utc)
-        with core_db.transaction(engine) as s:
-            purge(s, f"am:{PREFIX}-%")
-            s.execute(sa.text("update api_keys set revoked_at = :now where id = :id"),
-                      {"now": now, "id": row["id"]})
+        tidy(engine, row["id"], f"am:{PREFIX}-%")
