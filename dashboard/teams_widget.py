@@ -27,14 +27,15 @@ def section(actor: Actor) -> None:
     with db.transaction(ui.engine()) as s:
         mapping, services = teams.load(s), queue.services(s)
     df = ownership_frame(mapping, services)
-    ui.csv_button(df, "service-owners.csv", "teams_csv")
     st.caption("The 'By team' breakdown groups services by their owner; services without "
                f"one count as {teams.NO_TEAM}.")
     if not actor.can("manager"):
         st.dataframe(df, hide_index=True, width="stretch", key="teams_table")
+        ui.csv_button(df, "service-owners.csv", "teams_csv")
         return
     edited = st.data_editor(df, hide_index=True, width="stretch", key="teams_editor",
                             disabled=["Service"], num_rows="fixed")
+    ui.csv_button(df, "service-owners.csv", "teams_csv")
     if st.button("Save owners", key="teams_save", type="primary"):
         ui.write_action("teams_outcome", "Service owners saved", teams.put,
                         edited_mapping(edited), actor, SYSTEM_CLOCK.now())

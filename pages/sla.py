@@ -94,9 +94,12 @@ def policies_display(rows: list[dict[str, Any]], tz: ZoneInfo) -> pd.DataFrame:
 def table(df: pd.DataFrame, key: str, filename: str) -> None:
     """The frame, and a CSV of exactly that frame."""
     shown = ui.style_severity(df) if "Severity" in df.columns and len(df) else df
-    pct = {c: st.column_config.NumberColumn(c, format="%.1f %%")
-           for c in df.columns if str(c).endswith("%")}
-    st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=pct)
+    # A styled frame would print floats with six decimals: one decimal, % where it is one.
+    fmt = {c: st.column_config.NumberColumn(c, format="%.1f %%" if str(c).endswith("%")
+                                             else "%.1f")
+           for c in df.columns
+           if str(c).endswith("%") or pd.api.types.is_float_dtype(df[c])}
+    st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config=fmt)
     st.download_button("Download CSV", df.to_csv(index=False).encode(), filename, "text/csv",
                        key=f"{key}_csv")
 
