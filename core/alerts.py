@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,31 +35,37 @@ class AlertIn:
     annotations: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
 
-    def normalize(self) -> AlertIn:
-        """A clean copy, or FieldError naming the first bad field."""
+    def normalize(self, keyed: bool = False) -> AlertIn:
+        """A clean copy, or FieldError naming the first bad field. ``keyed``: with the
+        dedup key as its fingerprint (what ingest stores and reads back)."""
         summary = _text(self.summary, "summary", MAX_SUMMARY, required=True)
-        return replace(
-            self,
-            summary=summary,
-            severity=sev.normalize(self.severity),
-            source=_text(self.source, "source", 100, required=True),
-            service=_text(self.service, "service", 200),
-            device_id=_text(self.device_id, "device_id", 200),
-            description=_text(self.description, "description", MAX_TEXT),
-            fingerprint=_text(self.fingerprint, "fingerprint", 200) or None,
-            labels=_str_map(self.labels, "labels"),
-            annotations=_str_map(self.annotations, "annotations"),
-            metadata=_json_map(self.metadata, "metadata"),
-        )
+        severity = sev.normalize(self.severity)
+        source = _text(self.source, "source", 100, required=True)
+        service = _text(self.service, "service", 200)
+        device_id = _text(self.device_id, "device_id", 200)
+        description = _text(self.description, "description", MAX_TEXT)
+        fingerprint = _text(self.fingerprint, "fingerprint", 200) or None
+        labels = _str_map(self.labels, "labels")
+        annotations = _str_map(self.annotations, "annotations")
+        metadata = _json_map(self.metadata, "metadata")
+        if keyed and not fingerprint:
+            fingerprint = _hash_key(source, service, device_id, labels, summary)
+        return AlertIn(summary, severity, source, service, device_id, description, fingerprint,
+                       labels, annotations, metadata)
 
     def dedup_key(self) -> str:
         """The source's fingerprint, else SHA-256 of the identifying fields."""
         if self.fingerprint:
             return self.fingerprint
-        event = self.labels.get("alertname") or self.labels.get("event") or self.summary
-        device = self.device_id or self.labels.get("instance", "")
-        ident = json.dumps([self.source, self.service, device, event], ensure_ascii=False)
-        return hashlib.sha256(ident.encode()).hexdigest()
+        return _hash_key(self.source, self.service, self.device_id, self.labels, self.summary)
+
+
+def _hash_key(source: str, service: str, device_id: str, labels: dict[str, str],
+              summary: str) -> str:
+    event = labels.get("alertname") or labels.get("event") or summary
+    device = device_id or labels.get("instance", "")
+    ident = json.dumps([source, service, device, event], ensure_ascii=False)
+    return hashlib.sha256(ident.encode()).hexdigest()
 
 
 def _storable(value: str, name: str) -> None:
@@ -67,6 +73,8 @@ def _storable(value: str, name: str) -> None:
     (which JSON input can carry as ``\\u0000`` / ``\\ud800``): refuse them by name."""
     if "\x00" in value:
         raise FieldError(name, "must not contain NUL characters")
+    if value.isascii():
+        return
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -3,8 +3,9 @@
 Assignment for a batch: a fingerprint that already has an open alert stays in that
 alert's group; the rest are keyed by their group_by values. Per key (under a transaction
 advisory lock, taken in key order so concurrent batches cannot both open a group): the
-latest group seen within the window is reused, else a new one is opened. Counts, highest
-severity and status are kept by the triggers of migration 0003.
+latest group seen within the window is reused, else a new one is opened. The ingest
+upsert counts new members and signals (core/ingest_sql.py); state changes are counted by
+the update trigger of migration 0003.
 """
 from __future__ import annotations
 
@@ -27,11 +28,6 @@ def load_config(session: Session) -> grouping.GroupingConfig:
     return grouping.parse_config(value) if value is not None else grouping.GroupingConfig()
 
 
-KNOWN_SQL = f"""
-select fingerprint, group_id from alerts
-where fingerprint = any(cast(:fps as text[])) and state in {OPEN} and group_id is not null
-"""
-
 LATEST_SQL = """
 select distinct on (g.group_key) g.group_key, g.id from alert_groups g
 where g.group_key = any(cast(:keys as text[])) and g.last_seen_at >= :since
@@ -46,88 +42,58 @@ order by x.group_key
 returning group_key, id
 """
 
-# After the alerts are written (alert rows first, then group rows, in id order, like the
-# triggers do): last seen, raw signal count, and the end of the aggregation wait.
-TOUCH_SQL = """
-with locked as (
-    select g.id from alert_groups g where g.id = any(cast(:ids as bigint[]))
-    order by g.id for no key update
-)
-update alert_groups g set last_seen_at = greatest(g.last_seen_at, :now),
-       raw_events = g.raw_events + x.raw,
-       notify_at = case when g.raw_events = 0  -- created by this batch
-                        then :now + make_interval(secs => x.wait_s)
-                        else least(g.notify_at, :now + make_interval(secs => x.wait_s)) end
-from jsonb_to_recordset(cast(:rows as jsonb)) as x(id bigint, raw int, wait_s int), locked l
-where g.id = x.id and l.id = x.id
-"""
 
-
-class Assignment:
-    """fingerprint -> group id for a batch, and what to record on the groups afterwards."""
-
-    def __init__(self) -> None:
-        self.group_of: dict[str, int] = {}
-        self.stats: dict[int, dict[str, int]] = {}
-
-    def count(self, group_id: int, n: int, wait_s: int) -> None:
-        row = self.stats.setdefault(group_id, {"id": group_id, "raw": 0, "wait_s": wait_s})
-        row["raw"] += n
-        row["wait_s"] = min(row["wait_s"], wait_s)
-
-
-def assign(session: Session, firing: list[tuple[AlertIn, int]], now: datetime) -> Assignment:
-    """Choose (or open) the group of every firing alert of a batch. Takes only advisory
-    locks (per group key, in key order) and inserts new groups; existing group rows are
-    updated by ``touch`` after the alerts are written."""
-    config = load_config(session)
-    out = Assignment()
-    fps = [a.dedup_key() for a, _ in firing]
-    known = {r.fingerprint: r.group_id
-             for r in session.execute(sa.text(KNOWN_SQL), {"fps": fps})}
-    keyed: dict[str, dict[str, Any]] = {}
-    key_of: dict[str, str] = {}
+def keys_for(firing: list[tuple[AlertIn, int]], config: grouping.GroupingConfig
+             ) -> dict[str, tuple[str, dict[str, str]]]:
+    """fingerprint -> (group key, group_by values) for a batch's firing alerts."""
+    out: dict[str, tuple[str, dict[str, str]]] = {}
     for alert, _ in firing:
-        fp = alert.dedup_key()
-        if fp not in known:
-            values = grouping.group_values(alert, config.group_by)
-            key_of[fp] = grouping.group_key(values)
-            keyed.setdefault(key_of[fp], {"group_key": key_of[fp], "group_by": values})
-    ids = _group_ids(session, keyed, now - config.window, now) if keyed else {}
-    out.group_of = {**known, **{fp: ids[key] for fp, key in key_of.items()}}
-    for alert, n in firing:
-        out.count(out.group_of[alert.dedup_key()], n, config.wait_for(alert.severity))
+        values = grouping.group_values(alert, config.group_by)
+        out[alert.dedup_key()] = (grouping.group_key(values), values)
     return out
 
 
-def _group_ids(session: Session, keyed: dict[str, dict[str, Any]], since: datetime,
-               now: datetime) -> dict[str, int]:
-    """Group id per key: the latest group seen since ``since``, else a new one. Joining an
-    existing group needs no lock; only opening one does (a transaction advisory lock per
-    key, taken in key order, then a second look), so steady traffic into live groups
-    never queues behind other batches."""
-    keys = sorted(keyed)
-    latest = sa.text(LATEST_SQL)
-    ids = {r.group_key: r.id for r in session.execute(latest, {"keys": keys, "since": since})}
-    missing = [k for k in keys if k not in ids]
+def assign(session: Session, keyed: dict[str, tuple[str, dict[str, str]]],
+           known: dict[str, int], latest: dict[str, int], since: datetime,
+           now: datetime) -> dict[str, int]:
+    """fingerprint -> group id. A fingerprint with an open alert (``known``) stays in that
+    alert's group; the rest join the latest group of their key seen since ``since``
+    (``latest``, read with the batch's other lookups) or open one. Takes only advisory
+    locks (per new group key, in key order) and inserts new groups; the group rows are
+    updated once, by the upsert (core/ingest_sql.py)."""
+    group_of = dict(known)
+    missing: dict[str, dict[str, Any]] = {}
+    for fp, (key, values) in keyed.items():
+        if fp in group_of:
+            continue
+        if key in latest:
+            group_of[fp] = latest[key]
+        else:
+            missing.setdefault(key, {"group_key": key, "group_by": values})
     if missing:
-        session.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(k, 7231)) "
-                                "from unnest(cast(:keys as text[])) as k order by k"),
-                        {"keys": missing})
+        opened = _open_groups(session, missing, since, now)
+        for fp, (key, _) in keyed.items():
+            if fp not in group_of:
+                group_of[fp] = latest.get(key) or opened[key]
+    return group_of
+
+
+def _open_groups(session: Session, keyed: dict[str, dict[str, Any]], since: datetime,
+                 now: datetime) -> dict[str, int]:
+    """Group id per key that had no live group: under a transaction advisory lock per key
+    (in key order), look again — a concurrent batch may have opened it — else create it.
+    Joining an existing group needs no lock, so steady traffic never queues here."""
+    keys = sorted(keyed)
+    session.execute(sa.text("select pg_advisory_xact_lock(hashtextextended(k, 7231)) "
+                            "from unnest(cast(:keys as text[])) as k order by k"),
+                    {"keys": keys})
+    ids = {r.group_key: r.id for r in session.execute(
+        sa.text(LATEST_SQL), {"keys": keys, "since": since})}
+    new = [keyed[k] for k in keys if k not in ids]
+    if new:
         ids.update({r.group_key: r.id for r in session.execute(
-            latest, {"keys": missing, "since": since})})
-        new = [keyed[k] for k in missing if k not in ids]
-        if new:
-            ids.update({r.group_key: r.id for r in session.execute(
-                sa.text(CREATE_SQL), {"rows": json.dumps(new), "now": now})})
+            sa.text(CREATE_SQL), {"rows": json.dumps(new), "now": now})})
     return ids
-
-
-def touch(session: Session, assignment: Assignment, now: datetime) -> None:
-    if assignment.stats:
-        stats = sorted(assignment.stats.values(), key=lambda r: r["id"])
-        session.execute(sa.text(TOUCH_SQL), {"now": now, "rows": json.dumps(stats),
-                                             "ids": [r["id"] for r in stats]})
 
 
 ALERTNAME_SQL = ("coalesce(nullif(a.labels->>'alertname', ''), nullif(a.labels->>'event', ''), "

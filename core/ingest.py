@@ -6,36 +6,40 @@ A batch is all or nothing: one bad alert refuses the request with the field name
 without creating half of it twice. Within a batch the last signal per fingerprint decides
 its status and firing repeats are counted, so the statements never touch a row twice.
 
-Statements, in order (each over the whole batch):
+Statements, in order (each over the whole batch; SQL in core/ingest_sql.py):
+0. context: flap window, grouping settings, SLA targets, active silences (one read);
 1. resolve: open alerts whose fingerprint is reported resolved -> resolved (source
    resolution: it stops the clocks but is not a human response), with events;
-2. reopen: a fingerprint firing again within the flap window reopens its latest alert
-   (resolved, not closed) instead of opening a new one;
+2. lookup: a fingerprint firing again within the flap window reopens its latest alert
+   (resolved, not closed) instead of opening a new one; the same statement reads the
+   open alerts and live groups of the batch (a new group key also takes a lock and an
+   insert, core/grouping_store.py);
 3. upsert: ``INSERT .. ON CONFLICT`` on the unique partial index (one open alert per
-   fingerprint) creates alerts or counts duplicates, and writes the ``created`` events.
+   fingerprint) creates alerts or counts duplicates, writes the ``created`` events and
+   updates each touched group once;
+4. silences, only when one is active or an alert reopened.
 Rows are fed in fingerprint order, so concurrent batches lock rows in the same order.
+A steady batch of firing alerts into live groups is three statements plus the commit.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import grouping_store, sla
+from core import grouping_store, ingest_context, sla
 from core.actor import Actor
 from core.alerts import AlertIn
 from core.errors import FieldError
+from core.ingest_sql import LOOKUP_SQL, RESOLVE_SQL, UPSERT_SQL
 from core.inhibition_store import apply_marks
-from core.sla_store import load_targets
 
 FIRING, RESOLVED = "firing", "resolved"
 MAX_BATCH = 10_000
-DEFAULT_FLAP_WINDOW = timedelta(minutes=5)
-OPEN = "('new','acknowledged','investigating','silenced')"
 
 
 @dataclass(frozen=True)
@@ -74,12 +78,11 @@ def prepare(signals: list[Signal], field: str | None = "alerts"
         where = f"{field}[{i}]." if field else ""
         if signal.status not in (FIRING, RESOLVED):
             raise FieldError(f"{where}status", "must be firing or resolved")
-        try:
-            alert = signal.alert.normalize()
+        try:  # keyed: later steps read the dedup key instead of re-hashing
+            alert = signal.alert.normalize(keyed=True)
         except FieldError as err:
             raise FieldError(f"{where}{err.field}", err.message) from None
         key = alert.dedup_key()
-        alert = replace(alert, fingerprint=key)  # later steps read it instead of re-hashing
         _, _, count = merged.get(key, (alert, FIRING, 0))
         merged[key] = (alert, signal.status, count + (signal.status == FIRING))
     return [merged[k] for k in sorted(merged)]
@@ -91,23 +94,26 @@ def ingest_batch(session: Session, signals: list[Signal], actor: Actor, now: dat
     """Apply a batch of signals in the caller's transaction (see the module docstring).
     ``flap_window`` None: the ``flap_window_s`` setting."""
     items = prepare(signals, field)
-    if flap_window is None:
-        flap_window = _flap_window(session)
+    ctx = ingest_context.load(session, now)
+    window = ctx.flap_window if flap_window is None else flap_window
     resolving = [a.dedup_key() for a, status, _ in items if status == RESOLVED]
     firing = [(a, n) for a, status, n in items if status == FIRING]
     resolved = _resolve(session, resolving, actor, now) if resolving else {}
-    reopened = _reopen(session, [a.dedup_key() for a, _ in firing], actor, now,
-                       flap_window) if firing and flap_window > timedelta(0) else {}
-    groups = grouping_store.assign(session, firing, now) if firing else None
-    upserted = _upsert(session, firing, groups.group_of, actor, now) if groups else []
-    if groups:
-        grouping_store.touch(session, groups, now)
+    reopened: dict[str, int] = {}
+    upserted: list[tuple[str, int, bool]] = []
+    if firing:
+        keyed = grouping_store.keys_for(firing, ctx.grouping)
+        found = _lookup(session, keyed, actor, now, window, ctx.grouping.window)
+        reopened = found.reopened
+        group_of = grouping_store.assign(session, keyed, found.known, found.latest,
+                                         now - ctx.grouping.window, now)
+        upserted = _upsert(session, firing, group_of, ctx, actor, now)
     ids = {**resolved, **{fp: i for fp, i, _ in upserted}}
     reopened_ids = set(reopened.values())
     touched = [i for _, i, new in upserted if new] + [*reopened_ids, *resolved.values()]
     # Label silences, same transaction. Only a reopened alert can carry a stale mark to
     # clear; without one, and with no silence active, no statement is needed.
-    apply_marks(session, now, touched, release=bool(reopened_ids))
+    apply_marks(session, now, touched, release=bool(reopened_ids), silences=ctx.silences)
     return BatchResult(
         created=[i for _, i, new in upserted if new],
         deduplicated=[i for _, i, new in upserted if not new and i not in reopened_ids],
@@ -115,32 +121,8 @@ def ingest_batch(session: Session, signals: list[Signal], actor: Actor, now: dat
         unmatched_resolved=len(resolving) - len(resolved), ids=ids)
 
 
-def _flap_window(session: Session) -> timedelta:
-    value = session.scalar(sa.text("select value from settings where key = 'flap_window_s'"))
-    return DEFAULT_FLAP_WINDOW if value is None else timedelta(seconds=int(value))
-
-
 def _event_meta(action: str, rule: str) -> str:
     return json.dumps({"action": action, "rule": rule})
-
-
-RESOLVE_SQL = f"""
-with tgt as (
-    select a.id, a.fingerprint, a.state from alerts a
-    where a.fingerprint = any(cast(:fps as text[])) and a.state in {OPEN}
-    order by a.id for update
-), upd as (
-    update alerts a set state = 'resolved', resolved_at = :now, updated_at = :now,
-           silenced_until = null, state_before_silence = null, last_seen_at = :now
-    from tgt where a.id = tgt.id
-    returning a.id, a.fingerprint, tgt.state as from_state
-), ev as (
-    insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)
-    select id, :now, :actor, :source, 'transition', from_state, 'resolved',
-           'resolved by the source', cast(:meta as jsonb) from upd
-)
-select fingerprint, id from upd
-"""
 
 
 def _resolve(session: Session, fps: list[str], actor: Actor, now: datetime) -> dict[str, int]:
@@ -150,79 +132,46 @@ def _resolve(session: Session, fps: list[str], actor: Actor, now: datetime) -> d
     return {r.fingerprint: r.id for r in rows}
 
 
-REOPEN_SQL = f"""
-with latest as (
-    select (select a.id from alerts a where a.fingerprint = f order by a.id desc limit 1) as id
-    from unnest(cast(:fps as text[])) as f
-), tgt as (
-    select a.id from alerts a join latest on a.id = latest.id
-    where a.state = 'resolved' and a.resolved_at > :since
-    order by a.id for update of a
-), upd as (
-    update alerts a set state = 'new', resolved_at = null, closed_at = null, resolution = null,
-           reopen_count = a.reopen_count + 1, updated_at = :now, last_seen_at = :now
-    from tgt where a.id = tgt.id and a.state = 'resolved'
-      and not exists (select 1 from alerts o where o.fingerprint = a.fingerprint and o.state in {OPEN})
-    returning a.id, a.fingerprint
-), ev as (
-    insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)
-    select id, :now, :actor, :source, 'transition', 'resolved', 'new',
-           'fired again within the flap window', cast(:meta as jsonb) from upd
-)
-select fingerprint, id from upd
-"""
+@dataclass(frozen=True)
+class Found:
+    reopened: dict[str, int]  # fingerprint -> alert reopened within the flap window
+    known: dict[str, int]     # fingerprint -> group of its open alert
+    latest: dict[str, int]    # group key -> latest live group
 
 
-def _reopen(session: Session, fps: list[str], actor: Actor, now: datetime,
-            window: timedelta) -> dict[str, int]:
-    rows = session.execute(sa.text(REOPEN_SQL), {
-        "fps": fps, "now": now, "since": now - window, "actor": actor.name,
-        "source": actor.source, "meta": _event_meta("reopen", "REO-SRC")}).all()
-    return {r.fingerprint: r.id for r in rows}
-
-
-UPSERT_SQL = f"""
-with input as (
-    select * from jsonb_to_recordset(cast(:rows as jsonb)) as x(
-        fingerprint text, source text, service text, device_id text, severity text,
-        summary text, description text, labels jsonb, annotations jsonb, metadata jsonb,
-        n int, tta_s int, ttr_s int, ord int, group_id bigint)
-    order by ord
-), up as (
-    insert into alerts (fingerprint, source, service, device_id, severity, state, summary,
-        description, labels, annotations, metadata, duplicate_count, reopen_count, created_at,
-        last_seen_at, updated_at, tta_target_s, ttr_target_s, tta_due_at, ttr_due_at, group_id)
-    select fingerprint, source, service, device_id, severity, 'new', summary, description,
-        labels, annotations, metadata, n, 0, :now, :now, :now, tta_s, ttr_s,
-        :now + make_interval(secs => tta_s), :now + make_interval(secs => ttr_s), group_id
-    from input
-    on conflict (fingerprint) where state in {OPEN} do update
-        set duplicate_count = alerts.duplicate_count + excluded.duplicate_count,
-            last_seen_at = greatest(alerts.last_seen_at, excluded.last_seen_at),
-            annotations = excluded.annotations
-    returning id, fingerprint, severity, (xmax = 0) as inserted
-), ev as (
-    insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)
-    select id, :now, :actor, :source, 'created', null, 'new', null,
-           jsonb_build_object('fingerprint', fingerprint, 'severity', severity)
-    from up where inserted
-)
-select fingerprint, id, inserted from up
-"""
+def _lookup(session: Session, keyed: dict[str, tuple[str, dict[str, str]]], actor: Actor,
+            now: datetime, window: timedelta, group_window: timedelta) -> Found:
+    """Reopen within the flap window (none when it is 0) and read the open alerts and live
+    groups of the batch, in one statement (core/ingest_sql.py LOOKUP_SQL)."""
+    rows = session.execute(sa.text(LOOKUP_SQL), {
+        "fps": list(keyed), "keys": sorted({k for k, _ in keyed.values()}),
+        "now": now, "since": now - max(window, timedelta(0)), "group_since": now - group_window,
+        "actor": actor.name, "source": actor.source, "meta": _event_meta("reopen", "REO-SRC")})
+    found = Found({}, {}, {})
+    for kind, key, id_, group_id in rows:
+        if kind == "group":
+            found.latest[key] = group_id
+            continue
+        if kind == "reopened":
+            found.reopened[key] = id_
+        if group_id is not None:
+            found.known[key] = group_id
+    return found
 
 
 def _upsert(session: Session, firing: list[tuple[AlertIn, int]], groups: dict[str, int],
-            actor: Actor, now: datetime) -> list[tuple[str, int, bool]]:
-    policies = load_targets(session)
+            ctx: ingest_context.BatchContext, actor: Actor,
+            now: datetime) -> list[tuple[str, int, bool]]:
     rows: list[dict[str, Any]] = []
     for ord_, (a, n) in enumerate(firing):
-        t = sla.pick_targets(policies, a.severity, a.service)
-        rows.append({"fingerprint": a.dedup_key(), "source": a.source, "service": a.service,
+        t = sla.pick_targets(ctx.policies, a.severity, a.service)
+        fp = a.dedup_key()
+        rows.append({"fingerprint": fp, "source": a.source, "service": a.service,
                      "device_id": a.device_id, "severity": a.severity, "summary": a.summary,
                      "description": a.description, "labels": a.labels,
                      "annotations": a.annotations, "metadata": a.metadata, "n": max(n, 1),
-                     "tta_s": t.tta_s, "ttr_s": t.ttr_s, "ord": ord_,
-                     "group_id": groups.get(a.dedup_key())})
+                     "tta_s": t.tta_s, "ttr_s": t.ttr_s, "ord": ord_, "group_id": groups.get(fp),
+                     "wait_s": ctx.grouping.wait_for(a.severity)})
     result = session.execute(sa.text(UPSERT_SQL), {
         "rows": json.dumps(rows), "now": now, "actor": actor.name, "source": actor.source})
     return [(r.fingerprint, r.id, bool(r.inserted)) for r in result]

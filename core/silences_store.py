@@ -171,24 +171,32 @@ select count(*) from upd
 NO_HITS = "select null::bigint as silence_id, null::bigint as id where false"
 
 
+ACTIVE_SQL = """
+select id, matchers from silences
+where expired_at is null and starts_at <= :now and ends_at > :now order by id
+"""
+
+
 def apply_silences(session: Session, now: datetime, alert_ids: Sequence[int] | None = None,
-                   actor: Actor = SYSTEM, release: bool = True) -> int:
+                   actor: Actor = SYSTEM, release: bool = True,
+                   active: Sequence[tuple[int, Any]] | None = None) -> int:
     """Set ``silence_id`` on the open alerts (all, or just ``alert_ids``) that an active
     silence matches — the one ending last — and clear it where none does; one statement,
     the active silences compiled into its predicates. Rows another transaction holds are
     skipped (the next worker tick catches up). Returns how many marks changed.
     ``release=False`` (ingest, when the alerts are new or counted, none reopened): with no
-    active silence, do nothing rather than look for stale marks to clear."""
-    active = session.execute(sa.select(silences.c.id, silences.c.matchers).where(
-        silences.c.expired_at.is_(None), silences.c.starts_at <= now,
-        silences.c.ends_at > now).order_by(silences.c.id)).all()
+    active silence, do nothing rather than look for stale marks to clear. ``active``: the
+    (id, matchers) of the silences active at ``now`` when the caller has read them
+    already (ingest reads them with its other settings in one round trip)."""
+    if active is None:
+        active = [(r.id, r.matchers) for r in session.execute(sa.text(ACTIVE_SQL), {"now": now})]
     params: dict[str, Any] = {"now": now, "actor": actor.name, "source": actor.source}
     hits: list[str] = []
-    for row in active:
-        pred, pred_params = compile_sql(parse_matchers(row.matchers), f"s{row.id}")
-        hits.append(f"select cast(:s{row.id} as bigint) as silence_id, a.id from scope a "
+    for sid, matchers in active:
+        pred, pred_params = compile_sql(parse_matchers(matchers), f"s{sid}")
+        hits.append(f"select cast(:s{sid} as bigint) as silence_id, a.id from scope a "
                     f"where {pred}")
-        params.update(pred_params, **{f"s{row.id}": row.id})
+        params.update(pred_params, **{f"s{sid}": sid})
     if not hits and not release:
         return 0
     scope = "" if hits else "and a.silence_id is not null"

@@ -79,7 +79,11 @@ def _signal(item: Any, i: int, group: dict[str, Any]) -> Signal:
 
 
 def _first(labels: dict[str, str], names: tuple[str, ...]) -> str:
-    return next((labels[n] for n in names if labels.get(n)), "")
+    for name in names:
+        value = labels.get(name)
+        if value:
+            return value
+    return ""
 
 
 def _summary(labels: dict[str, str], annotations: dict[str, Any]) -> str:

@@ -1,0 +1,48 @@
+"""What a batch needs to know before it writes, read in one round trip: the flap window,
+the grouping settings, the SLA targets and the silences active now.
+
+Ingest used to read these with four statements per batch; at 100 alerts per request each
+round trip costs the API process ~0.3 ms of CPU (SQLAlchemy, psycopg2, the GIL), which
+mattered more than the reads themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core import grouping
+from core.silences_store import ACTIVE_SQL
+from core.sla import Targets
+
+DEFAULT_FLAP_WINDOW = timedelta(minutes=5)
+
+CONTEXT_SQL = f"""
+select (select value from settings where key = 'flap_window_s') as flap_window_s,
+       (select value from settings where key = 'grouping') as grouping,
+       (select coalesce(jsonb_agg(jsonb_build_array(severity, service, tta_s, ttr_s)),
+                        '[]'::jsonb) from sla_policies) as policies,
+       (select coalesce(jsonb_agg(jsonb_build_array(s.id, s.matchers) order by s.id),
+                        '[]'::jsonb) from ({ACTIVE_SQL}) s) as silences
+"""
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    flap_window: timedelta
+    grouping: grouping.GroupingConfig
+    policies: dict[tuple[str, str | None], Targets]
+    silences: list[tuple[int, Any]]  # (id, matchers) of the silences active now
+
+
+def load(session: Session, now: datetime) -> BatchContext:
+    row = session.execute(sa.text(CONTEXT_SQL), {"now": now}).one()
+    flap = (DEFAULT_FLAP_WINDOW if row.flap_window_s is None
+            else timedelta(seconds=int(row.flap_window_s)))
+    config = (grouping.parse_config(row.grouping) if row.grouping is not None
+              else grouping.GroupingConfig())
+    policies = {(sev, svc): Targets(tta, ttr) for sev, svc, tta, ttr in row.policies}
+    return BatchContext(flap, config, policies, [(i, m) for i, m in row.silences])

@@ -1,0 +1,115 @@
+"""The statements of the ingest path (core/ingest.py), each over a whole batch.
+
+1. RESOLVE: open alerts whose fingerprint is reported resolved -> resolved, with events.
+2. LOOKUP: reopens a fingerprint's latest alert when it fires again within the flap window,
+   and in the same round trip reads which fingerprints have an open alert (they stay in
+   its group) and the latest live group of every group key of the batch.
+3. UPSERT: ``INSERT .. ON CONFLICT`` on the unique partial index (one open alert per
+   fingerprint) creates alerts or counts duplicates, writes the ``created`` events, and
+   updates each group once: members, open count, highest severity, last seen, raw signal
+   count and the end of the aggregation wait. Group rows are locked in id order after the
+   alert rows (fingerprint order), so concurrent batches queue instead of deadlocking.
+"""
+from __future__ import annotations
+
+OPEN = "('new','acknowledged','investigating','silenced')"
+
+RESOLVE_SQL = f"""
+with tgt as (
+    select a.id, a.fingerprint, a.state from alerts a
+    where a.fingerprint = any(cast(:fps as text[])) and a.state in {OPEN}
+    order by a.id for update
+), upd as (
+    update alerts a set state = 'resolved', resolved_at = :now, updated_at = :now,
+           silenced_until = null, state_before_silence = null, last_seen_at = :now
+    from tgt where a.id = tgt.id
+    returning a.id, a.fingerprint, tgt.state as from_state
+), ev as (
+    insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)
+    select id, :now, :actor, :source, 'transition', from_state, 'resolved',
+           'resolved by the source', cast(:meta as jsonb) from upd
+)
+select fingerprint, id from upd
+"""
+
+# kind 'reopened' / 'open': key = fingerprint, id = alert id, group_id = its group;
+# kind 'group': key = group key, id = group_id = the latest group seen since :group_since.
+LOOKUP_SQL = f"""
+with latest as (
+    select (select a.id from alerts a where a.fingerprint = f order by a.id desc limit 1) as id
+    from unnest(cast(:fps as text[])) as f
+), tgt as (
+    select a.id from alerts a join latest on a.id = latest.id
+    where a.state = 'resolved' and a.resolved_at > :since
+    order by a.id for update of a
+), upd as (
+    update alerts a set state = 'new', resolved_at = null, closed_at = null, resolution = null,
+           reopen_count = a.reopen_count + 1, updated_at = :now, last_seen_at = :now
+    from tgt where a.id = tgt.id and a.state = 'resolved'
+      and not exists (select 1 from alerts o where o.fingerprint = a.fingerprint and o.state in {OPEN})
+    returning a.id, a.fingerprint, a.group_id
+), ev as (
+    insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)
+    select id, :now, :actor, :source, 'transition', 'resolved', 'new',
+           'fired again within the flap window', cast(:meta as jsonb) from upd
+)
+select 'reopened' as kind, fingerprint as key, id, group_id from upd
+union all
+select 'open', a.fingerprint, a.id, a.group_id from alerts a
+where a.fingerprint = any(cast(:fps as text[])) and a.state in {OPEN}
+union all
+(select distinct on (g.group_key) 'group', g.group_key, g.id, g.id from alert_groups g
+ where g.group_key = any(cast(:keys as text[])) and g.last_seen_at >= :group_since
+ order by g.group_key, g.id desc)
+"""
+
+UPSERT_SQL = f"""
+with input as (
+    select * from jsonb_to_recordset(cast(:rows as jsonb)) as x(
+        fingerprint text, source text, service text, device_id text, severity text,
+        summary text, description text, labels jsonb, annotations jsonb, metadata jsonb,
+        n int, tta_s int, ttr_s int, wait_s int, ord int, group_id bigint)
+    order by ord
+), up as (
+    insert into alerts (fingerprint, source, service, device_id, severity, state, summary,
+        description, labels, annotations, metadata, duplicate_count, reopen_count, created_at,
+        last_seen_at, updated_at, tta_target_s, ttr_target_s, tta_due_at, ttr_due_at, group_id)
+    select fingerprint, source, service, device_id, severity, 'new', summary, description,
+        labels, annotations, metadata, n, 0, :now, :now, :now, tta_s, ttr_s,
+        :now + make_interval(secs => tta_s), :now + make_interval(secs => ttr_s), group_id
+    from input
+    on conflict (fingerprint) where state in {OPEN} do update
+        set duplicate_count = alerts.duplicate_count + excluded.duplicate_count,
+            last_seen_at = greatest(alerts.last_seen_at, excluded.last_seen_at),
+            annotations = excluded.annotations
+    returning id, fingerprint, severity, severity_rank, (xmax = 0) as inserted
+), ev as (
+    insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)
+    select id, :now, :actor, :source, 'created', null, 'new', null,
+           jsonb_build_object('fingerprint', fingerprint, 'severity', severity)
+    from up where inserted
+), per_group as (
+    select i.group_id as id, sum(i.n) as raw, min(i.wait_s) as wait_s,
+           count(*) filter (where u.inserted) as members,
+           coalesce(min(u.severity_rank) filter (where u.inserted), 5) as rank
+    from input i join up u on u.fingerprint = i.fingerprint
+    where i.group_id is not null group by i.group_id
+), locked as (
+    select g.id from alert_groups g where g.id in (select id from per_group)
+    order by g.id for no key update
+), grp as (
+    update alert_groups g set
+        last_seen_at = greatest(g.last_seen_at, :now),
+        raw_events = g.raw_events + p.raw,
+        member_count = g.member_count + p.members,
+        open_count = g.open_count + p.members,
+        max_severity_rank = least(g.max_severity_rank, p.rank),
+        status = case when p.members > 0 then 'active' else g.status end,
+        resolved_at = case when p.members > 0 then null else g.resolved_at end,
+        notify_at = case when g.raw_events = 0  -- created by this batch
+                         then :now + make_interval(secs => p.wait_s)
+                         else least(g.notify_at, :now + make_interval(secs => p.wait_s)) end
+    from per_group p, locked l where g.id = p.id and l.id = p.id
+)
+select fingerprint, id, inserted from up
+"""
