@@ -183,17 +183,25 @@ def revoke_api_key(session: Session, key_id: int, actor: Actor, now: datetime) -
     return dict(after)
 
 
+# One round trip per request: find the key and record its use at most once a minute (so
+# ingest does not write a row per request).
+KEY_SQL = """
+with k as (
+    select id, name, role, last_used_at from api_keys
+    where key_hash = :hash and revoked_at is null
+), used as (
+    update api_keys a set last_used_at = :now from k
+    where a.id = k.id and (k.last_used_at is null or k.last_used_at < :stale)
+)
+select name, role from k
+"""
+
+
 def actor_from_api_key(session: Session, key: str, now: datetime, source: str = "api") -> Actor:
-    row = session.execute(sa.select(api_keys.c.id, api_keys.c.name, api_keys.c.role)
-                          .where(api_keys.c.key_hash == _key_hash(key),
-                                 api_keys.c.revoked_at.is_(None))).one_or_none()
+    row = session.execute(sa.text(KEY_SQL), {"hash": _key_hash(key), "now": now,
+                                             "stale": now - timedelta(minutes=1)}).one_or_none()
     if row is None:
         raise AuthError("invalid API key")
-    # Record use at most once a minute, so ingest does not write a row per request.
-    session.execute(sa.update(api_keys).where(
-        api_keys.c.id == row.id,
-        sa.or_(api_keys.c.last_used_at.is_(None),
-               api_keys.c.last_used_at < now - timedelta(minutes=1))).values(last_used_at=now))
     return Actor(f"key:{row.name}", row.role, source, is_human=False)
 
 
