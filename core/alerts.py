@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 
 from core import severity as sev
@@ -35,9 +36,11 @@ class AlertIn:
     annotations: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
 
-    def normalize(self, keyed: bool = False) -> AlertIn:
+    def normalize(self, keyed: bool = False, batch: bool = False) -> AlertIn:
         """A clean copy, or FieldError naming the first bad field. ``keyed``: with the
-        dedup key as its fingerprint (what ingest stores and reads back)."""
+        dedup key as its fingerprint (what ingest stores and reads back). ``batch``: the
+        metadata's content is checked by the caller for the whole batch at once
+        (``bad_metadata``), only its type here."""
         summary = _text(self.summary, "summary", MAX_SUMMARY, required=True)
         severity = sev.normalize(self.severity)
         source = _text(self.source, "source", 100, required=True)
@@ -47,7 +50,7 @@ class AlertIn:
         fingerprint = _text(self.fingerprint, "fingerprint", 200) or None
         labels = _str_map(self.labels, "labels")
         annotations = _str_map(self.annotations, "annotations")
-        metadata = _json_map(self.metadata, "metadata")
+        metadata = _json_map(self.metadata, "metadata", deep=not batch)
         if keyed and not fingerprint:
             fingerprint = _hash_key(source, service, device_id, labels, summary)
         return AlertIn(summary, severity, source, service, device_id, description, fingerprint,
@@ -109,16 +112,45 @@ def _str_map(value: object, name: str) -> dict[str, str]:
     return out
 
 
-def _json_map(value: object, name: str) -> dict[str, Any]:
+def _json_map(value: object, name: str, deep: bool = True) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise FieldError(name, "must be an object")
+    if not deep:
+        return value
     text = json.dumps(value, ensure_ascii=False)
     if "\\u0000" in text:
         raise FieldError(name, "must not contain NUL characters")
     _storable(text, name)
     return value
+
+
+def dump_json(value: Any) -> str:
+    """JSON text for a statement parameter: orjson (the ingest rows of a batch are its
+    largest Python cost after parsing), the standard library for what orjson refuses
+    (integers beyond 64 bits, lone surrogates: the latter are refused before this)."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False)
+
+
+def bad_metadata(maps: list[dict[str, Any]]) -> tuple[int, FieldError] | None:
+    """The first metadata object PostgreSQL's jsonb would refuse (NUL, a lone surrogate),
+    as (its index, the error), checked in one encode for the whole batch; the per-object
+    check only runs when the batch is suspect."""
+    try:
+        if b"\\u0000" not in orjson.dumps(maps):
+            return None
+    except orjson.JSONEncodeError:
+        pass  # a lone surrogate, or a number orjson cannot write: look closer
+    for i, value in enumerate(maps):
+        try:
+            _json_map(value, "metadata")
+        except FieldError as err:
+            return i, err
+    return None
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from core import grouping_store, ingest_context, sla
 from core.actor import Actor
-from core.alerts import AlertIn
+from core.alerts import AlertIn, bad_metadata, dump_json
 from core.errors import FieldError
 from core.ingest_sql import LOOKUP_SQL, RESOLVE_SQL, UPSERT_SQL
 from core.inhibition_store import apply_marks
@@ -74,17 +74,24 @@ def prepare(signals: list[Signal], field: str | None = "alerts"
         raise FieldError(field or "alerts",
                          f"at most {MAX_BATCH} alerts per request ({len(signals)} sent)")
     merged: dict[str, tuple[AlertIn, str, int]] = {}
+    clean: list[AlertIn] = []
     for i, signal in enumerate(signals):
         where = f"{field}[{i}]." if field else ""
         if signal.status not in (FIRING, RESOLVED):
             raise FieldError(f"{where}status", "must be firing or resolved")
         try:  # keyed: later steps read the dedup key instead of re-hashing
-            alert = signal.alert.normalize(keyed=True)
+            alert = signal.alert.normalize(keyed=True, batch=True)
         except FieldError as err:
             raise FieldError(f"{where}{err.field}", err.message) from None
+        clean.append(alert)
         key = alert.dedup_key()
         _, _, count = merged.get(key, (alert, FIRING, 0))
         merged[key] = (alert, signal.status, count + (signal.status == FIRING))
+    bad = bad_metadata([a.metadata for a in clean])
+    if bad is not None:
+        index, error = bad
+        raise FieldError(f"{field}[{index}].{error.field}" if field else error.field,
+                         error.message)
     return [merged[k] for k in sorted(merged)]
 
 
@@ -173,5 +180,5 @@ def _upsert(session: Session, firing: list[tuple[AlertIn, int]], groups: dict[st
                      "tta_s": t.tta_s, "ttr_s": t.ttr_s, "ord": ord_, "group_id": groups.get(fp),
                      "wait_s": ctx.grouping.wait_for(a.severity)})
     result = session.execute(sa.text(UPSERT_SQL), {
-        "rows": json.dumps(rows), "now": now, "actor": actor.name, "source": actor.source})
+        "rows": dump_json(rows), "now": now, "actor": actor.name, "source": actor.source})
     return [(r.fingerprint, r.id, bool(r.inserted)) for r in result]

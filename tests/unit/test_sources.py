@@ -119,3 +119,22 @@ def test_batch_collapses_repeats_last_status_wins() -> None:
                                   "s"))
     assert [(i[0].fingerprint, i[1], i[2]) for i in items] == [
         ("fp-0", "firing", 1), ("fp-1", "resolved", 2)]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("nul\x00here", "NUL"), ("lone \ud800 surrogate", "surrogate")])
+def test_batch_metadata_check_names_the_alert_that_postgres_would_refuse(bad: str,
+                                                                         message: str) -> None:
+    """The metadata of a batch is checked in one encode; the error still names the alert."""
+    body = [{"summary": f"a{i}", "severity": "low", "metadata": {"k": {"deep": "ok é"}}}
+            for i in range(4)]
+    body[2]["metadata"] = {"k": {"deep": bad}}
+    with pytest.raises(FieldError) as err:
+        prepare(generic.parse(body, "x"))
+    assert err.value.field == "alerts[2].metadata" and message in err.value.message
+
+
+def test_batch_metadata_beyond_64_bit_integers_and_emoji_are_kept() -> None:
+    body = [{"summary": "big", "severity": "low", "metadata": {"n": 2**70, "e": "🚀"}}]
+    (alert, _, _), = prepare(generic.parse(body, "x"))
+    assert alert.metadata == {"n": 2**70, "e": "🚀"}
