@@ -2,6 +2,7 @@
 one ingest path (core.ingest). A batch is all or nothing (see core/ingest.py)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.encode import alert_json
 from api.params import instant
-from api.security import Operator, Viewer
+from api.security import Caller, Credentials, Operator, Viewer
 from core import db as core_db
 from core import queue
 from core.actor import Actor
@@ -24,25 +25,33 @@ router = APIRouter(prefix="/api/v1", tags=["ingest"])
 PAYLOAD = Body(..., description="The source's JSON payload")
 
 
-def _run(signals: list[Signal], actor: Actor) -> dict[str, Any]:
+def _run(caller: Credentials, parse: Callable[[Actor], tuple[list[Signal], Actor]]
+         ) -> dict[str, Any]:
+    """Check the caller, parse, ingest: one transaction (and one connection) per request.
+    The caller is checked first, so a bad body from an unknown caller is a 401."""
     now = SYSTEM_CLOCK.now()
-    result: BatchResult = core_db.run_transaction(
-        lambda s: ingest_batch(s, signals, actor, now))
-    return {"status": "ok", "received": len(signals), **result.summary(),
+
+    def work(s: Session) -> tuple[int, BatchResult]:
+        signals, actor = parse(caller.actor(s, "operator"))
+        return len(signals), ingest_batch(s, signals, actor, now)
+
+    received, result = core_db.run_transaction(work)
+    return {"status": "ok", "received": received, **result.summary(),
             "alert_ids": sorted(set(result.ids.values()))}
 
 
 @router.post("/webhooks/alertmanager",
              summary="Prometheus Alertmanager webhook (payload version 4, send_resolved: true)")
-def alertmanager_webhook(payload: Any = PAYLOAD, actor: Actor = Operator) -> dict[str, Any]:
-    return _run(alertmanager.parse(payload), replace(actor, source="alertmanager"))
+def alertmanager_webhook(payload: Any = PAYLOAD, caller: Credentials = Caller) -> dict[str, Any]:
+    return _run(caller, lambda actor: (alertmanager.parse(payload),
+                                       replace(actor, source="alertmanager")))
 
 
 @router.post("/webhooks/generic",
              summary="One alert, a list of alerts, or {\"alerts\": [...]}; status firing|resolved")
-def generic_webhook(payload: Any = PAYLOAD, actor: Actor = Operator) -> dict[str, Any]:
-    source = actor.name.removeprefix("key:")
-    return _run(generic.parse(payload, source), replace(actor, source="webhook"))
+def generic_webhook(payload: Any = PAYLOAD, caller: Credentials = Caller) -> dict[str, Any]:
+    return _run(caller, lambda actor: (generic.parse(payload, actor.name.removeprefix("key:")),
+                                       replace(actor, source="webhook")))
 
 
 @router.post("/anomalies", status_code=201,

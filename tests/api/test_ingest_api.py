@@ -101,10 +101,22 @@ def test_anomalies_confidence_and_false_positive_rate(http, ingest_key, operator
     assert r.status_code == 422 and r.json()["field"] == "confidence"
 
 
-def test_viewer_key_cannot_ingest(http, viewer) -> None:
-    r = http.post("/api/v1/webhooks/generic", json={"summary": "x", "severity": "low"},
-                  headers=viewer)
-    assert r.status_code == 403
+def test_webhooks_refuse_unknown_and_read_only_callers_and_store_nothing(http, viewer,
+                                                                         engine) -> None:
+    """The webhooks check the caller inside their own transaction: still 401 / 403 first,
+    even when the body is bad too, and nothing written."""
+    before = count(engine)
+    body = {"summary": "x", "severity": "low"}
+    am = json.loads((FIXTURES / "alertmanager_v4_firing.json").read_text())
+    for path, payload in (("/api/v1/webhooks/generic", body),
+                          ("/api/v1/webhooks/alertmanager", am)):
+        assert http.post(path, json=payload, headers=viewer).status_code == 403
+        r = http.post(path, json=payload, headers={"X-API-Key": "ad_not-a-key"})
+        assert r.status_code == 401 and "invalid API key" in r.text
+        assert http.post(path, json=payload).status_code == 401
+        assert http.post(path, json={"alerts": "bad"}, headers={"X-API-Key": "ad_x"}
+                         ).status_code == 401
+    assert count(engine) == before
 
 
 def test_nul_and_lone_surrogates_are_refused_by_name(http, ingest_key, engine) -> None:
