@@ -85,5 +85,5 @@ def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         assert [a["summary"] for a in alerts["data"]] == ["kept across restarts"]
     finally:
         ctrl_c(proc)
-    assert proc.returncode == 0
+    assert proc.returncode == 0, proc.stdout.read() if proc.stdout else ""
     assert not pid_file.exists()
