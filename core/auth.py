@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from core import audit, config
 from core.actor import ROLES, Actor
 from core.errors import AuthError, Conflict, FieldError, Forbidden, NotFound
+from core.prepared import Prepared
 from core.tables import api_keys, users
 
 TOKEN_TTL = timedelta(hours=12)
@@ -196,10 +197,14 @@ with k as (
 select name, role from k
 """
 
+KEY = Prepared("alertdesk_api_key", KEY_SQL, {
+    "hash": "text", "now": "timestamptz", "stale": "timestamptz"})
+
 
 def actor_from_api_key(session: Session, key: str, now: datetime, source: str = "api") -> Actor:
-    row = session.execute(sa.text(KEY_SQL), {"hash": _key_hash(key), "now": now,
-                                             "stale": now - timedelta(minutes=1)}).one_or_none()
+    rows = KEY.rows(session, {"hash": _key_hash(key), "now": now,
+                              "stale": now - timedelta(minutes=1)})
+    row = rows[0] if rows else None
     if row is None:
         raise AuthError("invalid API key")
     return Actor(f"key:{row.name}", row.role, source, is_human=False)

@@ -28,14 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core import grouping_store, ingest_context, sla
 from core.actor import Actor
 from core.alerts import AlertIn, bad_metadata, dump_json
 from core.errors import FieldError
-from core.ingest_sql import LOOKUP_SQL, RESOLVE_SQL, UPSERT_SQL
+from core.ingest_sql import LOOKUP, RESOLVE, UPSERT
 from core.inhibition_store import apply_marks
 
 FIRING, RESOLVED = "firing", "resolved"
@@ -133,9 +132,9 @@ def _event_meta(action: str, rule: str) -> str:
 
 
 def _resolve(session: Session, fps: list[str], actor: Actor, now: datetime) -> dict[str, int]:
-    rows = session.execute(sa.text(RESOLVE_SQL), {
+    rows = RESOLVE.rows(session, {
         "fps": fps, "now": now, "actor": actor.name, "source": actor.source,
-        "meta": _event_meta("resolve", "RES-SRC")}).all()
+        "meta": _event_meta("resolve", "RES-SRC")})
     return {r.fingerprint: r.id for r in rows}
 
 
@@ -150,19 +149,19 @@ def _lookup(session: Session, keyed: dict[str, tuple[str, dict[str, str]]], acto
             now: datetime, window: timedelta, group_window: timedelta) -> Found:
     """Reopen within the flap window (none when it is 0) and read the open alerts and live
     groups of the batch, in one statement (core/ingest_sql.py LOOKUP_SQL)."""
-    rows = session.execute(sa.text(LOOKUP_SQL), {
+    rows = LOOKUP.rows(session, {
         "fps": list(keyed), "keys": sorted({k for k, _ in keyed.values()}),
         "now": now, "since": now - max(window, timedelta(0)), "group_since": now - group_window,
         "actor": actor.name, "source": actor.source, "meta": _event_meta("reopen", "REO-SRC")})
     found = Found({}, {}, {})
-    for kind, key, id_, group_id in rows:
-        if kind == "group":
-            found.latest[key] = group_id
+    for r in rows:
+        if r.kind == "group":
+            found.latest[r.key] = r.group_id
             continue
-        if kind == "reopened":
-            found.reopened[key] = id_
-        if group_id is not None:
-            found.known[key] = group_id
+        if r.kind == "reopened":
+            found.reopened[r.key] = r.id
+        if r.group_id is not None:
+            found.known[r.key] = r.group_id
     return found
 
 
@@ -179,6 +178,6 @@ def _upsert(session: Session, firing: list[tuple[AlertIn, int]], groups: dict[st
                      "annotations": a.annotations, "metadata": a.metadata, "n": max(n, 1),
                      "tta_s": t.tta_s, "ttr_s": t.ttr_s, "ord": ord_, "group_id": groups.get(fp),
                      "wait_s": ctx.grouping.wait_for(a.severity)})
-    result = session.execute(sa.text(UPSERT_SQL), {
+    result = UPSERT.rows(session, {
         "rows": dump_json(rows), "now": now, "actor": actor.name, "source": actor.source})
     return [(r.fingerprint, r.id, bool(r.inserted)) for r in result]

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core import grouping
+from core.prepared import Prepared
 from core.silences_store import ACTIVE_SQL
 from core.sla import Targets
 
@@ -30,6 +30,9 @@ select (select value from settings where key = 'flap_window_s') as flap_window_s
 """
 
 
+CONTEXT = Prepared("alertdesk_ingest_context", CONTEXT_SQL, {"now": "timestamptz"})
+
+
 @dataclass(frozen=True)
 class BatchContext:
     flap_window: timedelta
@@ -39,7 +42,7 @@ class BatchContext:
 
 
 def load(session: Session, now: datetime) -> BatchContext:
-    row = session.execute(sa.text(CONTEXT_SQL), {"now": now}).one()
+    row = CONTEXT.rows(session, {"now": now})[0]
     flap = (DEFAULT_FLAP_WINDOW if row.flap_window_s is None
             else timedelta(seconds=int(row.flap_window_s)))
     config = (grouping.parse_config(row.grouping) if row.grouping is not None

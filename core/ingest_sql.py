@@ -12,6 +12,8 @@
 """
 from __future__ import annotations
 
+from core.prepared import Prepared
+
 OPEN = "('new','acknowledged','investigating','silenced')"
 
 RESOLVE_SQL = f"""
@@ -119,3 +121,12 @@ with input as (
 )
 select fingerprint, id, inserted from up
 """
+
+TS, TEXTS = "timestamptz", "text[]"
+RESOLVE = Prepared("alertdesk_ingest_resolve", RESOLVE_SQL, {
+    "fps": TEXTS, "now": TS, "actor": "text", "source": "text", "meta": "text"})
+LOOKUP = Prepared("alertdesk_ingest_lookup", LOOKUP_SQL, {
+    "fps": TEXTS, "keys": TEXTS, "now": TS, "since": TS, "group_since": TS, "actor": "text",
+    "source": "text", "meta": "text"})
+UPSERT = Prepared("alertdesk_ingest_upsert", UPSERT_SQL, {
+    "rows": "text", "now": TS, "actor": "text", "source": "text"})

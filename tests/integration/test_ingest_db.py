@@ -141,3 +141,28 @@ def test_hostile_strings_are_stored_verbatim(engine: sa.Engine) -> None:
     result = run(engine, [sig("evil", summary=evil, labels={"note": evil})])
     r = row(engine, result.created[0])
     assert r.summary == evil and r.labels == {"note": evil}
+
+
+@pytest.mark.parametrize("prepared", ["1", "0"])
+def test_ingest_statements_prepared_per_connection_or_sent_as_text(
+        engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, prepared: str) -> None:
+    """With prepared statements (the default) each connection PREPAREs the ingest
+    statements once and EXECUTEs them after; ALERTDESK_PREPARED=0 (for poolers in
+    transaction mode) sends them as text. The outcome is the same either way."""
+    monkeypatch.setenv("ALERTDESK_PREPARED", prepared)
+    with engine.connect() as conn:  # one connection for all three batches
+        for n, now in enumerate((T0, T0 + timedelta(seconds=5), T0 + timedelta(seconds=9))):
+            with core_db.session_factory(engine)(bind=conn) as s:
+                result = ingest_batch(s, [sig("p-1"), sig(f"p-new-{n}"),
+                                          sig("p-gone", "resolved" if n == 2 else "firing")],
+                                      AM, now)
+                s.commit()
+            assert result.summary()["created"] == (3 if n == 0 else 1)
+        names = set(conn.scalars(sa.text("select name from pg_prepared_statements")))
+    expected = {"alertdesk_ingest_context", "alertdesk_ingest_lookup",
+                "alertdesk_ingest_upsert", "alertdesk_ingest_resolve"}
+    assert (names >= expected) if prepared == "1" else not (names & expected)
+    assert states(engine) == {"p-1": "new", "p-new-0": "new", "p-new-1": "new",
+                              "p-new-2": "new", "p-gone": "resolved"}
+    with engine.connect() as c:
+        assert c.scalar(sa.text("select duplicate_count from alerts where fingerprint = 'p-1'")) == 3
