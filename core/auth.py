@@ -204,10 +204,10 @@ KEY = Prepared("alertdesk_api_key", KEY_SQL, {
 def actor_from_api_key(session: Session, key: str, now: datetime, source: str = "api") -> Actor:
     rows = KEY.rows(session, {"hash": _key_hash(key), "now": now,
                               "stale": now - timedelta(minutes=1)})
-    row = rows[0] if rows else None
-    if row is None:
+    if not rows:
         raise AuthError("invalid API key")
-    return Actor(f"key:{row.name}", row.role, source, is_human=False)
+    name, role = rows[0]
+    return Actor(f"key:{name}", role, source, is_human=False)
 
 
 def bootstrap(session: Session, admin_user: str | None, admin_password: str | None,

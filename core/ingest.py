@@ -135,7 +135,7 @@ def _resolve(session: Session, fps: list[str], actor: Actor, now: datetime) -> d
     rows = RESOLVE.rows(session, {
         "fps": fps, "now": now, "actor": actor.name, "source": actor.source,
         "meta": _event_meta("resolve", "RES-SRC")})
-    return {r.fingerprint: r.id for r in rows}
+    return {fingerprint: id_ for fingerprint, id_ in rows}
 
 
 @dataclass(frozen=True)
@@ -154,14 +154,14 @@ def _lookup(session: Session, keyed: dict[str, tuple[str, dict[str, str]]], acto
         "now": now, "since": now - max(window, timedelta(0)), "group_since": now - group_window,
         "actor": actor.name, "source": actor.source, "meta": _event_meta("reopen", "REO-SRC")})
     found = Found({}, {}, {})
-    for r in rows:
-        if r.kind == "group":
-            found.latest[r.key] = r.group_id
+    for kind, key, id_, group_id in rows:
+        if kind == "group":
+            found.latest[key] = group_id
             continue
-        if r.kind == "reopened":
-            found.reopened[r.key] = r.id
-        if r.group_id is not None:
-            found.known[r.key] = r.group_id
+        if kind == "reopened":
+            found.reopened[key] = id_
+        if group_id is not None:
+            found.known[key] = group_id
     return found
 
 
@@ -180,4 +180,4 @@ def _upsert(session: Session, firing: list[tuple[AlertIn, int]], groups: dict[st
                      "wait_s": ctx.grouping.wait_for(a.severity)})
     result = UPSERT.rows(session, {
         "rows": dump_json(rows), "now": now, "actor": actor.name, "source": actor.source})
-    return [(r.fingerprint, r.id, bool(r.inserted)) for r in result]
+    return [(fingerprint, id_, bool(inserted)) for fingerprint, id_, inserted in result]

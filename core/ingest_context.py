@@ -42,10 +42,9 @@ class BatchContext:
 
 
 def load(session: Session, now: datetime) -> BatchContext:
-    row = CONTEXT.rows(session, {"now": now})[0]
-    flap = (DEFAULT_FLAP_WINDOW if row.flap_window_s is None
-            else timedelta(seconds=int(row.flap_window_s)))
-    config = (grouping.parse_config(row.grouping) if row.grouping is not None
+    flap_s, grouping_value, policy_rows, silence_rows = CONTEXT.rows(session, {"now": now})[0]
+    flap = DEFAULT_FLAP_WINDOW if flap_s is None else timedelta(seconds=int(flap_s))
+    config = (grouping.parse_config(grouping_value) if grouping_value is not None
               else grouping.GroupingConfig())
-    policies = {(sev, svc): Targets(tta, ttr) for sev, svc, tta, ttr in row.policies}
-    return BatchContext(flap, config, policies, [(i, m) for i, m in row.silences])
+    policies = {(sev, svc): Targets(tta, ttr) for sev, svc, tta, ttr in policy_rows}
+    return BatchContext(flap, config, policies, [(i, m) for i, m in silence_rows])

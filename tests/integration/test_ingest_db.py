@@ -166,3 +166,17 @@ def test_ingest_statements_prepared_per_connection_or_sent_as_text(
                               "p-new-2": "new", "p-gone": "resolved"}
     with engine.connect() as c:
         assert c.scalar(sa.text("select duplicate_count from alerts where fingerprint = 'p-1'")) == 3
+
+
+def test_prepared_statement_errors_surface_as_sqlalchemy_errors(engine: sa.Engine) -> None:
+    """Driver errors keep SQLAlchemy's types (run_transaction retries on them, the API maps
+    them), and the statement works again in the next transaction."""
+    from core.prepared import Prepared
+
+    ratio = Prepared("alertdesk_test_ratio", "select 10 / cast(:n as int) as q", {"n": "int"})
+    with pytest.raises(sa.exc.DataError) as err:
+        with core_db.transaction(engine) as s:
+            ratio.rows(s, {"n": 0})
+    assert getattr(err.value.orig, "pgcode", None) == "22012"  # division_by_zero
+    with core_db.transaction(engine) as s:
+        assert ratio.rows(s, {"n": 5}) == [(2,)]
