@@ -28,7 +28,9 @@ import httpx
 import sqlalchemy as sa
 
 from bench.measure import p95
+from bench.target import ENV as BENCH_ENV
 from bench.target import log
+from core import config
 from core import db as core_db
 from core.auth import create_api_key
 
@@ -67,6 +69,28 @@ def cpu_seconds(base: str) -> float:
     """User + system CPU the API server started by ``api_server`` at ``base`` has used."""
     fields = Path(f"/proc/{SERVER_PIDS[base]}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float | None:
+    """User + system CPU of the embedded bench PostgreSQL: the postmaster, its live
+    children (backends, WAL writer, autovacuum) and the children it has reaped; None
+    when the bench runs on an external server (ALERTDESK_BENCH_DATABASE_URL)."""
+    pid_file = config.data_dir() / "bench-pgdata" / "postmaster.pid"
+    if os.environ.get(BENCH_ENV) or not pid_file.exists():
+        return None
+    postmaster = int(pid_file.read_text().split()[0])
+    children = Path(f"/proc/{postmaster}/task/{postmaster}/children")
+    pids = children.read_text().split() if children.exists() else []
+    return sum(_proc_cpu(int(p), reaped=int(p) == postmaster)
+               for p in [postmaster, *pids]) / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int, reaped: bool) -> int:
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0  # a backend that just exited: the postmaster's reaped count has it
+    return int(f[11]) + int(f[12]) + ((int(f[13]) + int(f[14])) if reaped else 0)
 
 
 def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float) -> None:

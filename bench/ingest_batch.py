@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from bench.ingest import api_server, cpu_seconds, tidy
+from bench.ingest import api_server, cpu_seconds, postgres_cpu_seconds, tidy
 from bench.measure import p95
 from bench.target import log
 from core import db as core_db
@@ -72,7 +72,7 @@ def stream(base: str, key: str, name: str, dup_share: float, clients: int, reque
     results: list[tuple[float, int]] = []
     bodies = [[json.dumps(payload(tag, c, r, dup_share)).encode() for r in range(requests)]
               for c in range(clients)]
-    server_cpu, client_cpu = cpu_seconds(base), time.process_time()
+    server_cpu, client_cpu, pg_cpu = cpu_seconds(base), time.process_time(), postgres_cpu_seconds()
     started = time.perf_counter()
     threads = [threading.Thread(target=_client, args=(
         base, key, bodies[c], started + time_limit_s, results, lock)) for c in range(clients)]
@@ -82,18 +82,22 @@ def stream(base: str, key: str, name: str, dup_share: float, clients: int, reque
         t.join()
     wall = time.perf_counter() - started
     server_cpu, client_cpu = cpu_seconds(base) - server_cpu, time.process_time() - client_cpu
+    pg_end = postgres_cpu_seconds()
     ok = [ms for ms, status in results if status == 200]
     alerts = max(len(ok) * PER_REQUEST, 1)
     return {f"ingest_{name}_alerts_per_s": round(len(ok) * PER_REQUEST / wall),
             f"ingest_{name}_api_cpu_us_per_alert": round(server_cpu / alerts * 1e6, 1),
             f"ingest_{name}_client_cpu_us_per_alert": round(client_cpu / alerts * 1e6, 1),
+            f"ingest_{name}_postgres_cpu_us_per_alert": (
+                round((pg_end - pg_cpu) / alerts * 1e6, 1)
+                if pg_cpu is not None and pg_end is not None else None),
             f"ingest_{name}_request_p50_ms": round(statistics.median(ok), 1) if ok else None,
             f"ingest_{name}_request_p95_ms": round(p95(ok), 1) if len(ok) > 1 else None,
             f"ingest_{name}_requests": len(results),
             f"ingest_{name}_errors": len(results) - len(ok)}
 
 
-def run(engine: sa.Engine, clients: int = 4, requests: int = 25) -> dict[str, Any]:
+def run(engine: sa.Engine, clients: int = 4, requests: int = 50) -> dict[str, Any]:
     """Both streams against one server; ``clients`` x ``requests`` x 100 alerts each."""
     with core_db.transaction(engine) as s:
         key, row = create_api_key(s, "bench-batch", "operator", None)
