@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Response
 from sqlalchemy.orm import Session
 
+from api.body import PAYLOAD_DOC, Payload
 from api.encode import alert_json
 from api.params import instant
 from api.security import Caller, Credentials, Operator, Viewer
@@ -40,16 +41,16 @@ def _run(caller: Credentials, parse: Callable[[Actor], tuple[list[Signal], Actor
             "alert_ids": sorted(set(result.ids.values()))}
 
 
-@router.post("/webhooks/alertmanager",
+@router.post("/webhooks/alertmanager", openapi_extra=PAYLOAD_DOC,
              summary="Prometheus Alertmanager webhook (payload version 4, send_resolved: true)")
-def alertmanager_webhook(payload: Any = PAYLOAD, caller: Credentials = Caller) -> dict[str, Any]:
+def alertmanager_webhook(payload: Any = Payload, caller: Credentials = Caller) -> dict[str, Any]:
     return _run(caller, lambda actor: (alertmanager.parse(payload),
                                        replace(actor, source="alertmanager")))
 
 
-@router.post("/webhooks/generic",
+@router.post("/webhooks/generic", openapi_extra=PAYLOAD_DOC,
              summary="One alert, a list of alerts, or {\"alerts\": [...]}; status firing|resolved")
-def generic_webhook(payload: Any = PAYLOAD, caller: Credentials = Caller) -> dict[str, Any]:
+def generic_webhook(payload: Any = Payload, caller: Credentials = Caller) -> dict[str, Any]:
     return _run(caller, lambda actor: (generic.parse(payload, actor.name.removeprefix("key:")),
                                        replace(actor, source="webhook")))
 
