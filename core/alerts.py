@@ -39,8 +39,8 @@ class AlertIn:
     def normalize(self, keyed: bool = False, batch: bool = False) -> AlertIn:
         """A clean copy, or FieldError naming the first bad field. ``keyed``: with the
         dedup key as its fingerprint (what ingest stores and reads back). ``batch``: the
-        metadata's content is checked by the caller for the whole batch at once
-        (``bad_metadata``), only its type here."""
+        content of labels, annotations and metadata is checked by the caller for the
+        whole batch at once (``bad_content``), only their types here."""
         summary = _text(self.summary, "summary", MAX_SUMMARY, required=True)
         severity = sev.normalize(self.severity)
         source = _text(self.source, "source", 100, required=True)
@@ -48,8 +48,8 @@ class AlertIn:
         device_id = _text(self.device_id, "device_id", 200)
         description = _text(self.description, "description", MAX_TEXT)
         fingerprint = _text(self.fingerprint, "fingerprint", 200) or None
-        labels = _str_map(self.labels, "labels")
-        annotations = _str_map(self.annotations, "annotations")
+        labels = _str_map(self.labels, "labels", deep=not batch)
+        annotations = _str_map(self.annotations, "annotations", deep=not batch)
         metadata = _json_map(self.metadata, "metadata", deep=not batch)
         if keyed and not fingerprint:
             fingerprint = _hash_key(source, service, device_id, labels, summary)
@@ -98,7 +98,7 @@ def _text(value: object, name: str, limit: int, required: bool = False) -> str:
     return value
 
 
-def _str_map(value: object, name: str) -> dict[str, str]:
+def _str_map(value: object, name: str, deep: bool = True) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -107,7 +107,8 @@ def _str_map(value: object, name: str) -> dict[str, str]:
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, (str, int, float, bool)):
             raise FieldError(f"{name}.{key}", "must be a string")
-        _storable(key + str(item), f"{name}.{key}")
+        if deep:
+            _storable(key + str(item), f"{name}.{key}")
         out[key] = str(item)
     return out
 
@@ -136,18 +137,21 @@ def dump_json(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
 
-def bad_metadata(maps: list[dict[str, Any]]) -> tuple[int, FieldError] | None:
-    """The first metadata object PostgreSQL's jsonb would refuse (NUL, a lone surrogate),
-    as (its index, the error), checked in one encode for the whole batch; the per-object
-    check only runs when the batch is suspect."""
+def bad_content(alerts: list[AlertIn]) -> tuple[int, FieldError] | None:
+    """The first alert whose labels, annotations or metadata PostgreSQL would refuse (NUL,
+    a lone surrogate), as (its index, the error naming the field), checked in one encode
+    for the whole batch; the per-field checks only run when the batch is suspect."""
     try:
-        if b"\\u0000" not in orjson.dumps(maps):
+        text = orjson.dumps([(a.labels, a.annotations, a.metadata) for a in alerts])
+        if b"\\u0000" not in text:
             return None
     except orjson.JSONEncodeError:
         pass  # a lone surrogate, or a number orjson cannot write: look closer
-    for i, value in enumerate(maps):
+    for i, a in enumerate(alerts):
         try:
-            _json_map(value, "metadata")
+            _str_map(a.labels, "labels")
+            _str_map(a.annotations, "annotations")
+            _json_map(a.metadata, "metadata")
         except FieldError as err:
             return i, err
     return None

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from core import grouping_store, ingest_context, sla
 from core.actor import Actor
-from core.alerts import AlertIn, bad_metadata, dump_json
+from core.alerts import AlertIn, bad_content, dump_json
 from core.errors import FieldError
 from core.ingest_sql import LOOKUP, RESOLVE, UPSERT
 from core.inhibition_store import apply_marks
@@ -86,7 +86,7 @@ def prepare(signals: list[Signal], field: str | None = "alerts"
         key = alert.dedup_key()
         _, _, count = merged.get(key, (alert, FIRING, 0))
         merged[key] = (alert, signal.status, count + (signal.status == FIRING))
-    bad = bad_metadata([a.metadata for a in clean])
+    bad = bad_content(clean)
     if bad is not None:
         index, error = bad
         raise FieldError(f"{field}[{index}].{error.field}" if field else error.field,

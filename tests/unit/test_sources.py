@@ -138,3 +138,16 @@ def test_batch_metadata_beyond_64_bit_integers_and_emoji_are_kept() -> None:
     body = [{"summary": "big", "severity": "low", "metadata": {"n": 2**70, "e": "🚀"}}]
     (alert, _, _), = prepare(generic.parse(body, "x"))
     assert alert.metadata == {"n": 2**70, "e": "🚀"}
+
+
+@pytest.mark.parametrize("where, index, field", [
+    ("labels", 1, "alerts[1].labels.k"), ("annotations", 3, "alerts[3].annotations.k")])
+def test_batch_label_and_annotation_checks_name_the_alert_and_key(where: str, index: int,
+                                                                  field: str) -> None:
+    for bad in ("nul\x00", "lone \udc00"):
+        body = [{"summary": f"a{i}", "severity": "low", "labels": {"k": "v"},
+                 "annotations": {"k": "ok ü"}} for i in range(4)]
+        body[index][where] = {"k": bad}
+        with pytest.raises(FieldError) as err:
+            prepare(generic.parse(body, "x"))
+        assert err.value.field == field
