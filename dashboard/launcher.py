@@ -68,6 +68,11 @@ def _wait_http(url: str, timeout: float = 60) -> bool:
 
 
 def run() -> int:
+    # Ctrl-C stops everything even when the launcher inherited SIGINT ignored (a shell
+    # starts background jobs that way, so do some test runners): without this, the first
+    # child to stop on the group's SIGINT was taken for a crash (exit code 1).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     url = prepare()
     env = {**os.environ, "ALERTDESK_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in children(url).items()}

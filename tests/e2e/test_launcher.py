@@ -28,9 +28,12 @@ def start(data_dir: Path, api_port: int, ui_port: int) -> subprocess.Popen[str]:
                ALERTDESK_UI_PORT=str(ui_port), ALERTDESK_ADMIN_USER="root-admin",
                ALERTDESK_ADMIN_PASSWORD="first-start-pw", ALERTDESK_API_KEY=KEY,
                PYTHONPATH=str(ROOT))
+    # Started with SIGINT ignored, as a shell starts a background job (and as it happened
+    # inside the full suite): Ctrl-C must still stop everything with exit code 0.
     return subprocess.Popen([sys.executable, "-m", "dashboard"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
 
 
 def wait_ready(proc: subprocess.Popen[str], timeout: float = 120) -> str:
