@@ -3,7 +3,7 @@ ad_...` or `X-API-Key`). Role checks are dependencies on every route."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -47,7 +47,7 @@ class Credentials:
     in their own transaction (one connection checkout per request instead of two)."""
 
     kind: str
-    value: str
+    value: str = field(repr=False)  # a secret: never in a log line or traceback
 
     def actor(self, session: Session, role: str) -> Actor:
         """The caller, AuthError (401) / Forbidden (403) when it is not at least ``role``."""
