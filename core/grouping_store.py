@@ -24,13 +24,15 @@ OPEN = "('new','acknowledged','investigating','silenced')"
 
 
 def load_config(session: Session) -> grouping.GroupingConfig:
-    value = session.scalar(sa.select(settings.c.value).where(settings.c.key == "grouping"))
-    return grouping.parse_config(value) if value is not None else grouping.GroupingConfig()
+    return grouping.config_from_setting(
+        session.scalar(sa.select(settings.c.value).where(settings.c.key == "grouping")))
 
 
+# The latest group of each key seen since :group_since: the batch lookup reads it with its
+# other lookups (core/ingest_sql.py), ``_open_groups`` again under the key's lock.
 LATEST_SQL = """
 select distinct on (g.group_key) g.group_key, g.id from alert_groups g
-where g.group_key = any(cast(:keys as text[])) and g.last_seen_at >= :since
+where g.group_key = any(cast(:keys as text[])) and g.last_seen_at >= :group_since
 order by g.group_key, g.id desc
 """
 
@@ -88,7 +90,7 @@ def _open_groups(session: Session, keyed: dict[str, dict[str, Any]], since: date
                             "from unnest(cast(:keys as text[])) as k order by k"),
                     {"keys": keys})
     ids = {r.group_key: r.id for r in session.execute(
-        sa.text(LATEST_SQL), {"keys": keys, "since": since})}
+        sa.text(LATEST_SQL), {"keys": keys, "group_since": since})}
     new = [keyed[k] for k in keys if k not in ids]
     if new:
         ids.update({r.group_key: r.id for r in session.execute(

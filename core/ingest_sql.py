@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+from core.grouping_store import LATEST_SQL
 from core.prepared import Prepared
 
 OPEN = "('new','acknowledged','investigating','silenced')"
@@ -66,9 +67,7 @@ select 'reopened' as kind, fingerprint as key, id, group_id from upd
 union all
 select 'open', fingerprint, id, group_id from open_now
 union all
-(select distinct on (g.group_key) 'group', g.group_key, g.id, g.id from alert_groups g
- where g.group_key = any(cast(:keys as text[])) and g.last_seen_at >= :group_since
- order by g.group_key, g.id desc)
+select 'group', g.group_key, g.id, g.id from ({LATEST_SQL}) g
 """
 
 UPSERT_SQL = f"""
