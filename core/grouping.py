@@ -63,6 +63,11 @@ def parse_config(value: Any) -> GroupingConfig:
     return GroupingConfig(tuple(g.strip() for g in group_by), window, clean)
 
 
+def config_from_setting(value: Any) -> GroupingConfig:
+    """The stored ``grouping`` setting (None when never set: the defaults)."""
+    return parse_config(value) if value is not None else GroupingConfig()
+
+
 def group_values(alert: AlertIn, group_by: tuple[str, ...]) -> dict[str, str]:
     """The values an alert is grouped by: alert fields by name, else labels; a missing
     alertname falls back to the summary, so unlabelled alerts still group sensibly."""

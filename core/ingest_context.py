@@ -17,6 +17,7 @@ from core import grouping
 from core.prepared import Prepared
 from core.silences_store import ACTIVE_SQL
 from core.sla import Targets
+from core.sla_store import targets_from
 
 DEFAULT_FLAP_WINDOW = timedelta(minutes=5)
 
@@ -44,7 +45,5 @@ class BatchContext:
 def load(session: Session, now: datetime) -> BatchContext:
     flap_s, grouping_value, policy_rows, silence_rows = CONTEXT.rows(session, {"now": now})[0]
     flap = DEFAULT_FLAP_WINDOW if flap_s is None else timedelta(seconds=int(flap_s))
-    config = (grouping.parse_config(grouping_value) if grouping_value is not None
-              else grouping.GroupingConfig())
-    policies = {(sev, svc): Targets(tta, ttr) for sev, svc, tta, ttr in policy_rows}
-    return BatchContext(flap, config, policies, [(i, m) for i, m in silence_rows])
+    return BatchContext(flap, grouping.config_from_setting(grouping_value),
+                        targets_from(policy_rows), [(i, m) for i, m in silence_rows])

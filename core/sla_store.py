@@ -1,6 +1,7 @@
 """SLA policies in the database: read for intake, edited by managers."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,9 +20,14 @@ MAX_TARGET_S = 90 * 24 * 3600
 
 
 def load_targets(session: Session) -> dict[tuple[str, str | None], Targets]:
-    rows = session.execute(sa.select(sla_policies.c.severity, sla_policies.c.service,
-                                     sla_policies.c.tta_s, sla_policies.c.ttr_s)).all()
-    return {(r.severity, r.service): Targets(r.tta_s, r.ttr_s) for r in rows}
+    return targets_from(session.execute(sa.select(
+        sla_policies.c.severity, sla_policies.c.service, sla_policies.c.tta_s,
+        sla_policies.c.ttr_s)).all())
+
+
+def targets_from(rows: Iterable[Sequence[Any]]) -> dict[tuple[str, str | None], Targets]:
+    """(severity, service, tta_s, ttr_s) policy rows as ``sla.pick_targets`` reads them."""
+    return {(sev_, svc): Targets(tta, ttr) for sev_, svc, tta, ttr in rows}
 
 
 def list_policies(session: Session) -> list[dict[str, Any]]:
