@@ -3,7 +3,7 @@ read together with alert actions from ``alert_events`` as one searchable stream.
 
 ``record`` is called by each store in the same transaction as the change it describes, so a
 refused or rolled-back change leaves no row. Secrets never reach a row: sealed target
-values are masked as on the API (``vault.public_target``) and password/API-key hashes are
+values are masked as on the API (``secret.public_target``) and password/API-key hashes are
 dropped (a password change is recorded as ``"password": "changed"``).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from core import csvstream
 from core.actor import SYSTEM, Actor
 from core.clock import ensure_utc
 from core.errors import FieldError
-from core.notify.vault import public_target
+from core.secret import public_target
 from core.tables import audit_log
 
 ENTITIES = ("sla_policy", "setting", "escalation_policy", "oncall_schedule", "oncall_override",

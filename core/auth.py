@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import bcrypt
@@ -20,10 +19,11 @@ import jwt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import audit, config
+from core import audit
 from core.actor import ROLES, Actor
 from core.errors import AuthError, Conflict, FieldError, Forbidden, NotFound
 from core.prepared import Prepared
+from core.secret import app_secret
 from core.tables import api_keys, users
 
 TOKEN_TTL = timedelta(hours=12)
@@ -111,28 +111,16 @@ def authenticate(session: Session, username: str, password: str) -> Actor:
     return Actor(row.username, row.role, "api")
 
 
-def _secret_key() -> str:
-    env = os.environ.get("ALERTDESK_SECRET_KEY")
-    if env:
-        return env
-    path: Path = config.data_dir() / "secret_key"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
-
-
 def issue_token(actor: Actor, now: datetime) -> str:
     claims = {"sub": actor.name, "role": actor.role, "iat": int(now.timestamp()),
               "exp": int((now + TOKEN_TTL).timestamp())}
-    return jwt.encode(claims, _secret_key(), algorithm="HS256")
+    return jwt.encode(claims, app_secret(), algorithm="HS256")
 
 
 def actor_from_token(session: Session, token: str, source: str = "api") -> Actor:
     """Decode a JWT and re-read the user, so a disabled user or a role change takes effect."""
     try:
-        claims = jwt.decode(token, _secret_key(), algorithms=["HS256"])
+        claims = jwt.decode(token, app_secret(), algorithms=["HS256"])
     except jwt.PyJWTError as err:
         raise AuthError(f"invalid token: {err}") from None
     row = session.execute(sa.select(users.c.username, users.c.role, users.c.is_active)

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from core.errors import FieldError
 from core.notify.base import CHANNELS, STATUSES
-from core.notify.vault import SEALED_FIELDS, public_target, recipient_for, seal_target, validate_target
+from core.notify.vault import SEALED_FIELDS, recipient_for, seal_target, validate_target
+from core.secret import public_target
 from core.tables import notification_attempts as attempts_t
 from core.tables import notifications as n_t
 

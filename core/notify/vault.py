@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from core.errors import FieldError
 from core.notify.base import CHANNELS, DeliveryError, NotifyConfig
+from core.secret import app_secret
 
 SEALED_FIELDS: dict[str, tuple[str, ...]] = {
     "slack": ("webhook_url",), "webhook": ("url",), "pagerduty": ("routing_key",)}
@@ -36,9 +37,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 def _fernet() -> Any:
     from cryptography.fernet import Fernet
 
-    from core.auth import _secret_key
-
-    digest = hashlib.sha256(b"alertdesk-notify-seal:" + _secret_key().encode()).digest()
+    digest = hashlib.sha256(b"alertdesk-notify-seal:" + app_secret().encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
@@ -138,11 +137,6 @@ def seal_target(channel: str, target: Mapping[str, Any]) -> dict[str, Any]:
             elif channel == "slack":  # a Slack webhook's path is its token
                 stored[f"{name}_display"] = f"{urlsplit(clear).hostname or ''}/…"
     return stored
-
-
-def public_target(target: Mapping[str, Any]) -> dict[str, Any]:
-    """The target fit for a log or an API answer: sealed values masked."""
-    return {k: ("•••" if k.endswith("_sealed") else v) for k, v in target.items()}
 
 
 def target_secret(target: Mapping[str, Any], field: str, config: NotifyConfig,

@@ -15,8 +15,9 @@ from core.notify.claims import ContactState, Due, Plan, plan_contact
 from core.notify.deliver import Outcome, backoff, next_status
 from core.notify.format import alert_payload, email_parts, sms_text
 from core.notify.routing import default_channels
-from core.notify.vault import public_target, recipient_for, seal_target, target_secret, validate_target
+from core.notify.vault import recipient_for, seal_target, target_secret, validate_target
 from core.notify.webhook import signature
+from core.secret import public_target
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 ALERT = {"id": 12, "severity": "critical", "summary": "disk full", "service": "billing",
