@@ -12,7 +12,7 @@ from core import db as core_db
 from core import grouping, groups_view
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
-from core.settings_store import put_setting
+from core.settings import put_setting
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
 

@@ -14,12 +14,11 @@ from fastapi import APIRouter
 from api.security import Viewer
 from core import db as core_db
 from core.actor import Actor
-from core.clock import SYSTEM_CLOCK
+from core.clock import SYSTEM_CLOCK, check_zone
 from core.errors import FieldError
 from core.health import parse_window
 from core.health_detail import BEHIND_LIMIT, alerts_behind, service_health
 from core.health_store import daily_scores, health_scores, key_column
-from core.sla_trends import check_zone
 
 router = APIRouter(prefix="/api/v1/reports", tags=["health"])
 MAX_LIMIT = 5000

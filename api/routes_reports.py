@@ -18,12 +18,11 @@ from api.params import instant
 from api.security import Viewer
 from core import db as core_db
 from core.actor import Actor
-from core.clock import SYSTEM_CLOCK
+from core.clock import SYSTEM_CLOCK, check_zone
 from core.errors import FieldError
 from core.reports import TOP_SERVICES, Scope, daily, scope, statistics, trends
 from core.reports_related import related_alerts
 from core.reports_top import top_alerts
-from core.sla_trends import check_zone
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 

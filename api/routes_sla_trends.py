@@ -15,8 +15,8 @@ from api.params import instant
 from api.security import Viewer
 from core import db as core_db
 from core.actor import Actor
-from core.clock import SYSTEM_CLOCK
-from core.sla_trends import BREACHED_LIMIT, breached_alerts, check_zone, daily_trend
+from core.clock import SYSTEM_CLOCK, check_zone
+from core.sla_trends import BREACHED_LIMIT, breached_alerts, daily_trend
 
 router = APIRouter(prefix="/api/v1", tags=["sla"])
 

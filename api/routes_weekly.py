@@ -18,9 +18,8 @@ from api.security import Viewer
 from core import db as core_db
 from core import views
 from core.actor import Actor
-from core.clock import SYSTEM_CLOCK
+from core.clock import SYSTEM_CLOCK, check_zone
 from core.errors import FieldError
-from core.sla_trends import check_zone
 from core.weekly import last_complete_week, parse_week, weekly_report
 from core.weekly_render import to_csv, to_html, to_markdown
 

@@ -1,9 +1,17 @@
-"""Time is injected: core functions take ``now``; only service edges read a Clock."""
+"""Time is injected: core functions take ``now``; only service edges read a Clock.
+
+The validators of what a caller says about time (a zone name, a period) live here too.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.errors import FieldError
+
+MAX_PERIOD_DAYS = 400
 
 
 class Clock(Protocol):
@@ -31,11 +39,30 @@ class FrozenClock:
 
 def ensure_utc(value: datetime, field: str = "time") -> datetime:
     """Return ``value`` as an aware UTC datetime; naive datetimes are refused."""
-    from core.errors import FieldError
-
     if value.tzinfo is None or value.utcoffset() is None:
         raise FieldError(field, "must include a time zone offset")
     return value.astimezone(timezone.utc)
+
+
+
+def check_zone(tz: str) -> str:
+    """The IANA zone name, or FieldError("tz")."""
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FieldError("tz", f"unknown time zone {tz!r}; use an IANA name such as "
+                               "Europe/Berlin") from None
+    return tz
+
+
+def check_period(start: datetime, end: datetime, max_days: int = MAX_PERIOD_DAYS) -> None:
+    """FieldError naming ``start`` (no offset) or ``end`` (not after start, too long)."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise FieldError("start", "start and end need a time zone offset")
+    if end <= start:
+        raise FieldError("end", "must be after start")
+    if end - start > timedelta(days=max_days):
+        raise FieldError("end", f"the period may span at most {max_days} days")
 
 
 SYSTEM_CLOCK = SystemClock()

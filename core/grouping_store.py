@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session
 
 from core import grouping
 from core.alerts import AlertIn
+from core.lifecycle import OPEN_SQL
 from core.tables import settings
-
-OPEN = "('new','acknowledged','investigating','silenced')"
 
 
 def load_config(session: Session) -> grouping.GroupingConfig:
@@ -105,7 +104,7 @@ ALERTNAME_SQL = ("coalesce(nullif(a.labels->>'alertname', ''), nullif(a.labels->
 BACKFILL_SQL = """
 with keyed as (
     select a.id, a.created_at, a.last_seen_at, a.resolved_at, a.duplicate_count, a.severity_rank,
-           a.state in ('new','acknowledged','investigating','silenced') as is_open,
+           a.state in {open} as is_open,
            {values} as gb
     from alerts a where a.group_id is null
 ), hashed as (
@@ -160,5 +159,5 @@ def backfill(session: Session) -> int:
         else:
             expr = f"coalesce(a.labels->>cast(:k{i} as text), '')"
         parts.append(f"cast(:k{i} as text), {expr}")
-    sql = BACKFILL_SQL.format(values="jsonb_build_object(" + ", ".join(parts) + ")")
+    sql = BACKFILL_SQL.format(open=OPEN_SQL, values="jsonb_build_object(" + ", ".join(parts) + ")")
     return int(getattr(session.execute(sa.text(sql), params), "rowcount", 0) or 0)

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.errors import FieldError
-from core.health_store import OPEN, daily_scores, health_scores, key_column
+from core.health_store import daily_scores, health_scores, key_column
+from core.lifecycle import OPEN_SQL
 from core.severity import SEVERITIES
 
 BEHIND_LIMIT = 200
@@ -91,7 +92,7 @@ def alerts_behind(session: Session, by: str, entity: str, window: timedelta, now
         raise FieldError(by, "is required")
     if not 0 < limit <= 1000:
         raise FieldError("limit", "must be between 1 and 1000")
-    rows = session.execute(sa.text(BEHIND_SQL.format(key=key, open=OPEN)), {
+    rows = session.execute(sa.text(BEHIND_SQL.format(key=key, open=OPEN_SQL)), {
         "entity": entity, "start": now - window, "now": now, "limit": limit}).mappings()
     return [{**dict(r), "id": int(r["id"]), "total": int(r["total"])} for r in rows]
 

@@ -26,12 +26,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core import health as rules
+from core.clock import check_zone
 from core.errors import FieldError
+from core.lifecycle import OPEN_SQL
 from core.severity import SEVERITIES
-from core.sla_trends import check_zone
 
 KEYS = {"service": "service", "device": "device_id"}
-OPEN = "('new','acknowledged','investigating','silenced')"
 OPEN_LOOKBACK = timedelta(days=7)
 MAX_TREND_DAYS = 90
 WORK_MEM = "64MB"
@@ -170,7 +170,7 @@ def health_scores(session: Session, by: str, window: timedelta, now: datetime,
     by name); with ``service``, that service (a quiet one scores 100) or its devices."""
     key = key_column(by)
     where, params = _filter(service)
-    sql = SCORES_SQL.format(key=key, where=where, open=OPEN, open_cols=OPEN_COLS,
+    sql = SCORES_SQL.format(key=key, where=where, open=OPEN_SQL, open_cols=OPEN_COLS,
                             per_fp=PER_FINGERPRINT, facts=FACTS, open_names=OPEN_NAMES)
     params.update({"start": now - window, "now": now})
     roomy(session)
@@ -190,7 +190,7 @@ def daily_scores(session: Session, by: str, days: int, tz: str, now: datetime,
         raise FieldError("days", f"must be between 1 and {MAX_TREND_DAYS}")
     today = now.astimezone(ZoneInfo(check_zone(tz))).date()
     where, params = _filter(service)
-    sql = TREND_SQL.format(key=key, where=where, open=OPEN, per_fp=PER_FINGERPRINT,
+    sql = TREND_SQL.format(key=key, where=where, open=OPEN_SQL, per_fp=PER_FINGERPRINT,
                            facts=FACTS, delta_cols=DELTA_COLS, open_sums=OPEN_SUMS)
     params.update({"first": today - timedelta(days=days - 1), "last": today, "tz": tz,
                    "now": now, "lookback": OPEN_LOOKBACK})

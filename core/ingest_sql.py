@@ -13,14 +13,13 @@
 from __future__ import annotations
 
 from core.grouping_store import LATEST_SQL
+from core.lifecycle import OPEN_SQL
 from core.prepared import Prepared
-
-OPEN = "('new','acknowledged','investigating','silenced')"
 
 RESOLVE_SQL = f"""
 with tgt as (
     select a.id, a.fingerprint, a.state from alerts a
-    where a.fingerprint = any(cast(:fps as text[])) and a.state in {OPEN}
+    where a.fingerprint = any(cast(:fps as text[])) and a.state in {OPEN_SQL}
     order by a.id for update
 ), upd as (
     update alerts a set state = 'resolved', resolved_at = :now, updated_at = :now,
@@ -44,7 +43,7 @@ select fingerprint, id from upd
 LOOKUP_SQL = f"""
 with open_now as (
     select a.fingerprint, a.id, a.group_id from alerts a
-    where a.fingerprint = any(cast(:fps as text[])) and a.state in {OPEN}
+    where a.fingerprint = any(cast(:fps as text[])) and a.state in {OPEN_SQL}
 ), latest as (
     select (select a.id from alerts a where a.fingerprint = f order by a.id desc limit 1) as id
     from unnest(cast(:fps as text[])) as f
@@ -85,7 +84,7 @@ with input as (
         labels, annotations, metadata, n, 0, :now, :now, :now, tta_s, ttr_s,
         :now + make_interval(secs => tta_s), :now + make_interval(secs => ttr_s), group_id
     from input
-    on conflict (fingerprint) where state in {OPEN} do update
+    on conflict (fingerprint) where state in {OPEN_SQL} do update
         set duplicate_count = alerts.duplicate_count + excluded.duplicate_count,
             last_seen_at = greatest(alerts.last_seen_at, excluded.last_seen_at),
             annotations = excluded.annotations

@@ -17,8 +17,9 @@ from core import audit
 from core.actor import SYSTEM, WORKER, Actor
 from core.errors import Conflict, Forbidden, NotFound
 from core.inhibition import InhibitRule, compile_rule, label_names, parse_rule
+from core.lifecycle import OPEN_SQL
 from core.silences import compile_sql, parse_matchers
-from core.silences_store import OPEN, apply_silences, check_regexes_in_db
+from core.silences_store import apply_silences, check_regexes_in_db
 from core.tables import inhibit_rules
 
 
@@ -37,7 +38,7 @@ def load_rules(session: Session, enabled_only: bool = False) -> list[InhibitRule
 
 LIST_SQL = f"""
 select r.*, (select count(*) from alerts a where a.inhibit_rule_id = r.id
-             and a.inhibited_by is not null and a.state in {OPEN}) as alerts
+             and a.inhibited_by is not null and a.state in {OPEN_SQL}) as alerts
 from inhibit_rules r where {{where}} order by r.id
 """
 
@@ -107,7 +108,7 @@ APPLY_SQL = f"""
 with al as materialized (  -- each label the rules read is extracted once per alert
     select a.id, a.state, a.created_at, a.service, a.device_id, a.severity, a.source,
            a.inhibited_by, a.inhibit_rule_id {{labels}}
-    from alerts a where a.state in {OPEN} {{only}}
+    from alerts a where a.state in {OPEN_SQL} {{only}}
 ), pairs as (  -- (target, source, rule): one hash join per rule on its equal labels
     {{pairs}}
 ), eff as (  -- only a source that is nobody's target suppresses; the oldest one wins
@@ -126,7 +127,7 @@ with al as materialized (  -- each label the rules read is extracted once per al
 ), upd as (
     update alerts a set inhibited_by = c.new_source, inhibit_rule_id = c.new_rule, updated_at = :now
     from changed c join locked l on l.id = c.id
-    where a.id = c.id and a.state in {OPEN} and a.inhibited_by is not distinct from c.old_source
+    where a.id = c.id and a.state in {OPEN_SQL} and a.inhibited_by is not distinct from c.old_source
       and a.inhibit_rule_id is not distinct from c.old_rule
     returning a.id, a.state, c.old_source, c.old_rule, c.new_source, c.new_rule
 ), ev as (
@@ -135,7 +136,7 @@ with al as materialized (  -- each label the rules read is extracted once per al
            case when u.new_source is not null then
                format('inhibited by alert #%s (%s) under rule %s', u.new_source, ns.summary, nr.name)
            else format('released from alert #%s: %s', u.old_source,
-                       case when os.state not in {OPEN} then format('it is %s', os.state)
+                       case when os.state not in {OPEN_SQL} then format('it is %s', os.state)
                             when not orl.enabled then format('rule %s is disabled', orl.name)
                             else format('rule %s no longer applies', orl.name) end) end,
            jsonb_build_object('action', case when u.new_source is null then 'release' else 'mark' end,

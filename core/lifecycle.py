@@ -16,6 +16,9 @@ RESOLVED, CLOSED, SILENCED = "resolved", "closed", "silenced"
 STATES: Final = (NEW, ACKNOWLEDGED, INVESTIGATING, RESOLVED, CLOSED, SILENCED)
 OPEN_STATES: Final = (NEW, ACKNOWLEDGED, INVESTIGATING, SILENCED)
 WORKING_STATES: Final = (NEW, ACKNOWLEDGED, INVESTIGATING)
+# The open states as an SQL list, for statements written as text (``state in {OPEN_SQL}``);
+# migrations keep their own frozen copy, as a migration must not change with the code.
+OPEN_SQL: Final = "(" + ",".join(f"'{s}'" for s in OPEN_STATES) + ")"
 
 ACTIONS: Final = ("acknowledge", "investigate", "resolve", "close", "reopen", "silence",
                   "unsilence", "unacknowledge")

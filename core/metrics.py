@@ -23,13 +23,12 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from sqlalchemy.orm import Session
 
 from core import oncall_store
+from core.lifecycle import OPEN_SQL
 
-OPEN = "('new','acknowledged','investigating','silenced')"
-
-OPEN_SQL = f"""
+OPEN_ALERTS_SQL = f"""
 select severity, state, service, count(*) as n,
        count(*) filter (where sla_due_at < :now and resolved_at is null) as breached
-from alerts where state in {OPEN} group by 1, 2, 3
+from alerts where state in {OPEN_SQL} group by 1, 2, 3
 """
 NOTIFY_SQL = "select channel, status, count(*) as n from notifications group by 1, 2"
 LAG_SQL = """
@@ -67,7 +66,7 @@ def _open_alerts(session: Session, now: datetime, registry: CollectorRegistry) -
                      "Open alerts past their running SLA deadline", ["severity"],
                      registry=registry)
     per_severity: dict[str, int] = {}
-    for r in session.execute(sa.text(OPEN_SQL), {"now": now}):
+    for r in session.execute(sa.text(OPEN_ALERTS_SQL), {"now": now}):
         open_.labels(r.severity, r.state, r.service).set(r.n)
         per_severity[r.severity] = per_severity.get(r.severity, 0) + int(r.breached)
     for severity, n in per_severity.items():

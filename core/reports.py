@@ -32,16 +32,16 @@ from sqlalchemy.orm import Session
 
 from core import lifecycle
 from core import severity as sev
+from core.clock import check_period, check_zone
 from core.compliance import ComplianceQuery, compliance
 from core.errors import FieldError
-from core.sla_trends import check_period, check_zone
+from core.lifecycle import OPEN_SQL
 
 MAX_DAYS = 366
 MAX_HOURLY_DAYS = 31
 DEFAULT_DAYS = 7
 BUCKETS = ("hour", "day")
 TOP_SERVICES = 10
-OPEN = "('new','acknowledged','investigating','silenced')"
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ STATE_COUNTS = ", ".join(f"count(*) filter (where state = '{s}') as st_{s}"
 
 STATS_SQL = f"""
 select count(*) as alerts, coalesce(sum(duplicate_count), 0) as occurrences,
-    count(*) filter (where state in {OPEN}) as open, {SEV_COUNTS}, {STATE_COUNTS},
+    count(*) filter (where state in {OPEN_SQL}) as open, {SEV_COUNTS}, {STATE_COUNTS},
     count(tta_s) as tta_n, avg(tta_s) as tta_avg, min(tta_s) as tta_min, max(tta_s) as tta_max,
     percentile_cont(array[0.5, 0.9]) within group (order by tta_s) as tta_pct,
     count(ttr_s) as ttr_n, avg(ttr_s) as ttr_avg, min(ttr_s) as ttr_min, max(ttr_s) as ttr_max,

@@ -23,7 +23,7 @@ from core import db as core_db
 from core.actor import WORKER, Actor
 from core.errors import FieldError
 from core.retention import cleanup, format_age, parse_age
-from core.settings_store import put_setting
+from core.settings import put_setting
 from core.tables import audit_log, settings
 
 KEY = "retention"

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.actor import SYSTEM, WORKER, Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
+from core.lifecycle import OPEN_SQL
 from core.silences import (
     ACTIVE,
     EXPIRED,
@@ -30,7 +31,6 @@ from core.silences import (
 )
 from core.tables import silences
 
-OPEN = "('new','acknowledged','investigating','silenced')"
 MAX_LIMIT = 500
 
 
@@ -88,7 +88,7 @@ def expire_silence(session: Session, silence_id: int, actor: Actor,
 
 
 LIST_SQL = f"""
-select s.*, (select count(*) from alerts a where a.silence_id = s.id and a.state in {OPEN})
+select s.*, (select count(*) from alerts a where a.silence_id = s.id and a.state in {OPEN_SQL})
             as alerts
 from silences s where {{where}}
 order by s.created_at desc, s.id desc
@@ -135,7 +135,7 @@ def _silence_json(row: Any, now: datetime) -> dict[str, Any]:
 APPLY_SQL = f"""
 with scope as (
     select a.id, a.state, a.silence_id, a.labels, a.service, a.device_id, a.severity, a.source
-    from alerts a where a.state in {OPEN} {{scope}}
+    from alerts a where a.state in {OPEN_SQL} {{scope}}
 ), hits as ({{hits}}
 ), pick as (
     select distinct on (h.id) h.id, h.silence_id from hits h join silences s on s.id = h.silence_id
@@ -150,7 +150,7 @@ with scope as (
 ), upd as (
     update alerts a set silence_id = c.new, updated_at = :now
     from changed c join locked l on l.id = c.id
-    where a.id = c.id and a.silence_id is not distinct from c.old and a.state in {OPEN}
+    where a.id = c.id and a.silence_id is not distinct from c.old and a.state in {OPEN_SQL}
     returning a.id, a.state, c.old, c.new
 ), ev as (
     insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)

@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-OPEN = "('new','acknowledged','investigating','silenced')"
+from core.lifecycle import OPEN_SQL
 
 SQL = f"""
 with due as (
@@ -19,7 +19,7 @@ with due as (
            (a.ttr_breach_at is null and a.ttr_due_at <= :now) as ttr,
            a.tta_due_at, a.ttr_due_at, a.tta_target_s, a.ttr_target_s
     from alerts a
-    where a.state in {OPEN} and a.sla_due_at <= :now
+    where a.state in {OPEN_SQL} and a.sla_due_at <= :now
       and ((a.tta_breach_at is null and a.acknowledged_at is null and a.tta_due_at <= :now)
            or (a.ttr_breach_at is null and a.ttr_due_at <= :now))
     order by a.id

@@ -20,18 +20,17 @@ grouping by a label would leave the covering index ``alerts_compliance``.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core import severity as sev
+from core.clock import check_period, check_zone
 from core.compliance import OUTCOMES
 from core.errors import FieldError
 
-MAX_DAYS = 400
 BREACHED_LIMIT = 500
 
 # Only columns of the covering index alerts_compliance (severity_rank, service, created_at
@@ -93,26 +92,6 @@ where tta_breached or ttr_breached
 order by severity_rank, overrun_s desc, id
 limit :limit
 """
-
-
-def check_zone(tz: str) -> str:
-    """The IANA zone name, or FieldError("tz")."""
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise FieldError("tz", f"unknown time zone {tz!r}; use an IANA name such as "
-                               "Europe/Berlin") from None
-    return tz
-
-
-def check_period(start: datetime, end: datetime, max_days: int = MAX_DAYS) -> None:
-    """FieldError naming ``start`` (no offset) or ``end`` (not after start, too long)."""
-    if start.tzinfo is None or end.tzinfo is None:
-        raise FieldError("start", "start and end need a time zone offset")
-    if end <= start:
-        raise FieldError("end", "must be after start")
-    if end - start > timedelta(days=max_days):
-        raise FieldError("end", f"the period may span at most {max_days} days")
 
 
 def _filters(service: str | None, severity: str | None) -> tuple[str, dict[str, Any]]:

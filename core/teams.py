@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.actor import Actor
 from core.errors import FieldError
-from core.settings_store import put_setting
+from core.settings import put_setting
 from core.tables import settings
 
 KEY = "service_teams"

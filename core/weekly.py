@@ -32,11 +32,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core import teams
+from core.clock import check_zone
 from core.compliance import OUTCOMES, SPREAD
 from core.errors import FieldError
 from core.groups_view import STATS_SQL, group_stats
 from core.severity import SEVERITIES
-from core.sla_trends import check_zone
 from core.weekly_people import people_section
 
 UTC = timezone.utc
