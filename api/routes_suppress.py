@@ -1,6 +1,6 @@
 """Silences (label matchers over a time window) and inhibition rules. Marked alerts stay
 in every list, with ``silence_id`` / ``inhibited_by`` + ``inhibit_rule_id`` saying why they
-do not notify. The rules live in core/silences.py and core/inhibition.py."""
+do not notify. The rules live in core/suppression/silences.py and core/suppression/inhibition.py."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.security import Manager, Operator, Viewer
 from core import db as core_db
-from core import inhibition_store, silences_store
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
+from core.suppression import inhibition_store, silences_store
 
 router = APIRouter(prefix="/api/v1")
 

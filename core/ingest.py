@@ -35,7 +35,7 @@ from core.actor import Actor
 from core.alerts import AlertIn, bad_content, dump_json
 from core.errors import FieldError
 from core.ingest_sql import LOOKUP, RESOLVE, UPSERT
-from core.inhibition_store import apply_marks
+from core.suppression.silences_store import apply_silences
 
 FIRING, RESOLVED = "firing", "resolved"
 MAX_BATCH = 10_000
@@ -118,8 +118,12 @@ def ingest_batch(session: Session, signals: list[Signal], actor: Actor, now: dat
     reopened_ids = set(reopened.values())
     touched = [i for _, i, new in upserted if new] + [*reopened_ids, *resolved.values()]
     # Label silences, same transaction. Only a reopened alert can carry a stale mark to
-    # clear; without one, and with no silence active, no statement is needed.
-    apply_marks(session, now, touched, release=bool(reopened_ids), silences=ctx.silences)
+    # clear; without one, and with no silence active, no statement is needed. Inhibition
+    # is left to the worker's tick (every 5 s), which runs before any job that notifies,
+    # so an inhibited alert still never notifies: evaluating it in every batch cost 15-40 ms
+    # per 100 alerts on the 1M bench, for a mark the page shows at most one tick sooner.
+    if touched:
+        apply_silences(session, now, touched, release=bool(reopened_ids), active=ctx.silences)
     return BatchResult(
         created=[i for _, i, new in upserted if new],
         deduplicated=[i for _, i, new in upserted if not new and i not in reopened_ids],

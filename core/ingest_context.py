@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from core import grouping
 from core.prepared import Prepared
-from core.silences_store import ACTIVE_SQL
 from core.sla import Targets
 from core.sla_store import targets_from
+from core.suppression.silences_store import ACTIVE_SQL
 
 DEFAULT_FLAP_WINDOW = timedelta(minutes=5)
 

@@ -25,13 +25,13 @@ from core.escalation_store import (
 )
 from core.flapping import mark_flapping
 from core.heartbeats import check_heartbeats
-from core.inhibition_store import inhibitions_tick
 from core.lifecycle_store import expire_silences
 from core.notify.deliver import deliver_due
 from core.notify.followups import pagerduty_followups
 from core.retention_schedule import RetentionRunner
-from core.silences_store import silences_tick
 from core.sla_breaches import mark_sla_breaches
+from core.suppression.inhibition_store import inhibitions_tick
+from core.suppression.silences_store import silences_tick
 
 log = logging.getLogger("alertdesk.worker")
 

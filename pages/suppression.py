@@ -17,8 +17,8 @@ from core import db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.errors import FieldError
-from core.inhibition_store import create_rule, list_rules, update_rule
-from core.silences_store import create_silence, expire_silence, list_silences
+from core.suppression.inhibition_store import create_rule, list_rules, update_rule
+from core.suppression.silences_store import create_silence, expire_silence, list_silences
 from dashboard import ui
 
 LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")

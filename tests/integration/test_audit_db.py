@@ -17,10 +17,10 @@ from core import oncall_store as oncall
 from core.audit import AuditFilter, iter_csv, record, search
 from core.errors import Conflict, FieldError, Forbidden
 from core.escalation_policies import create_policy, replace_policy
-from core.inhibition_store import create_rule, update_rule
 from core.settings import put_setting
-from core.silences_store import create_silence, expire_silence
 from core.sla_store import delete_override, upsert_policy
+from core.suppression.inhibition_store import create_rule, update_rule
+from core.suppression.silences_store import create_silence, expire_silence
 from tests.conftest import T0
 from tests.factories import ADMIN, MANAGER, OPERATOR, act, make_alert, make_users
 

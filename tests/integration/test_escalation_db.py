@@ -13,7 +13,7 @@ from core.actor import SYSTEM
 from core.escalation import first_match, parse_policy
 from core.escalation_policies import create_policy, replace_policy
 from core.escalation_store import escalate_due, start_escalations
-from core.silences_store import create_silence
+from core.suppression.silences_store import create_silence
 from tests.conftest import T0
 from tests.factories import MANAGER, OPERATOR, act, event_rows, make_alert, make_users, row
 

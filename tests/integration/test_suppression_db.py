@@ -14,10 +14,10 @@ from core.actor import Actor
 from core.alerts import AlertIn
 from core.errors import Conflict, FieldError, Forbidden, NotFound
 from core.ingest import Signal, ingest_batch
-from core.inhibition import resolve
-from core.inhibition_store import apply_inhibitions, create_rule, load_rules, update_rule
-from core.silences import Matcher, compile_sql, label_set
-from core.silences_store import apply_silences, create_silence, expire_silence, list_silences
+from core.suppression.inhibition import resolve
+from core.suppression.inhibition_store import apply_inhibitions, create_rule, load_rules, update_rule
+from core.suppression.silences import Matcher, compile_sql, label_set
+from core.suppression.silences_store import apply_silences, create_silence, expire_silence, list_silences
 from core.worker import tick
 from tests.conftest import T0
 from tests.factories import MANAGER, OPERATOR, VIEWER, act, event_rows, make_users, row
@@ -245,7 +245,7 @@ def test_the_statement_agrees_with_the_pure_reference(engine: sa.Engine) -> None
 
 
 def marks_match_reference(engine: sa.Engine) -> dict[int, tuple[int, int]]:
-    """The stored inhibition marks equal core.inhibition.resolve over the open alerts."""
+    """The stored inhibition marks equal core.suppression.inhibition.resolve over the open alerts."""
     with engine.connect() as c:
         rows = c.execute(sa.text("select * from alerts where state in ('new','acknowledged',"
                                  "'investigating','silenced') order by created_at, id")).all()

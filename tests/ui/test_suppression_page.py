@@ -60,7 +60,7 @@ def test_manager_disables_a_default_rule_viewer_cannot(engine) -> None:
 
 def test_queue_shows_and_filters_muted_alerts(engine) -> None:
     from core import db as core_db
-    from core.silences_store import create_silence
+    from core.suppression.silences_store import create_silence
     from tests.factories import OPERATOR
 
     make_users(engine)

@@ -1,5 +1,5 @@
 """Inhibition rules: pure, no database. ``resolve`` is the reference the set-based SQL in
-core.inhibition_store mirrors (tests/integration/test_suppression_db.py compares them)."""
+core.suppression.inhibition_store mirrors (tests/integration/test_suppression_db.py compares them)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from core.errors import FieldError
-from core.inhibition import InhibitRule, compile_rule, inhibits, label_names, parse_rule, resolve
+from core.suppression.inhibition import InhibitRule, compile_rule, inhibits, label_names, parse_rule, resolve
 
 # The seeded defaults (migration 0004), as a manager would post them.
 CRITICAL_WARNING = parse_rule({

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core.errors import FieldError
-from core.silences import (
+from core.suppression.silences import (
     ACTIVE,
     EXPIRED,
     PENDING,

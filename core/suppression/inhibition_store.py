@@ -2,7 +2,7 @@
 ``apply_inhibitions`` — the set-based statement that keeps every open alert's
 ``inhibited_by`` / ``inhibit_rule_id`` mark in line with the enabled rules and the open
 alerts, appending an 'inhibit_mark' event whenever a mark changes (the semantics are
-core.inhibition's; its ``resolve`` is the pure reference this statement mirrors).
+core.suppression.inhibition's; its ``resolve`` is the pure reference this statement mirrors).
 """
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.actor import SYSTEM, WORKER, Actor
 from core.errors import Conflict, Forbidden, NotFound
-from core.inhibition import InhibitRule, compile_rule, label_names, parse_rule
 from core.lifecycle import OPEN_SQL
-from core.silences import compile_sql, parse_matchers
-from core.silences_store import apply_silences, check_regexes_in_db
+from core.suppression.inhibition import InhibitRule, compile_rule, label_names, parse_rule
+from core.suppression.silences import compile_sql, parse_matchers
+from core.suppression.silences_store import check_regexes_in_db
 from core.tables import inhibit_rules
 
 
@@ -214,22 +214,6 @@ def _statement(rules: Sequence[InhibitRule], scoped: bool) -> tuple[str, dict[st
         scope=f"and {ids}" if scoped else "")
     return sql, params
 
-
-def apply_marks(session: Session, now: datetime, alert_ids: Sequence[int],
-                release: bool = True, silences: Sequence[tuple[int, Any]] | None = None) -> int:
-    """Marks for alerts that just appeared, reopened or resolved (the ingest path).
-
-    Ingest applies label silences at once (cheap: ~3 ms per batch); inhibition is left to
-    the worker's tick (every 5 s), which runs ``apply_inhibitions`` before any job that
-    notifies, so an inhibited alert still never notifies. Evaluating inhibition inside
-    every batch cost 15-40 ms per 100 alerts on the 1M bench (a batch holding a critical
-    re-reads the open alerts), for a mark the page would show at most one tick sooner.
-    ``release=False`` (nothing reopened): with no silence active there is nothing to mark
-    and no stale mark to clear, so no statement runs. ``silences``: the active silences,
-    when the caller has read them already."""
-    if not alert_ids:
-        return 0
-    return apply_silences(session, now, alert_ids, release=release, active=silences)
 
 
 def inhibitions_tick(session: Session, now: datetime) -> int:

@@ -18,7 +18,7 @@ from core import audit
 from core.actor import SYSTEM, WORKER, Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
 from core.lifecycle import OPEN_SQL
-from core.silences import (
+from core.suppression.silences import (
     ACTIVE,
     EXPIRED,
     PENDING,

@@ -3,7 +3,7 @@
 A rule says: while an open *source* alert matches ``source_match``, open *target* alerts
 that match ``target_match`` and carry the same values as the source for every label in
 ``equal`` are suppressed — stored, visible, marked ``inhibited_by`` (with the rule), and
-never notified. Matchers and the labels they see are core.silences'. As in Alertmanager a
+never notified. Matchers and the labels they see are core.suppression.silences'. As in Alertmanager a
 label missing on both sides counts as equal ("" = ""), so a rule whose ``equal`` labels
 may be missing should require them on the source side (``alertname!=""``); the default
 rules (migration 0004) do.
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import FieldError
-from core.silences import FIELDS as LABEL_FIELDS
-from core.silences import Matcher, compile_sql, label_sql, matches, parse_matchers
+from core.suppression.silences import FIELDS as LABEL_FIELDS
+from core.suppression.silences import Matcher, compile_sql, label_sql, matches, parse_matchers
 
 MAX_NAME = 100
 MAX_EQUAL = 20
@@ -59,7 +59,7 @@ def inhibits(source_labels: Mapping[str, str], target_labels: Mapping[str, str],
 def resolve(alerts: Sequence[tuple[int, Mapping[str, str]]], rules: Sequence[InhibitRule]
             ) -> dict[int, tuple[int, int]]:
     """Open alerts (id, label set), oldest first -> {target id: (source id, rule id)}.
-    The reference for the set-based statement in core.inhibition_store."""
+    The reference for the set-based statement in core.suppression.inhibition_store."""
     ordered = sorted((r for r in rules if r.enabled), key=lambda r: r.id)
     pairs = [(t, s, r.id) for s, s_labels in alerts for r in ordered
              for t, t_labels in alerts if s != t and inhibits(s_labels, t_labels, r)]
