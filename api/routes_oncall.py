@@ -1,6 +1,6 @@
 """On-call schedules over HTTP: who is on call, schedules (list/get: viewer; create,
 replace: manager), final shifts, overrides (operator for themselves, manager for anyone), and an
-iCalendar feed. Rules: core/oncall.py; field-named 422s: core/oncall_parse.py.
+iCalendar feed. Rules: core/oncall/rules.py; field-named 422s: core/oncall/parse.py.
 
 The feed (``GET /api/v1/on-call/schedules/{id}.ics``) takes the usual header auth, or
 ``?token=<API key>`` for calendar apps that cannot send headers. Only API keys go in the
@@ -19,11 +19,11 @@ from api.params import instant
 from api.security import API_KEY_PREFIX, Manager, Operator, Viewer, current_actor
 from core import auth
 from core import db as core_db
-from core import oncall_store as store
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.errors import AuthError, Forbidden
-from core.oncall_ics import FEED_DAYS, ics_feed
+from core.oncall import store
+from core.oncall.ics import FEED_DAYS, ics_feed
 
 router = APIRouter(prefix="/api/v1/on-call", tags=["on-call"])
 

@@ -1,5 +1,5 @@
 """The on-call figure: final shifts (layers, restrictions, overrides merged) for 50
-schedules over 90 days, pure (no database): ``core.oncall.final_shifts`` as the API's
+schedules over 90 days, pure (no database): ``core.oncall.rules.final_shifts`` as the API's
 shifts endpoint and the On-call page call it. Target: <= 200 ms in total.
 
 Schedules (fixed, seeded): 10 time zones (DST in both hemispheres, a 30-minute one), each
@@ -19,7 +19,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from core.oncall import Layer, Override, Restriction, Schedule, final_shifts
+from core.oncall.rules import Layer, Override, Restriction, Schedule, final_shifts
 
 ZONES = ("America/New_York", "Europe/London", "Australia/Sydney", "Asia/Kolkata", "UTC",
          "America/Los_Angeles", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Tokyo",

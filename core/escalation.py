@@ -20,7 +20,7 @@ from typing import Any
 from core import severity as sev
 from core.errors import FieldError
 from core.notify.vault import validate_target
-from core.oncall_parse import schedule_target
+from core.oncall.parse import schedule_target
 
 # Channels go as given; a user target resolves to email/phone, a schedule to who is on call.
 CHANNELS = ("email", "slack", "webhook", "sms", "pagerduty", "console")
@@ -179,7 +179,7 @@ def _target(value: object, where: str) -> dict[str, Any]:
     kind = value.get("type")
     if kind not in TARGET_TYPES:
         raise FieldError(f"{where}.type", f"must be one of {', '.join(TARGET_TYPES)}")
-    if kind == "schedule":  # the person on call when the tier fires (core/oncall.py)
+    if kind == "schedule":  # the person on call when the tier fires (core/oncall/rules.py)
         return schedule_target(value, where)
     out: dict[str, Any] = {"type": kind}
     for key, item in value.items():

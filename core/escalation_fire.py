@@ -6,7 +6,7 @@ Targets: a user goes to their contacts on the severity's person channels
 (``core.notify.routing.default_channels`` narrowed to sms/email: critical -> SMS, high and
 medium -> email); when none applies or the contact is missing, email, else SMS, else the
 console (recorded). A schedule target resolves to the person on call at the moment the tier
-fires (``now``; core/oncall_store.py) and is notified exactly like a user target; the event
+fires (``now``; core/oncall/store.py) and is notified exactly like a user target; the event
 records who it was ("schedule 'NOC primary' → olga: ...", metadata ``on_call``); nobody on
 call (a gap, a disabled or deleted schedule) goes to the console and says "nobody on call".
 Channel targets go as given (sealed secrets are opened only in memory).
@@ -38,7 +38,7 @@ from core.notify.format import alert_payload
 from core.notify.outbox import enqueue
 from core.notify.routing import default_channels
 from core.notify.vault import SEALED_FIELDS, recipient_for, unseal
-from core.oncall_store import resolve_schedule_targets
+from core.oncall.store import resolve_schedule_targets
 from core.tables import alert_events, users
 
 PERSON_CHANNELS = ("sms", "email")

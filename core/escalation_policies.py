@@ -18,7 +18,7 @@ from core.actor import Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
 from core.escalation import Policy, parse_policy
 from core.notify.vault import seal_target
-from core.oncall_store import missing_schedules
+from core.oncall.store import missing_schedules
 from core.secret import public_target
 from core.tables import alert_escalations, alert_events, alerts, escalation_policies, users
 

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from sqlalchemy.orm import Session
 
-from core import oncall_store
 from core.lifecycle import OPEN_SQL
+from core.oncall import store as oncall_store
 
 OPEN_ALERTS_SQL = f"""
 select severity, state, service, count(*) as n,

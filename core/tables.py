@@ -248,7 +248,7 @@ alert_escalations = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
-oncall_schedules = sa.Table(  # on-call schedules (0010); rules in core/oncall.py
+oncall_schedules = sa.Table(  # on-call schedules (0010); rules in core/oncall/rules.py
     "oncall_schedules", metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),

@@ -1,6 +1,6 @@
 """The people part of the weekly report: hours on call, responses, the busiest person.
 
-- Hours on call: the final shifts (``core.oncall.final_shifts``: layers, restrictions and
+- Hours on call: the final shifts (``core.oncall.rules.final_shifts``: layers, restrictions and
   overrides merged) of every enabled schedule, clipped to the week, summed per person.
   A person on two schedules at once counts both. Schedules belong to no service or team,
   so the hours are not filtered.
@@ -23,8 +23,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core.oncall import final_shifts, reach
-from core.oncall_store import list_schedules, overrides, to_schedule
+from core.oncall.rules import final_shifts, reach
+from core.oncall.store import list_schedules, overrides, to_schedule
 
 BUSIEST_RULE = ("most alerts responded to (first human acknowledge/investigate/resolve in "
                 "the week); ties: more alerts raised while on call, then more hours on call")

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from core.errors import FieldError
-from core.oncall import Shift
+from core.oncall.rules import Shift
 from dashboard.ui import duration
 
 if TYPE_CHECKING:

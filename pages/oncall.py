@@ -2,7 +2,7 @@
 the final schedule of the next 14 days as a timeline (after layers, restrictions and
 overrides) with each layer and the overrides of one schedule underneath, its shifts with
 CSV, the viewer's own upcoming shifts, overrides (operators for themselves, managers for
-anyone: core/oncall_store.py decides) and the rotation editor (managers).
+anyone: core/oncall/store.py decides) and the rotation editor (managers).
 
 Times are shown in the viewer's zone; each schedule's own zone is noted. The editor's
 line syntax is in dashboard/oncall_widgets.py.
@@ -18,12 +18,12 @@ import plotly.express as px
 import streamlit as st
 
 from core import db, views
-from core import oncall_store as store
 from core.actor import Actor
 from core.auth import list_users
 from core.clock import SYSTEM_CLOCK
 from core.errors import AlertdeskError, FieldError
-from core.oncall import Shift, layer_shifts
+from core.oncall import store
+from core.oncall.rules import Shift, layer_shifts
 from dashboard import oncall_widgets as w
 from dashboard import ui
 

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 
 from core import auth
 from core import db as core_db
-from core import oncall_store as oncall
 from core.audit import AuditFilter, iter_csv, record, search
 from core.errors import Conflict, FieldError, Forbidden
 from core.escalation_policies import create_policy, replace_policy
+from core.oncall import store as oncall
 from core.settings import put_setting
 from core.sla_store import delete_override, upsert_policy
 from core.suppression.inhibition_store import create_rule, update_rule

@@ -185,7 +185,7 @@ def test_short_demo_password_is_refused_and_nothing_is_written(
 
 
 def test_demo_on_call_has_someone_now(engine: sa.Engine) -> None:
-    from core.oncall_store import current
+    from core.oncall.store import current
 
     now = datetime(2026, 3, 16, 14, 30, tzinfo=timezone.utc)
     seed_demo(engine, now)

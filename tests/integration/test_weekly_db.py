@@ -25,7 +25,7 @@ from core.errors import FieldError
 from core.notify.base import NotifyConfig
 from core.notify.deliver import deliver_due
 from core.notify.outbox import enqueue
-from core.oncall_store import create_override, create_schedule
+from core.oncall.store import create_override, create_schedule
 from core.weekly import last_complete_week, parse_week, weekly_report
 from tests.factories import MANAGER, act, make_alert, make_users
 

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from core import db as core_db
-from core import oncall_store as store
 from core.auth import create_user
 from core.errors import FieldError
-from core.oncall_parse import parse_schedule
+from core.oncall import store
+from core.oncall.parse import parse_schedule
 from dashboard import oncall_widgets as w
 from tests.factories import MANAGER, make_users
 from tests.ui.conftest import app_as
@@ -195,7 +195,7 @@ def test_parser_round_trip_and_unknown_zone() -> None:
         parse_schedule(body)
     assert err.value.field == "timezone" and "unknown time zone" in str(err.value)
     schedule = parse_schedule({**body, "timezone": "Europe/London"})
-    from core.oncall_parse import schedule_json
+    from core.oncall.parse import schedule_json
     assert w.layers_text(schedule_json(schedule)["layers"]) == text.replace("1-3,5", "1,2,3,5")
 
 

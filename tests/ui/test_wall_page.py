@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from core import db
-from core import oncall_store as store
 from core.auth import create_api_key
+from core.oncall import store
 from tests.factories import MANAGER, act, make_alert, make_users
 from tests.ui.conftest import app_as
 

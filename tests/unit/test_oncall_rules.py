@@ -1,4 +1,4 @@
-"""core/oncall.py with fixed instants (never the system clock): rotations, DST by brute
+"""core/oncall/rules.py with fixed instants (never the system clock): rotations, DST by brute
 force (3 zones + a 30-minute one), leap day, overrides, gaps, restrictions, joins, parsing."""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.errors import FieldError
-from core.oncall import (
+from core.oncall.parse import parse_override, parse_schedule, schedule_json
+from core.oncall.rules import (
     UTC,
     Layer,
     Override,
@@ -19,7 +20,6 @@ from core.oncall import (
     layer_shifts,
     who_is_on,
 )
-from core.oncall_parse import parse_override, parse_schedule, schedule_json
 
 H9 = time(9)
 PEOPLE = ("ann", "bob", "cid")

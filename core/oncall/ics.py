@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from core.oncall import UTC, Schedule, Shift
+from core.oncall.rules import UTC, Schedule, Shift
 
 FEED_DAYS = 60
 PRODID = "-//Alertdesk//On-call schedules//EN"

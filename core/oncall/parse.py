@@ -1,7 +1,7 @@
 """Reading on-call bodies (the JSON contract of docs/DESIGN.md), pure: FieldError names
 the first bad field (``timezone``, ``layers[0].handoff``, ``layers[1].participants[0]``,
 ``layers[0].restrictions[0].days``, ``end``). Whether participants and override users
-exist is the store's check (core/oncall_store.py).
+exist is the store's check (core/oncall/store.py).
 
 Defaults: ``handoff`` "09:00", ``restrictions`` none (always on), ``enabled`` true. Layer
 names "gap" and "override" are reserved (they label final shifts).
@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import FieldError
-from core.oncall import GAP, OVERRIDE, UTC, Layer, Restriction, Schedule
+from core.oncall.rules import GAP, OVERRIDE, UTC, Layer, Restriction, Schedule
 
 ROTATIONS = ("daily", "weekly", "custom")
 MAX_LAYERS, MAX_PARTICIPANTS, MAX_SHIFT_HOURS = 10, 100, 24 * 28

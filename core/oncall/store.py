@@ -1,6 +1,6 @@
 """On-call schedules in the database: create/replace/list/get schedules, overrides, who is on call
 (``current``), final shifts, and the schedule targets of escalation tiers. The rotation
-rules live in core/oncall.py; bodies are read by core/oncall_parse.py. The caller owns the
+rules live in core/oncall/rules.py; bodies are read by core/oncall/parse.py. The caller owns the
 session (one transaction per action); time is a parameter.
 
 Rules enforced here:
@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.actor import Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
-from core.oncall import Layer, Override, Restriction, Schedule, Shift, final_shifts, reach, who_is_on
-from core.oncall_parse import ROTATIONS, parse_hhmm, parse_override, parse_schedule, schedule_json
+from core.oncall.parse import ROTATIONS, parse_hhmm, parse_override, parse_schedule, schedule_json
+from core.oncall.rules import Layer, Override, Restriction, Schedule, Shift, final_shifts, reach, who_is_on
 from core.tables import oncall_layers, oncall_overrides, oncall_schedules, users
 
 MAX_RANGE = timedelta(days=366)
