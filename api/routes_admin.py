@@ -16,9 +16,9 @@ from core import auth, teams
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
-from core.compliance import ComplianceQuery, compliance
 from core.errors import FieldError
-from core.sla_store import list_policies, upsert_policy
+from core.sla.compliance import ComplianceQuery, compliance
+from core.sla.store import list_policies, upsert_policy
 
 router = APIRouter(prefix="/api/v1")
 health = APIRouter()

@@ -2,7 +2,7 @@
 
 The period is ``[start, end)`` (ISO-8601 with an offset, or a bare date = midnight UTC);
 it defaults to the 30 days up to now. ``tz`` is the IANA zone whose local days bucket the
-trend (default UTC). The rules are ``core.sla_trends``'s, which match ``/sla/compliance``.
+trend (default UTC). The rules are ``core.sla.trends``'s, which match ``/sla/compliance``.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from api.security import Viewer
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK, check_zone
-from core.sla_trends import BREACHED_LIMIT, breached_alerts, daily_trend
+from core.sla.trends import BREACHED_LIMIT, breached_alerts, daily_trend
 
 router = APIRouter(prefix="/api/v1", tags=["sla"])
 

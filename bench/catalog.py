@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from core import severity as sev
-from core.sla import DEFAULT_TARGETS
+from core.sla.rules import DEFAULT_TARGETS
 
 SERVICES: tuple[str, ...] = (
     "payments", "checkout", "search", "auth", "billing", "catalog", "inventory", "shipping",

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core import export, views
-from core.compliance import ComplianceQuery, compliance
 from core.queue import MAX_LIMIT, AlertFilter
+from core.sla.compliance import ComplianceQuery, compliance
 
 OPEN_QUEUE = AlertFilter(state=("open",))
 

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import auth, grouping_store, lifecycle, sla, teams
+from core import auth, grouping_store, lifecycle, teams
 from core import db as core_db
 from core.actor import SYSTEM, Actor
 from core.alerts import AlertIn, ingest
@@ -50,7 +50,8 @@ from core.demo_fleet import (
 from core.errors import FieldError
 from core.lifecycle_store import ActionRequest, add_note, apply
 from core.oncall import store as oncall_store
-from core.sla_store import load_targets
+from core.sla import rules as sla
+from core.sla.store import load_targets
 from core.tables import alert_events, alert_groups, alerts, users
 
 DEFAULT_PASSWORD, SEED, DAYS = "demo-password", 20261123, 30

@@ -4,7 +4,7 @@ the scores of every service (or device), one for their daily trend.
 Rules (docs/HEALTH.md):
 
 - The window is ``[now - window, now)``; its facts are over the alerts *created* in it
-  (as in ``core.compliance``): how many, how many breached TTA or TTR (a clock still
+  (as in ``core.sla.compliance``): how many, how many breached TTA or TTR (a clock still
   running past its target at ``now`` counts), the mean ``ttr / ttr_target`` of the
   resolved ones, and the recurrences: every alert after the first of its fingerprint in
   the window, every reopen, every flapping alert.
@@ -38,7 +38,7 @@ WORK_MEM = "64MB"
 OPEN_COLS = ", ".join(f"count(*) filter (where severity_rank = {i + 1}) as o_{name}"
                       for i, name in enumerate(SEVERITIES))
 # Per (entity, bucket, fingerprint), hashed, no sort: breaches (the rule of
-# core.compliance), the TTR / target ratios of the resolved, and the recurrences: every
+# core.sla.compliance), the TTR / target ratios of the resolved, and the recurrences: every
 # alert after the first of its fingerprint, every reopen, every flapping alert.
 PER_FINGERPRINT = """
     count(*) as fp_alerts,

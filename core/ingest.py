@@ -30,11 +30,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import grouping_store, ingest_context, sla
+from core import grouping_store, ingest_context
 from core.actor import Actor
 from core.alerts import AlertIn, bad_content, dump_json
 from core.errors import FieldError
 from core.ingest_sql import LOOKUP, RESOLVE, UPSERT
+from core.sla import rules as sla
 from core.suppression.silences_store import apply_silences
 
 FIRING, RESOLVED = "firing", "resolved"

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from core import grouping
 from core.prepared import Prepared
-from core.sla import Targets
-from core.sla_store import targets_from
+from core.sla.rules import Targets
+from core.sla.store import targets_from
 from core.suppression.silences_store import ACTIVE_SQL
 
 DEFAULT_FLAP_WINDOW = timedelta(minutes=5)

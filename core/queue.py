@@ -13,9 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import lifecycle, sla
+from core import lifecycle
 from core import severity as sev
 from core.errors import FieldError, NotFound
+from core.sla import rules as sla
 from core.tables import alert_events, alerts
 
 MAX_LIMIT = 500

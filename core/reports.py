@@ -3,7 +3,7 @@
 Rules shared by every report (and by ``core.reports_top`` / ``core.reports_related``):
 
 - An alert belongs to a period when it was *created* in ``[start, end)`` (as in
-  ``core.compliance``); the period defaults to the 7 days up to ``now``, must end after it
+  ``core.sla.compliance``); the period defaults to the 7 days up to ``now``, must end after it
   starts and may span at most ``MAX_DAYS`` (hourly trends: ``MAX_HOURLY_DAYS``).
 - ``service`` filters on the exact service name, ``severity`` on one severity (aliases
   such as ``warning`` are accepted, as at intake).
@@ -18,7 +18,7 @@ Rules shared by every report (and by ``core.reports_top`` / ``core.reports_relat
   ``[start, end)`` are counted. Each alert finds its bucket by ``width_bucket`` over the
   array of bucket starts (a binary search on instants; no per-row time-zone arithmetic).
 - Trends read only columns of the covering index ``alerts_compliance``, in its order, so
-  the planner reads that index alone (see ``core.sla_trends``).
+  the planner reads that index alone (see ``core.sla.trends``).
 """
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session
 from core import lifecycle
 from core import severity as sev
 from core.clock import check_period, check_zone
-from core.compliance import ComplianceQuery, compliance
 from core.errors import FieldError
 from core.lifecycle import OPEN_SQL
+from core.sla.compliance import ComplianceQuery, compliance
 
 MAX_DAYS = 366
 MAX_HOURLY_DAYS = 31
@@ -203,7 +203,7 @@ def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
 def daily(session: Session, day: date, tz: str, now: datetime,
           service: str | None = None, severity: str | None = None) -> dict[str, Any]:
     """One local day's summary: the statistics of the alerts created that day (top 5
-    services), SLA compliance by severity and overall (``core.compliance``'s rules, as of
+    services), SLA compliance by severity and overall (``core.sla.compliance``'s rules, as of
     ``now``), the alerts per local hour and the busiest hour (the earliest on a tie)."""
     start, end = day_bounds(day, tz)
     sc = scope(start, end, now, service, severity)

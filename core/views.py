@@ -15,11 +15,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import auth, lifecycle, queue, sla
+from core import auth, lifecycle, queue
 from core import db as core_db
 from core import severity as sev
 from core.errors import Unavailable
 from core.oncall import store as oncall_store
+from core.sla import rules as sla
 from core.tables import alerts, users
 
 WALL_TOP = 15  # queue rows on the NOC wall

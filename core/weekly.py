@@ -4,12 +4,12 @@ Rules:
 - The week is ``[Monday 00:00, next Monday 00:00)`` in the viewer's IANA zone ``tz``
   (zoneinfo: a week holding a DST change lasts 167 or 169 hours); the previous week is the
   seven local days before it. An alert belongs to the week it was *created* in, with all
-  its duplicates (``duplicate_count``), as in ``core.compliance`` and ``core.groups_view``.
+  its duplicates (``duplicate_count``), as in ``core.sla.compliance`` and ``core.groups_view``.
 - Filters: ``service`` (the alert's service) and ``team``: the services the team owns
   (core.teams, the map the SLA page edits) and alerts labelled ``team=<name>`` (for
   sources that say whose an alert is; no index: it narrows the week's rows).
   The on-call part is not filtered (schedules belong to no service or team).
-- SLA compliance, MTTA/MTTR: the outcome rule of ``core.compliance`` (``OUTCOMES``: met /
+- SLA compliance, MTTA/MTTR: the outcome rule of ``core.sla.compliance`` (``OUTCOMES``: met /
   decided, open alerts decided once past their deadline at ``now``), plus percentiles
   (``percentile_cont``) over the human responses / resolutions that happened.
 - Top offenders: the 5 alert identities (fingerprints) with the most occurrences
@@ -33,10 +33,10 @@ from sqlalchemy.orm import Session
 
 from core import teams
 from core.clock import check_zone
-from core.compliance import OUTCOMES, SPREAD
 from core.errors import FieldError
 from core.groups_view import STATS_SQL, group_stats
 from core.severity import SEVERITIES
+from core.sla.compliance import OUTCOMES, SPREAD
 from core.weekly_people import people_section
 
 UTC = timezone.utc

@@ -29,7 +29,7 @@ from core.lifecycle_store import expire_silences
 from core.notify.deliver import deliver_due
 from core.notify.followups import pagerduty_followups
 from core.retention_schedule import RetentionRunner
-from core.sla_breaches import mark_sla_breaches
+from core.sla.jobs import mark_sla_breaches
 from core.suppression.inhibition_store import inhibitions_tick
 from core.suppression.silences_store import silences_tick
 

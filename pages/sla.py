@@ -1,5 +1,5 @@
-"""SLA compliance: a period in the viewer's zone, breakdowns (core.compliance), daily trends
-and the breached alerts (core.sla_trends), and the targets editor for managers.
+"""SLA compliance: a period in the viewer's zone, breakdowns (core.sla.compliance), daily trends
+and the breached alerts (core.sla.trends), and the targets editor for managers.
 
 Periods: "Last 24 hours" is the 24 h up to now; "Last 7/30 days" run from the local
 midnight 6/29 days ago up to now (so the trend shows 7/30 local days); a custom range runs
@@ -19,10 +19,10 @@ import streamlit as st
 from core import db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
-from core.compliance import ComplianceQuery, compliance
 from core.severity import SEVERITIES
-from core.sla_store import delete_override, list_policies, upsert_policy
-from core.sla_trends import breached_alerts, daily_trend
+from core.sla.compliance import ComplianceQuery, compliance
+from core.sla.store import delete_override, list_policies, upsert_policy
+from core.sla.trends import breached_alerts, daily_trend
 from dashboard import periods, teams_widget, ui
 
 BREAKDOWNS = {"By severity": "severity", "By service": "service", "Severity × service": "both",

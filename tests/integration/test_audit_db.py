@@ -18,7 +18,7 @@ from core.errors import Conflict, FieldError, Forbidden
 from core.escalation_policies import create_policy, replace_policy
 from core.oncall import store as oncall
 from core.settings import put_setting
-from core.sla_store import delete_override, upsert_policy
+from core.sla.store import delete_override, upsert_policy
 from core.suppression.inhibition_store import create_rule, update_rule
 from core.suppression.silences_store import create_silence, expire_silence
 from tests.conftest import T0

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from core import db as core_db
 from core import lifecycle
 from core.auth import authenticate, create_user
-from core.compliance import ComplianceQuery, compliance
 from core.demo import DEFAULT_PASSWORD, USERS, seed_demo
 from core.errors import FieldError
-from core.sla import status
+from core.sla.compliance import ComplianceQuery, compliance
+from core.sla.rules import status
 
 NOW = datetime(2026, 3, 16, 14, 30, tzinfo=timezone.utc)  # a Monday afternoon
 
@@ -197,7 +197,7 @@ def test_demo_on_call_has_someone_now(engine: sa.Engine) -> None:
 
 def test_demo_services_have_owning_teams(engine: sa.Engine) -> None:
     from core import teams
-    from core.compliance import ComplianceQuery, compliance
+    from core.sla.compliance import ComplianceQuery, compliance
 
     now = datetime(2026, 3, 16, 14, 30, tzinfo=timezone.utc)
     seed_demo(engine, now)

@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from core import db as core_db
 from core import teams
 from core.actor import Actor
-from core.compliance import ComplianceQuery, compliance
 from core.errors import FieldError, Forbidden
-from core.sla_store import list_policies, upsert_policy
+from core.sla.compliance import ComplianceQuery, compliance
+from core.sla.store import list_policies, upsert_policy
 from tests.conftest import T0
 from tests.factories import MANAGER, OPERATOR, act, make_alert, make_users, row
 

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core.actor import Actor
-from core.compliance import ComplianceQuery, compliance
 from core.errors import FieldError
-from core.sla_trends import breached_alerts, daily_trend
+from core.sla.compliance import ComplianceQuery, compliance
+from core.sla.trends import breached_alerts, daily_trend
 from tests.factories import act, make_alert, make_users
 
 NY = "America/New_York"

@@ -20,12 +20,12 @@ import sqlalchemy as sa
 from core import db as core_db
 from core import teams
 from core.actor import Actor
-from core.compliance import ComplianceQuery, compliance
 from core.errors import FieldError
 from core.notify.base import NotifyConfig
 from core.notify.deliver import deliver_due
 from core.notify.outbox import enqueue
 from core.oncall.store import create_override, create_schedule
+from core.sla.compliance import ComplianceQuery, compliance
 from core.weekly import last_complete_week, parse_week, weekly_report
 from tests.factories import MANAGER, act, make_alert, make_users
 

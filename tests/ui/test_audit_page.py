@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from core import db as core_db
 from core.audit import record
-from core.sla_store import upsert_policy
+from core.sla.store import upsert_policy
 from tests.factories import ADMIN, MANAGER, act, make_alert, make_users
 from tests.ui.conftest import app_as
 

@@ -1,4 +1,4 @@
-"""The SLA compliance page in AppTest: its tables carry core.compliance's numbers for the
+"""The SLA compliance page in AppTest: its tables carry core.sla.compliance's numbers for the
 same history, managers edit targets through the form, viewers see no editor."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core import teams
-from core.compliance import ComplianceQuery, compliance
+from core.sla.compliance import ComplianceQuery, compliance
 from dashboard.ui import duration
 from tests.factories import act, make_alert, make_users
 from tests.ui.conftest import app_as

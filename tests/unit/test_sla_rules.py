@@ -3,8 +3,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from core import severity as sev
-from core import sla
 from core.errors import FieldError
+from core.sla import rules as sla
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

@@ -13,7 +13,7 @@ from core import audit
 from core import severity as sev
 from core.actor import Actor
 from core.errors import FieldError, Forbidden
-from core.sla import Targets
+from core.sla.rules import Targets
 from core.tables import sla_policies
 
 MAX_TARGET_S = 90 * 24 * 3600

@@ -24,7 +24,7 @@ GROUPS = {"severity": ["severity"], "service": ["service"], "both": ["severity",
           "team": ["team"]}
 
 # The outcome rule as SQL aggregates (over rows with tta_stop, tta_due_at, resolved_at,
-# ttr_due_at, tta_s, ttr_s; :now bound): shared with the daily trends in core/sla_trends.py.
+# ttr_due_at, tta_s, ttr_s; :now bound): shared with the daily trends in core/sla/trends.py.
 OUTCOMES = """
     count(*)                                                          as alerts,
     count(*) filter (where tta_stop <= tta_due_at)                    as tta_met,

@@ -1,6 +1,6 @@
 """SLA trends per local day and the list of breached alerts, aggregated in SQL.
 
-Rules (the same as ``core.compliance``, so the numbers agree):
+Rules (the same as ``core.sla.compliance``, so the numbers agree):
 
 - An alert belongs to the period when it was *created* in ``[start, end)``, and to the
   local calendar day of its ``created_at`` in the viewer's IANA zone ``tz``.
@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from core import severity as sev
 from core.clock import check_period, check_zone
-from core.compliance import OUTCOMES
 from core.errors import FieldError
+from core.sla.compliance import OUTCOMES
 
 BREACHED_LIMIT = 500
 
