@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import queue
+from core.alerts import queue
 
 
 def alert_json(row: Any, now: datetime) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from api.params import csv_list, instant
 from api.schemas import ActionBody, AlertBody, NoteBody
 from api.security import Operator, Viewer
 from core import db as core_db
-from core import queue
 from core.actor import Actor
-from core.alerts import AlertIn, IngestResult, ingest
+from core.alerts import queue
+from core.alerts.export import iter_csv
+from core.alerts.model import AlertIn, IngestResult, ingest
+from core.alerts.store import ActionRequest, add_note, apply
 from core.clock import SYSTEM_CLOCK
-from core.export import iter_csv
-from core.lifecycle_store import ActionRequest, add_note, apply
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 ACTIONS = ("acknowledge", "investigate", "resolve", "close", "reopen", "silence")

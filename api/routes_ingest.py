@@ -15,8 +15,8 @@ from api.encode import alert_json
 from api.params import instant
 from api.security import Caller, Credentials, Operator, Viewer
 from core import db as core_db
-from core import queue
 from core.actor import Actor
+from core.alerts import queue
 from core.anomaly_stats import model_stats
 from core.clock import SYSTEM_CLOCK
 from core.ingest import BatchResult, Signal, ingest_batch

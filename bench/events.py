@@ -1,6 +1,6 @@
 """The event timelines of synthesised alerts, as the lifecycle would have written them.
 
-Same kinds, rule ids and metadata shapes as ``core.lifecycle_store`` and ``core.alerts``:
+Same kinds, rule ids and metadata shapes as ``core.alerts.store`` and ``core.alerts.model``:
 ``created`` by the source, then ``transition`` events by an operator (an acknowledge also
 writes an ``assign`` event: acknowledging takes ownership), resolves by the source for
 alerts that cleared on their own, and a ``silence`` for parked alerts.

@@ -15,8 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from core import db as core_db
-from core import export, views
-from core.queue import MAX_LIMIT, AlertFilter
+from core import views
+from core.alerts import export
+from core.alerts.queue import MAX_LIMIT, AlertFilter
 from core.sla.compliance import ComplianceQuery, compliance
 
 OPEN_QUEUE = AlertFilter(state=("open",))

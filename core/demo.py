@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from core import auth, grouping_store, lifecycle, teams
 from core import db as core_db
 from core.actor import SYSTEM, Actor
-from core.alerts import AlertIn, ingest
+from core.alerts.model import AlertIn, ingest
+from core.alerts.store import ActionRequest, add_note, apply
 from core.clock import ensure_utc
 from core.demo_fleet import (
     CATALOG,
@@ -48,7 +49,6 @@ from core.demo_fleet import (
     oncall_schedules,
 )
 from core.errors import FieldError
-from core.lifecycle_store import ActionRequest, add_note, apply
 from core.oncall import store as oncall_store
 from core.sla import rules as sla
 from core.sla.store import load_targets
@@ -247,7 +247,7 @@ RESEND_S = 300  # how often a source repeats a firing alert in the demo history
 
 def _materialize(f: Fire, tgt: sla.Targets, acts: list[Act]) -> tuple[dict[str, Any], list[Event]]:
     """The alert row and its events: ``acts`` walked through the lifecycle rules as
-    core.lifecycle_store.apply records them (rule ids, acknowledged_at, ack takes ownership)."""
+    core.alerts.store.apply records them (rule ids, acknowledged_at, ack takes ownership)."""
     a = _alert_in(f).normalize()
     row: dict[str, Any] = {k: getattr(a, k) for k in ("source", "service", "device_id", "severity",
                            "summary", "description", "labels", "annotations", "metadata")}

@@ -14,7 +14,7 @@ A target the outbox refuses (bad address) is skipped and named in the event.
 
 Idempotency key per alert/tier/repeat/target: ``esc:<alert>:<tier>:<repeat>:<target key>``,
 plus ``:c<cycle>`` after a restart, so a replayed step never queues twice and a restarted
-escalation notifies again. Flapping alerts (core.flapping.damped): while damped, due steps
+escalation notifies again. Flapping alerts (core.alerts.flapping.damped): while damped, due steps
 advance without sending, and the event says "held back".
 """
 from __future__ import annotations
@@ -30,9 +30,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.actor import WORKER
+from core.alerts.flapping import damped, load_rule
 from core.errors import FieldError
 from core.escalation import Policy, Step, next_due, parse_policy, plan
-from core.flapping import damped, load_rule
 from core.notify.base import DeliveryError
 from core.notify.format import alert_payload
 from core.notify.outbox import enqueue

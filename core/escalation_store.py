@@ -37,8 +37,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.actor import WORKER
+from core.alerts.store import ActionRequest, apply
 from core.escalation_fire import fire_claimed
-from core.lifecycle_store import ActionRequest, apply
 from core.notify.outbox import cancel_pending
 
 BATCH = 500

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from core import severity as sev
-from core.alerts import AlertIn
+from core.alerts.model import AlertIn
 from core.errors import FieldError
 
 FIELDS = ("service", "device_id", "source", "severity")  # alert fields usable in group_by

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core import grouping
-from core.alerts import AlertIn
+from core.alerts.model import AlertIn
 from core.lifecycle import OPEN_SQL
 from core.tables import settings
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from core import severity as sev
 from core.actor import WORKER, Actor
-from core.alerts import AlertIn
+from core.alerts.model import AlertIn
 from core.errors import FieldError
 from core.ingest import FIRING, RESOLVED, Signal, ingest_batch
 from core.tables import heartbeats

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from core import grouping_store, ingest_context
 from core.actor import Actor
-from core.alerts import AlertIn, bad_content, dump_json
+from core.alerts.model import AlertIn, bad_content, dump_json
 from core.errors import FieldError
 from core.ingest_sql import LOOKUP, RESOLVE, UPSERT
 from core.sla import rules as sla

@@ -15,9 +15,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import auth, lifecycle, queue
+from core import auth, lifecycle
 from core import db as core_db
 from core import severity as sev
+from core.alerts import queue
 from core.errors import Unavailable
 from core.oncall import store as oncall_store
 from core.sla import rules as sla

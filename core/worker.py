@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core import db as core_db
+from core.alerts.flapping import mark_flapping
+from core.alerts.store import expire_silences
 from core.clock import Clock
 from core.escalation_store import (
     escalate_due,
@@ -23,9 +25,7 @@ from core.escalation_store import (
     start_escalations,
     stop_finished,
 )
-from core.flapping import mark_flapping
 from core.heartbeats import check_heartbeats
-from core.lifecycle_store import expire_silences
 from core.notify.deliver import deliver_due
 from core.notify.followups import pagerduty_followups
 from core.retention_schedule import RetentionRunner

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import db, queue, teams
+from core import db, teams
 from core.actor import Actor
+from core.alerts import queue
 from core.clock import SYSTEM_CLOCK
 from dashboard import ui
 

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core.actor import Actor
-from core.alerts import AlertIn, ingest
+from core.alerts.model import AlertIn, ingest
+from core.alerts.store import ActionRequest, apply
 from core.auth import create_user
-from core.lifecycle_store import ActionRequest, apply
 
 OPERATOR = Actor("olga", "operator", "ui")
 VIEWER = Actor("victor", "viewer", "ui")

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from core import severity as sev
-from core.alerts import AlertIn
+from core.alerts.model import AlertIn
 from core.errors import FieldError
 from core.ingest import FIRING, RESOLVED, Signal
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from core.alerts import AlertIn
+from core.alerts.model import AlertIn
 from core.errors import FieldError
 
 SOURCE = "anomaly"

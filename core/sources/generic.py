@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.alerts import AlertIn
+from core.alerts.model import AlertIn
 from core.errors import FieldError
 from core.ingest import FIRING, Signal
 

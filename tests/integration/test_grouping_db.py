@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core.actor import Actor
-from core.alerts import AlertIn
+from core.alerts.model import AlertIn
 from core.errors import FieldError
 from core.grouping import parse_config
 from core.groups_view import GroupFilter, get_group, group_stats, list_groups

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core.actor import Actor
+from core.alerts.flapping import mark_flapping
 from core.errors import FieldError
-from core.flapping import mark_flapping
 from core.health_detail import alerts_behind, service_health
 from core.health_store import daily_scores, health_scores
 from tests.factories import act, make_alert, make_users

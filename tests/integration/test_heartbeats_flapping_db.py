@@ -7,10 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from core import db as core_db
-from core import queue
 from core.actor import Actor
-from core.alerts import AlertIn
-from core.flapping import is_flapping
+from core.alerts import queue
+from core.alerts.flapping import is_flapping
+from core.alerts.model import AlertIn
 from core.heartbeats import BeatIn, BeatResult, beat
 from core.ingest import Signal, ingest_batch
 from core.worker import tick

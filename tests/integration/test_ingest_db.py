@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core.actor import Actor
-from core.alerts import AlertIn
+from core.alerts.model import AlertIn
 from core.errors import FieldError
 from core.ingest import Signal, ingest_batch
 from core.sources import alertmanager

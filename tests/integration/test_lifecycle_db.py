@@ -5,8 +5,8 @@ import pytest
 import sqlalchemy as sa
 
 from core import db as core_db
+from core.alerts.store import ActionRequest, add_note, apply, apply_many, expire_silences
 from core.errors import FieldError, Forbidden, InvalidTransition
-from core.lifecycle_store import ActionRequest, add_note, apply, apply_many, expire_silences
 from tests.conftest import T0
 from tests.factories import OPERATOR, VIEWER, act, event_rows, make_alert, make_users, row
 
@@ -134,7 +134,7 @@ def test_machine_resolution_is_not_a_human_response(engine: sa.Engine, alert: in
 def test_expired_ack_shows_on_the_queue_until_acknowledged_again(engine: sa.Engine,
                                                                  alert: int) -> None:
     from core.actor import WORKER
-    from core.queue import AlertFilter
+    from core.alerts.queue import AlertFilter
     from core.views import queue_page
 
     act(engine, alert, "acknowledge", T0)

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
+from core.alerts.flapping import FlappingRule, damped, is_flapping
 from core.errors import FieldError
-from core.flapping import FlappingRule, damped, is_flapping
 from core.heartbeats import BeatIn, check_name
 from tests.conftest import T0
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from core import csvstream
-from core.queue import AlertFilter, _where, sla_of
+from core.alerts.queue import AlertFilter, _where, sla_of
 from core.tables import alerts
 
 COLUMNS = ("id", "created_at", "severity", "state", "service", "device_id", "summary",
