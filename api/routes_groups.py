@@ -9,9 +9,10 @@ from fastapi import APIRouter, Body
 from api.params import instant
 from api.security import Manager, Viewer
 from core import db as core_db
-from core import grouping, groups_view
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
+from core.grouping import read as groups_view
+from core.grouping import rules as grouping
 from core.settings import put_setting
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
@@ -47,7 +48,7 @@ def get_group(group_id: int, _: Actor = Viewer) -> dict[str, Any]:
 
 @router.get("/settings/grouping", summary="group_by, window_s, wait_s per severity")
 def get_grouping(_: Actor = Viewer) -> dict[str, Any]:
-    from core.grouping_store import load_config
+    from core.grouping.store import load_config
 
     with core_db.transaction() as s:
         return load_config(s).as_json()

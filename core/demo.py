@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import auth, grouping_store, lifecycle, teams
+from core import auth, lifecycle, teams
 from core import db as core_db
 from core.actor import SYSTEM, Actor
 from core.alerts.model import AlertIn, ingest
@@ -49,6 +49,7 @@ from core.demo_fleet import (
     oncall_schedules,
 )
 from core.errors import FieldError
+from core.grouping import store as grouping_store
 from core.oncall import store as oncall_store
 from core.sla import rules as sla
 from core.sla.store import load_targets

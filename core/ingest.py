@@ -13,7 +13,7 @@ Statements, in order (each over the whole batch; SQL in core/ingest_sql.py):
 2. lookup: a fingerprint firing again within the flap window reopens its latest alert
    (resolved, not closed) instead of opening a new one; the same statement reads the
    open alerts and live groups of the batch (a new group key also takes a lock and an
-   insert, core/grouping_store.py);
+   insert, core/grouping/store.py);
 3. upsert: ``INSERT .. ON CONFLICT`` on the unique partial index (one open alert per
    fingerprint) creates alerts or counts duplicates, writes the ``created`` events and
    updates each touched group once;
@@ -30,10 +30,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import grouping_store, ingest_context
+from core import ingest_context
 from core.actor import Actor
 from core.alerts.model import AlertIn, bad_content, dump_json
 from core.errors import FieldError
+from core.grouping import rules as grouping
+from core.grouping import store as grouping_store
 from core.ingest_sql import LOOKUP, RESOLVE, UPSERT
 from core.sla import rules as sla
 from core.suppression.silences_store import apply_silences
@@ -109,7 +111,7 @@ def ingest_batch(session: Session, signals: list[Signal], actor: Actor, now: dat
     reopened: dict[str, int] = {}
     upserted: list[tuple[str, int, bool]] = []
     if firing:
-        keyed = grouping_store.keys_for(firing, ctx.grouping)
+        keyed = grouping.keys_for(firing, ctx.grouping)
         found = _lookup(session, keyed, actor, now, window, ctx.grouping.window)
         reopened = found.reopened
         group_of = grouping_store.assign(session, keyed, found.known, found.latest,

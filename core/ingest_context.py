@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import grouping
+from core.grouping import rules as grouping
 from core.prepared import Prepared
 from core.sla.rules import Targets
 from core.sla.store import targets_from

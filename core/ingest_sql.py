@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from core.grouping_store import LATEST_SQL
+from core.grouping.store import LATEST_SQL
 from core.lifecycle import OPEN_SQL
 from core.prepared import Prepared
 

@@ -4,7 +4,7 @@ Rules:
 - The week is ``[Monday 00:00, next Monday 00:00)`` in the viewer's IANA zone ``tz``
   (zoneinfo: a week holding a DST change lasts 167 or 169 hours); the previous week is the
   seven local days before it. An alert belongs to the week it was *created* in, with all
-  its duplicates (``duplicate_count``), as in ``core.sla.compliance`` and ``core.groups_view``.
+  its duplicates (``duplicate_count``), as in ``core.sla.compliance`` and ``core.grouping.read``.
 - Filters: ``service`` (the alert's service) and ``team``: the services the team owns
   (core.teams, the map the SLA page edits) and alerts labelled ``team=<name>`` (for
   sources that say whose an alert is; no index: it narrows the week's rows).
@@ -14,7 +14,7 @@ Rules:
   (``percentile_cont``) over the human responses / resolutions that happened.
 - Top offenders: the 5 alert identities (fingerprints) with the most occurrences
   (duplicates included), then the top 5 services and devices the same way.
-- Noise reduction: ``core.groups_view.group_stats`` (raw events -> alerts -> groups).
+- Noise reduction: ``core.grouping.read.group_stats`` (raw events -> alerts -> groups).
 - Notifications: the messages queued in the week about alerts that match the filters
   (messages linked to no alert, such as channel tests, are left out), by channel; "sent"
   means delivered.
@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from core import teams
 from core.clock import check_zone
 from core.errors import FieldError
-from core.groups_view import STATS_SQL, group_stats
+from core.grouping.read import STATS_SQL, group_stats
 from core.severity import SEVERITIES
 from core.sla.compliance import OUTCOMES, SPREAD
 from core.weekly_people import people_section

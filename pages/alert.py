@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from core import db, groups_view, lifecycle, views
+from core import db, lifecycle, views
 from core.actor import Actor
 from core.alerts import queue
 from core.alerts.store import ActionRequest, add_note, apply
 from core.clock import SYSTEM_CLOCK
 from core.errors import ACTION_VERBS, AlertdeskError, NotFound
+from core.grouping import read as groups_view
 from core.reports_related import related_alerts
 from dashboard import ui
 

@@ -12,9 +12,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import db, groups_view
+from core import db
 from core.clock import SYSTEM_CLOCK
 from core.errors import NotFound
+from core.grouping import read as groups_view
 from dashboard import ui
 
 PERIODS = {"Last 24 hours": (timedelta(days=1), timedelta(hours=1)),

@@ -18,13 +18,14 @@ from typing import Any
 
 import streamlit as st
 
-from core import db, groups_view, lifecycle, views
+from core import db, lifecycle, views
 from core import severity as sev
 from core.actor import Actor
 from core.alerts import export, queue
 from core.alerts.store import ActionRequest, apply_many
 from core.clock import SYSTEM_CLOCK
 from core.errors import ACTION_VERBS, FieldError
+from core.grouping import read as groups_view
 from dashboard import exports, ui
 
 LIMIT = 500

@@ -11,8 +11,8 @@ from core import db as core_db
 from core.actor import Actor
 from core.alerts.model import AlertIn
 from core.errors import FieldError
-from core.grouping import parse_config
-from core.groups_view import GroupFilter, get_group, group_stats, list_groups
+from core.grouping.read import GroupFilter, get_group, group_stats, list_groups
+from core.grouping.rules import parse_config
 from core.ingest import Signal, ingest_batch
 from tests.conftest import T0
 from tests.factories import act, make_users
@@ -102,7 +102,7 @@ def test_grouping_config_is_validated() -> None:
 
 
 def test_backfill_groups_history_like_live_ingest_would(engine: sa.Engine) -> None:
-    from core.grouping_store import backfill
+    from core.grouping.store import backfill
 
     make_users(engine)
     from tests.factories import make_alert

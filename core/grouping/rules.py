@@ -84,6 +84,16 @@ def group_values(alert: AlertIn, group_by: tuple[str, ...]) -> dict[str, str]:
 
 def group_key(values: dict[str, str]) -> str:
     """SHA-256 of the sorted name=value pairs joined by US (0x1f); the SQL backfill in
-    grouping_store computes the same key."""
+    core/grouping/store.py computes the same key."""
     text = "\x1f".join(f"{k}={v}" for k, v in sorted(values.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def keys_for(firing: list[tuple[AlertIn, int]], config: GroupingConfig
+             ) -> dict[str, tuple[str, dict[str, str]]]:
+    """fingerprint -> (group key, group_by values) for a batch's firing alerts."""
+    out: dict[str, tuple[str, dict[str, str]]] = {}
+    for alert, _ in firing:
+        values = group_values(alert, config.group_by)
+        out[alert.dedup_key()] = (group_key(values), values)
+    return out

@@ -16,8 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import grouping
-from core.alerts.model import AlertIn
+from core.grouping import rules as grouping
 from core.lifecycle import OPEN_SQL
 from core.tables import settings
 
@@ -42,16 +41,6 @@ from jsonb_to_recordset(cast(:rows as jsonb)) as x(group_key text, group_by json
 order by x.group_key
 returning group_key, id
 """
-
-
-def keys_for(firing: list[tuple[AlertIn, int]], config: grouping.GroupingConfig
-             ) -> dict[str, tuple[str, dict[str, str]]]:
-    """fingerprint -> (group key, group_by values) for a batch's firing alerts."""
-    out: dict[str, tuple[str, dict[str, str]]] = {}
-    for alert, _ in firing:
-        values = grouping.group_values(alert, config.group_by)
-        out[alert.dedup_key()] = (grouping.group_key(values), values)
-    return out
 
 
 def assign(session: Session, keyed: dict[str, tuple[str, dict[str, str]]],
