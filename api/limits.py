@@ -1,7 +1,7 @@
 """Refuse request bodies over 1 MiB with 413, before anything is parsed or written.
 Webhook receivers take up to 10 MiB: an Alertmanager group of thousands of alerts arrives
 as one request, and refusing it would lose the notification (the batch limit in
-core/ingest.py still caps the alerts per request)."""
+core/ingest/batch.py still caps the alerts per request)."""
 from __future__ import annotations
 
 import json

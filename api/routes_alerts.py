@@ -16,9 +16,10 @@ from core import db as core_db
 from core.actor import Actor
 from core.alerts import queue
 from core.alerts.export import iter_csv
-from core.alerts.model import AlertIn, IngestResult, ingest
+from core.alerts.model import AlertIn
 from core.alerts.store import ActionRequest, add_note, apply
 from core.clock import SYSTEM_CLOCK
+from core.ingest.batch import IngestResult, ingest
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 ACTIONS = ("acknowledge", "investigate", "resolve", "close", "reopen", "silence")

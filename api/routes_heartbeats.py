@@ -1,5 +1,5 @@
 """Heartbeats (dead man's switches): a job beats, the worker raises an alert when a beat is
-overdue, the next beat resolves it. The rules live in core/heartbeats.py."""
+overdue, the next beat resolves it. The rules live in core/ingest/heartbeats.py."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.security import Operator, Viewer
 from core import db as core_db
-from core import heartbeats
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
+from core.ingest import heartbeats
 
 router = APIRouter(prefix="/api/v1/heartbeats", tags=["heartbeats"])
 

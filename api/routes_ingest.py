@@ -1,5 +1,5 @@
-"""Webhook receivers and ML anomalies: parse the source's payload (core.sources), then the
-one ingest path (core.ingest). A batch is all or nothing (see core/ingest.py)."""
+"""Webhook receivers and ML anomalies: parse the source's payload (core.ingest.sources), then the
+one ingest path (core.ingest.batch). A batch is all or nothing (see core/ingest/batch.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,10 +17,11 @@ from api.security import Caller, Credentials, Operator, Viewer
 from core import db as core_db
 from core.actor import Actor
 from core.alerts import queue
-from core.anomaly_stats import model_stats
 from core.clock import SYSTEM_CLOCK
-from core.ingest import BatchResult, Signal, ingest_batch
-from core.sources import alertmanager, anomaly, generic
+from core.ingest.anomaly import model_stats
+from core.ingest.batch import BatchResult, ingest_batch
+from core.ingest.signal import Signal
+from core.ingest.sources import alertmanager, anomaly, generic
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 PAYLOAD = Body(..., description="The source's JSON payload")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from core import auth, lifecycle, teams
 from core import db as core_db
 from core.actor import SYSTEM, Actor
-from core.alerts.model import AlertIn, ingest
+from core.alerts.model import AlertIn
 from core.alerts.store import ActionRequest, add_note, apply
 from core.clock import ensure_utc
 from core.demo_fleet import (
@@ -50,6 +50,7 @@ from core.demo_fleet import (
 )
 from core.errors import FieldError
 from core.grouping import store as grouping_store
+from core.ingest.batch import ingest
 from core.oncall import store as oncall_store
 from core.sla import rules as sla
 from core.sla.store import load_targets

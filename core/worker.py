@@ -25,7 +25,7 @@ from core.escalation_store import (
     start_escalations,
     stop_finished,
 )
-from core.heartbeats import check_heartbeats
+from core.ingest.heartbeats import check_heartbeats
 from core.notify.deliver import deliver_due
 from core.notify.followups import pagerduty_followups
 from core.retention_schedule import RetentionRunner

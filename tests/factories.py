@@ -8,9 +8,10 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core.actor import Actor
-from core.alerts.model import AlertIn, ingest
+from core.alerts.model import AlertIn
 from core.alerts.store import ActionRequest, apply
 from core.auth import create_user
+from core.ingest.batch import ingest
 
 OPERATOR = Actor("olga", "operator", "ui")
 VIEWER = Actor("victor", "viewer", "ui")

@@ -1,22 +1,20 @@
-"""Alert intake: validate and normalise at the boundary, then one set-based upsert.
+"""An alert as it comes in (``AlertIn``), pure: validated and normalised at the boundary,
+with its dedup key.
 
-Deduplication is the database's: the unique partial index ``alerts_open_fingerprint``
-makes ``INSERT .. ON CONFLICT`` bump the open alert instead of creating a second one,
-which stays correct under any number of concurrent posts.
+Deduplication itself is the database's (core/ingest/batch.py): the unique partial index
+``alerts_open_fingerprint`` makes ``INSERT .. ON CONFLICT`` bump the open alert instead of
+creating a second one, which stays correct under any number of concurrent posts.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.orm import Session
 
 from core import severity as sev
-from core.actor import Actor
 from core.errors import FieldError
 
 MAX_SUMMARY = 1000
@@ -155,18 +153,3 @@ def bad_content(alerts: list[AlertIn]) -> tuple[int, FieldError] | None:
         except FieldError as err:
             return i, err
     return None
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    alert_id: int
-    created: bool
-
-
-def ingest(session: Session, alert: AlertIn, actor: Actor, now: datetime) -> IngestResult:
-    """Create the alert, or count a duplicate on the open alert with the same fingerprint
-    (or reopen it within the flap window): the batch path with a batch of one."""
-    from core.ingest import Signal, ingest_batch
-
-    result = ingest_batch(session, [Signal(alert)], actor, now, field=None)
-    return IngestResult(next(iter(result.ids.values())), bool(result.created))

@@ -4,7 +4,7 @@ Assignment for a batch: a fingerprint that already has an open alert stays in th
 alert's group; the rest are keyed by their group_by values. Per key (under a transaction
 advisory lock, taken in key order so concurrent batches cannot both open a group): the
 latest group seen within the window is reused, else a new one is opened. The ingest
-upsert counts new members and signals (core/ingest_sql.py); state changes are counted by
+upsert counts new members and signals (core/ingest/sql.py); state changes are counted by
 the update trigger of migration 0003.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ def load_config(session: Session) -> grouping.GroupingConfig:
 
 
 # The latest group of each key seen since :group_since: the batch lookup reads it with its
-# other lookups (core/ingest_sql.py), ``_open_groups`` again under the key's lock.
+# other lookups (core/ingest/sql.py), ``_open_groups`` again under the key's lock.
 LATEST_SQL = """
 select distinct on (g.group_key) g.group_key, g.id from alert_groups g
 where g.group_key = any(cast(:keys as text[])) and g.last_seen_at >= :group_since
@@ -50,7 +50,7 @@ def assign(session: Session, keyed: dict[str, tuple[str, dict[str, str]]],
     alert's group; the rest join the latest group of their key seen since ``since``
     (``latest``, read with the batch's other lookups) or open one. Takes only advisory
     locks (per new group key, in key order) and inserts new groups; the group rows are
-    updated once, by the upsert (core/ingest_sql.py)."""
+    updated once, by the upsert (core/ingest/sql.py)."""
     group_of = dict(known)
     missing: dict[str, dict[str, Any]] = {}
     for fp, (key, values) in keyed.items():

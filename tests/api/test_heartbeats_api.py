@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
-from core.heartbeats import BeatIn, beat
+from core.ingest.heartbeats import BeatIn, beat
 from core.worker import tick
 
 

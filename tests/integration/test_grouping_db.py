@@ -13,7 +13,8 @@ from core.alerts.model import AlertIn
 from core.errors import FieldError
 from core.grouping.read import GroupFilter, get_group, group_stats, list_groups
 from core.grouping.rules import parse_config
-from core.ingest import Signal, ingest_batch
+from core.ingest.batch import ingest_batch
+from core.ingest.signal import Signal
 from tests.conftest import T0
 from tests.factories import act, make_users
 

@@ -11,8 +11,9 @@ from core.actor import Actor
 from core.alerts import queue
 from core.alerts.flapping import is_flapping
 from core.alerts.model import AlertIn
-from core.heartbeats import BeatIn, BeatResult, beat
-from core.ingest import Signal, ingest_batch
+from core.ingest.batch import ingest_batch
+from core.ingest.heartbeats import BeatIn, BeatResult, beat
+from core.ingest.signal import Signal
 from core.worker import tick
 from tests.conftest import T0
 from tests.factories import act, event_rows, make_users, row

@@ -14,8 +14,9 @@ from core import db as core_db
 from core.actor import Actor
 from core.alerts.model import AlertIn
 from core.errors import FieldError
-from core.ingest import Signal, ingest_batch
-from core.sources import alertmanager
+from core.ingest.batch import ingest_batch
+from core.ingest.signal import Signal
+from core.ingest.sources import alertmanager
 from tests.conftest import T0
 from tests.factories import act, event_rows, make_users, row
 

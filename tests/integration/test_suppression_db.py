@@ -13,7 +13,8 @@ from core import db as core_db
 from core.actor import Actor
 from core.alerts.model import AlertIn
 from core.errors import Conflict, FieldError, Forbidden, NotFound
-from core.ingest import Signal, ingest_batch
+from core.ingest.batch import ingest_batch
+from core.ingest.signal import Signal
 from core.suppression.inhibition import resolve
 from core.suppression.inhibition_store import apply_inhibitions, create_rule, load_rules, update_rule
 from core.suppression.silences import Matcher, compile_sql, label_set

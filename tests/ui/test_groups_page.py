@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from core import db as core_db
 from core.actor import Actor
 from core.alerts.model import AlertIn
-from core.ingest import Signal, ingest_batch
+from core.ingest.batch import ingest_batch
+from core.ingest.signal import Signal
 from tests.factories import make_users
 from tests.ui.conftest import app_as
 

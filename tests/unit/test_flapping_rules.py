@@ -7,7 +7,7 @@ import pytest
 
 from core.alerts.flapping import FlappingRule, damped, is_flapping
 from core.errors import FieldError
-from core.heartbeats import BeatIn, check_name
+from core.ingest.heartbeats import BeatIn, check_name
 from tests.conftest import T0
 
 WINDOW = timedelta(minutes=30)

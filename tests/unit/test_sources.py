@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import FieldError
-from core.ingest import prepare
-from core.sources import alertmanager, anomaly, generic
+from core.ingest.batch import prepare
+from core.ingest.sources import alertmanager, anomaly, generic
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

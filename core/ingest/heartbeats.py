@@ -29,7 +29,8 @@ from core import severity as sev
 from core.actor import WORKER, Actor
 from core.alerts.model import AlertIn
 from core.errors import FieldError
-from core.ingest import FIRING, RESOLVED, Signal, ingest_batch
+from core.ingest.batch import ingest_batch
+from core.ingest.signal import FIRING, RESOLVED, Signal
 from core.tables import heartbeats
 
 NAME_RE = re.compile(r"[A-Za-z0-9._-]{1,100}")

@@ -13,7 +13,7 @@ from typing import Any
 from core import severity as sev
 from core.alerts.model import AlertIn
 from core.errors import FieldError
-from core.ingest import FIRING, RESOLVED, Signal
+from core.ingest.signal import FIRING, RESOLVED, Signal
 
 SOURCE = "alertmanager"
 DEFAULT_SEVERITY = "medium"  # an alert without a severity label is treated as a warning

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.alerts.model import AlertIn
 from core.errors import FieldError
-from core.ingest import FIRING, Signal
+from core.ingest.signal import FIRING, Signal
 
 FIELDS = ("summary", "severity", "source", "service", "device_id", "description",
           "fingerprint", "labels", "annotations", "metadata")

@@ -1,4 +1,4 @@
-"""The statements of the ingest path (core/ingest.py), each over a whole batch.
+"""The statements of the ingest path (core/ingest/batch.py), each over a whole batch.
 
 1. RESOLVE: open alerts whose fingerprint is reported resolved -> resolved, with events.
 2. LOOKUP: reopens a fingerprint's latest alert when it fires again within the flap window,

@@ -6,7 +6,7 @@ A batch is all or nothing: one bad alert refuses the request with the field name
 without creating half of it twice. Within a batch the last signal per fingerprint decides
 its status and firing repeats are counted, so the statements never touch a row twice.
 
-Statements, in order (each over the whole batch; SQL in core/ingest_sql.py):
+Statements, in order (each over the whole batch; SQL in core/ingest/sql.py):
 0. context: flap window, grouping settings, SLA targets, active silences (one read);
 1. resolve: open alerts whose fingerprint is reported resolved -> resolved (source
    resolution: it stops the clocks but is not a human response), with events;
@@ -30,26 +30,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import ingest_context
 from core.actor import Actor
 from core.alerts.model import AlertIn, bad_content, dump_json
 from core.errors import FieldError
 from core.grouping import rules as grouping
 from core.grouping import store as grouping_store
-from core.ingest_sql import LOOKUP, RESOLVE, UPSERT
+from core.ingest import context as ingest_context
+from core.ingest.signal import FIRING, RESOLVED, Signal
+from core.ingest.sql import LOOKUP, RESOLVE, UPSERT
 from core.sla import rules as sla
 from core.suppression.silences_store import apply_silences
 
-FIRING, RESOLVED = "firing", "resolved"
 MAX_BATCH = 10_000
-
-
-@dataclass(frozen=True)
-class Signal:
-    """One alert as a source reports it: firing (create or count) or resolved."""
-
-    alert: AlertIn
-    status: str = FIRING
 
 
 @dataclass(frozen=True)
@@ -155,7 +147,7 @@ class Found:
 def _lookup(session: Session, keyed: dict[str, tuple[str, dict[str, str]]], actor: Actor,
             now: datetime, window: timedelta, group_window: timedelta) -> Found:
     """Reopen within the flap window (none when it is 0) and read the open alerts and live
-    groups of the batch, in one statement (core/ingest_sql.py LOOKUP_SQL)."""
+    groups of the batch, in one statement (core/ingest/sql.py LOOKUP_SQL)."""
     rows = LOOKUP.rows(session, {
         "fps": list(keyed), "keys": sorted({k for k, _ in keyed.values()}),
         "now": now, "since": now - max(window, timedelta(0)), "group_since": now - group_window,
@@ -188,3 +180,16 @@ def _upsert(session: Session, firing: list[tuple[AlertIn, int]], groups: dict[st
     result = UPSERT.rows(session, {
         "rows": dump_json(rows), "now": now, "actor": actor.name, "source": actor.source})
     return [(fingerprint, id_, bool(inserted)) for fingerprint, id_, inserted in result]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    alert_id: int
+    created: bool
+
+
+def ingest(session: Session, alert: AlertIn, actor: Actor, now: datetime) -> IngestResult:
+    """Create the alert, or count a duplicate on the open alert with the same fingerprint
+    (or reopen it within the flap window): the batch path with a batch of one."""
+    result = ingest_batch(session, [Signal(alert)], actor, now, field=None)
+    return IngestResult(next(iter(result.ids.values())), bool(result.created))

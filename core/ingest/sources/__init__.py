@@ -1,0 +1,1 @@
+"""Normalisers: each source's payload -> ``core.ingest.signal.Signal`` list. Pure functions."""

@@ -1,1 +1,0 @@
-"""Normalisers: each source's payload -> ``core.ingest.Signal`` list. Pure functions."""
