@@ -1,5 +1,5 @@
 """Escalation policies (list: viewer; create/replace: manager) and one alert's escalation
-timeline. Bodies are checked by core/escalation.py ``parse_policy``, whose errors name the
+timeline. Bodies are checked by core/escalation/rules.py ``parse_policy``, whose errors name the
 field (``tiers[1].delay_s``, ``tiers[0].targets[1].username``) and leave as 422."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from fastapi import APIRouter, Body
 
 from api.security import Manager, Viewer
 from core import db as core_db
-from core import escalation_policies as store
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
+from core.escalation import store
 
 router = APIRouter(prefix="/api/v1", tags=["escalation"])
 

@@ -12,7 +12,7 @@ created with the same fingerprint, so grouping by it gathers the recurrences. Pe
   ``reopens``: the sum of ``reopen_count``;
 - ``mttr_s`` / ``max_ttr_s`` / ``total_ttr_s``: over its resolved alerts; ``mtta_s``;
 - ``escalations``: its ``escalation`` events (one per escalation step fired,
-  ``core.escalation_fire``), over its alerts created in the period;
+  ``core.escalation.fire``), over its alerts created in the period;
 - the latest alert of the period (``latest_id``) gives ``service``, ``device_id``,
   ``summary``, ``severity``, ``state``.
 
@@ -44,7 +44,7 @@ PER_IDENTITY = """
     group by fingerprint {having}
 """
 # Escalation events are written only for alerts with an ``alert_escalations`` row
-# (core.escalation_fire), so that table leads: the events' own index is on alert_id, and
+# (core.escalation.fire), so that table leads: the events' own index is on alert_id, and
 # a scan of alert_events for kind = 'escalation' reads the whole event history.
 ESCALATED = """
     select a.fingerprint, count(*) as escalations

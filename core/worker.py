@@ -17,7 +17,7 @@ from core import db as core_db
 from core.alerts.flapping import mark_flapping
 from core.alerts.store import expire_silences
 from core.clock import Clock
-from core.escalation_store import (
+from core.escalation.jobs import (
     escalate_due,
     expedite_breaches,
     expire_acks,

@@ -38,7 +38,7 @@ def _url(value: str) -> bool:
 
 
 def parse_target(token: str, where: str) -> dict[str, Any]:
-    """``kind:value`` -> a TARGET object (core/escalation.py checks it further)."""
+    """``kind:value`` -> a TARGET object (core/escalation/rules.py checks it further)."""
     kind, _, value = token.strip().partition(":")
     kind, value = kind.strip().lower(), value.strip()
     if kind == "console" and not value:

@@ -16,7 +16,7 @@ from core import db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.errors import AlertdeskError, FieldError, NotFound
-from core.escalation_policies import alert_timeline, create_policy, list_policies, replace_policy
+from core.escalation.store import alert_timeline, create_policy, list_policies, replace_policy
 from core.notify.base import CHANNELS, STATUSES
 from core.notify.deliver import send_test
 from core.notify.outbox import LogFilter, delivery_log

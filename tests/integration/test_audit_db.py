@@ -15,7 +15,7 @@ from core import auth
 from core import db as core_db
 from core.audit import AuditFilter, iter_csv, record, search
 from core.errors import Conflict, FieldError, Forbidden
-from core.escalation_policies import create_policy, replace_policy
+from core.escalation.store import create_policy, replace_policy
 from core.oncall import store as oncall
 from core.settings import put_setting
 from core.sla.store import delete_override, upsert_policy

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from core import db as core_db
 from core import worker
 from core.actor import SYSTEM
-from core.escalation import first_match, parse_policy
-from core.escalation_policies import create_policy, replace_policy
-from core.escalation_store import escalate_due, start_escalations
+from core.escalation.jobs import escalate_due, start_escalations
+from core.escalation.rules import first_match, parse_policy
+from core.escalation.store import create_policy, replace_policy
 from core.suppression.silences_store import create_silence
 from tests.conftest import T0
 from tests.factories import MANAGER, OPERATOR, act, event_rows, make_alert, make_users, row

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from core import db as core_db
 from core import worker
 from core.errors import Conflict, FieldError, Forbidden, NotFound
-from core.escalation_policies import create_policy
+from core.escalation.store import create_policy
 from core.oncall import store
 from tests.conftest import T0
 from tests.factories import ADMIN, MANAGER, OPERATOR, VIEWER, event_rows, make_alert, make_users

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from core import db as core_db
 from core.actor import Actor
 from core.errors import FieldError
-from core.escalation_store import escalate_due, start_escalations
+from core.escalation.jobs import escalate_due, start_escalations
 from core.reports import daily, scope, statistics, trends
 from core.reports_top import top_alerts
 from tests.factories import act, make_alert, make_users

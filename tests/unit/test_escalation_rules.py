@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from core.errors import FieldError
-from core.escalation import (
+from core.escalation.rules import (
     Match,
     Policy,
     SeverityRule,

@@ -223,7 +223,7 @@ def _severity_rule(value: object) -> SeverityRule | None:
 def matches(policy: Policy, alert: Mapping[str, Any]) -> bool:
     """Does ``alert`` (severity, service, labels) fall under ``policy``? Enabled policies
     only; each given criterion must hold (empty severity list / null service: any).
-    core.escalation_store.MATCH_SQL is the same predicate in SQL."""
+    core.escalation.jobs.MATCH_SQL is the same predicate in SQL."""
     m = policy.match
     if not policy.enabled or (m.severity and alert.get("severity") not in m.severity):
         return False

@@ -1,6 +1,6 @@
 """Escalation policies in the database (list, create, replace) and the per-alert
-escalation timeline (read side). The rules live in core/escalation.py; the worker jobs
-in core/escalation_store.py.
+escalation timeline (read side). The rules live in core/escalation/rules.py; the worker jobs
+in core/escalation/jobs.py.
 
 Editing a policy never touches escalations under way: each alert carries the copy frozen
 when its escalation started (``alert_escalations.policy_snapshot``).
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.actor import Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
-from core.escalation import Policy, parse_policy
+from core.escalation.rules import Policy, parse_policy
 from core.notify.vault import seal_target
 from core.oncall.store import missing_schedules
 from core.secret import public_target

@@ -1,6 +1,6 @@
 """Firing claimed escalation steps: resolve each target to (channel, contact), queue one
 outbox row per contact, write one 'escalation' event per step, advance every row in one
-statement. Called by core.escalation_store.escalate_due on rows it has claimed.
+statement. Called by core.escalation.jobs.escalate_due on rows it has claimed.
 
 Targets: a user goes to their contacts on the severity's person channels
 (``core.notify.routing.default_channels`` narrowed to sms/email: critical -> SMS, high and
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from core.actor import WORKER
 from core.alerts.flapping import damped, load_rule
 from core.errors import FieldError
-from core.escalation import Policy, Step, next_due, parse_policy, plan
+from core.escalation.rules import Policy, Step, next_due, parse_policy, plan
 from core.notify.base import DeliveryError
 from core.notify.format import alert_payload
 from core.notify.outbox import enqueue

@@ -25,7 +25,7 @@ Forgotten acks (policy ``ack_timeout_s``; default off): when an ack stops the es
 to 'new' through the lifecycle ('unacknowledge', worker actor, "ack expired after 1 h")
 and restarts its escalation at once. Severity escalation (policy ``severity_escalation``):
 ``severity_due_at = started_at + after_s``; ``raise_severities`` raises a still-'new'
-unmuted alert ``steps`` levels once (core.escalation.severity_after), with a
+unmuted alert ``steps`` levels once (core.escalation.rules.severity_after), with a
 'severity_change' event; its SLA targets stay frozen.
 """
 from __future__ import annotations
@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from core.actor import WORKER
 from core.alerts.store import ActionRequest, apply
-from core.escalation_fire import fire_claimed
+from core.escalation.fire import fire_claimed
 from core.notify.outbox import cancel_pending
 
 BATCH = 500
@@ -48,7 +48,7 @@ SLA_BREACHED = "a.acknowledged_at is null and a.tta_due_at <= :now"
 SNAPSHOT = """jsonb_build_object('name', p.name, 'description', p.description, 'match', p.match,
     'tiers', p.tiers, 'repeat', p.repeat, 'ack_timeout_s', p.ack_timeout_s,
     'severity_escalation', p.severity_escalation, 'priority', p.priority, 'enabled', p.enabled)"""
-# core.escalation.matches, in SQL: empty severity list / null service match anything.
+# core.escalation.rules.matches, in SQL: empty severity list / null service match anything.
 MATCH = """p.enabled
     and (jsonb_array_length(coalesce(p.match -> 'severity', '[]')) = 0
          or p.match -> 'severity' @> to_jsonb(a.severity))
