@@ -1,6 +1,6 @@
 """The retention job over the API: ``POST /api/v1/admin/cleanup`` (manager and admin).
 
-Body ``{"older_than": "90d", "dry_run": false}``; the answer is core.retention's report
+Body ``{"older_than": "90d", "dry_run": false}``; the answer is core.retention.cleanup's report
 (rows per table deleted, or that would be with ``dry_run``; cutoff; duration). The run is
 synchronous, in short batches; a first run over a long history is better started from
 the CLI (``python -m dashboard cleanup --older-than 90d``).
@@ -16,9 +16,10 @@ from pydantic import Field
 from api.schemas import Body
 from api.security import Manager, Viewer
 from core import db as core_db
-from core import retention, retention_schedule
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
+from core.retention import cleanup as retention
+from core.retention import schedule as retention_schedule
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 

@@ -1,6 +1,6 @@
 """The retention figures on the 1M-alert history (bench database only; it stays intact).
 
-- ``retention_dry_run_30d_s``: ``core.retention.cleanup(..., dry_run=True)`` with
+- ``retention_dry_run_30d_s``: ``core.retention.cleanup.cleanup(..., dry_run=True)`` with
   ``older_than`` 30 days: the whole walk over ``alerts`` and ``alert_groups`` in 5,000-id
   batches, counting what a real run would delete (about two thirds of the 90-day history);
   ``retention_dry_run_alerts``: how many alerts it found.
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core.actor import Actor
-from core.retention import BATCH_IDS, alert_batch, cleanup
+from core.retention.cleanup import BATCH_IDS, alert_batch, cleanup
 
 BENCH = Actor("bench", "admin", "system", is_human=False)
 

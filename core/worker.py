@@ -28,7 +28,7 @@ from core.escalation.jobs import (
 from core.ingest.heartbeats import check_heartbeats
 from core.notify.deliver import deliver_due
 from core.notify.followups import pagerduty_followups
-from core.retention_schedule import RetentionRunner
+from core.retention.schedule import RetentionRunner
 from core.sla.jobs import mark_sla_breaches
 from core.suppression.inhibition_store import inhibitions_tick
 from core.suppression.silences_store import silences_tick

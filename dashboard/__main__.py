@@ -111,7 +111,7 @@ def cmd_run(_: argparse.Namespace) -> int:
 def cmd_cleanup(args: argparse.Namespace) -> int:
     import json
 
-    from core.retention import cleanup, parse_age, report_text
+    from core.retention.cleanup import cleanup, parse_age, report_text
 
     age = parse_age(args.older_than)  # bad input: exit 2 before the database is touched
     report = cleanup(_engine(), age, SYSTEM_CLOCK.now(), _cli_actor(), dry_run=args.dry_run)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core import worker
-from core.retention import cleanup, parse_age
+from core.retention.cleanup import cleanup, parse_age
 from core.suppression.inhibition_store import inhibitions_tick
 from tests.conftest import T0
 from tests.factories import MANAGER, act, make_alert, make_users

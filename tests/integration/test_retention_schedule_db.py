@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core.errors import FieldError, Forbidden
-from core.retention_schedule import RetentionRunner, due, put_policy, run_if_due
+from core.retention.schedule import RetentionRunner, due, put_policy, run_if_due
 from tests.conftest import T0
 from tests.factories import MANAGER, OPERATOR, act, make_alert, make_users
 

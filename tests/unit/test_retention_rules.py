@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from core.errors import FieldError
-from core.retention import deletable, format_age, parse_age, ranges
+from core.retention.cleanup import deletable, format_age, parse_age, ranges
 
 
 @pytest.mark.parametrize(("text", "age"), [

@@ -1,6 +1,6 @@
 """Retention on a schedule: with the ``retention`` setting (``{"older_than": "90d"}``, set
 by a manager: ``PUT /api/v1/settings/retention``), the worker runs the retention job
-(core/retention.py) once a day by itself; without it, nothing is deleted unless someone
+(core/retention/cleanup.py) once a day by itself; without it, nothing is deleted unless someone
 runs ``python -m dashboard cleanup``.
 
 "Once a day" is read from the audit trail (the last ``retention``/``cleanup`` row, which
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core import db as core_db
 from core.actor import WORKER, Actor
 from core.errors import FieldError
-from core.retention import cleanup, format_age, parse_age
+from core.retention.cleanup import cleanup, format_age, parse_age
 from core.settings import put_setting
 from core.tables import audit_log, settings
 

@@ -40,9 +40,9 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core import db as core_db
-from core import retention_store as store
 from core.actor import Actor
 from core.errors import FieldError
+from core.retention import sql as store
 
 log = logging.getLogger("alertdesk.retention")
 

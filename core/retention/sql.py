@@ -1,4 +1,4 @@
-"""The SQL of the retention job (rules and the run itself: core/retention.py).
+"""The SQL of the retention job (rules and the run itself: core/retention/cleanup.py).
 
 Each function works on one id range of ``alerts`` or ``alert_groups`` inside the caller's
 transaction; ids travel as one ``bigint[]`` parameter, so every step is one statement.
@@ -28,7 +28,7 @@ order by a.id {{lock}}
 """
 
 # Rows outside the batch that point at a candidate: (candidate, referencing alert or None).
-# A candidate stays while what points at it stays (core.retention.deletable).
+# A candidate stays while what points at it stays (core.retention.cleanup.deletable).
 NEEDED_BY = """
 select a.inhibited_by as target, a.id as referrer
 from alerts a where a.inhibited_by = any(cast(:ids as bigint[]))
