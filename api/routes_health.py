@@ -1,6 +1,6 @@
 """Health scores (viewer and up): per service or device over a window, their daily trend,
-the alerts behind a score, and one service's analytics. Formula: ``core.health``
-(docs/HEALTH.md); the SQL: ``core.health_store`` and ``core.health_detail``.
+the alerts behind a score, and one service's analytics. Formula: ``core.health.rules``
+(docs/HEALTH.md); the SQL: ``core.health.store`` and ``core.health.detail``.
 
 ``window`` is ``24h``, ``7d``, ``30d`` ... (1 hour to 90 days) ending now; ``tz`` is the
 IANA zone whose local days bucket a trend (default UTC).
@@ -16,9 +16,9 @@ from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK, check_zone
 from core.errors import FieldError
-from core.health import parse_window
-from core.health_detail import BEHIND_LIMIT, alerts_behind, service_health
-from core.health_store import daily_scores, health_scores, key_column
+from core.health.detail import BEHIND_LIMIT, alerts_behind, service_health
+from core.health.rules import parse_window
+from core.health.store import daily_scores, health_scores, key_column
 
 router = APIRouter(prefix="/api/v1/reports", tags=["health"])
 MAX_LIMIT = 5000

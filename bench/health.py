@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from bench.measure import busiest_open_service, timings_ms
 from core import db as core_db
-from core.health_detail import service_health
-from core.health_store import daily_scores, health_scores
+from core.health.detail import service_health
+from core.health.store import daily_scores, health_scores
 
 WEEK = timedelta(days=7)
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from core.health import BAND_COLORS
+from core.health.rules import BAND_COLORS
 from dashboard.ui import fmt_time
 
 TREND_DAYS = 14

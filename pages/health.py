@@ -1,4 +1,4 @@
-"""Health scores: 0-100 per service or device over a window (formula: core.health,
+"""Health scores: 0-100 per service or device over a window (formula: core.health.rules,
 docs/HEALTH.md), worst first, with band colours, a 14-day sparkline per row, and a
 drill-down into one service/device: its factor breakdown and the alerts behind the score.
 
@@ -14,9 +14,9 @@ import streamlit as st
 
 from core import db
 from core.clock import SYSTEM_CLOCK
-from core.health import parse_window
-from core.health_detail import alerts_behind
-from core.health_store import daily_scores, health_scores
+from core.health.detail import alerts_behind
+from core.health.rules import parse_window
+from core.health.store import daily_scores, health_scores
 from dashboard import health_widgets as hw
 from dashboard import ui
 

@@ -1,5 +1,5 @@
 """Health scores, their daily trend and the alerts behind them, against a hand-computed
-history (the formula: core.health; expected penalties worked out next to each test).
+history (the formula: core.health.rules; expected penalties worked out next to each test).
 
 NOW is 2026-03-11 12:00Z; the 7-day window is [03-04 12:00Z, NOW). Targets (defaults):
 critical 300/1800 s, high 900/7200, medium 3600/28800, low 14400/86400, info 86400/604800.
@@ -15,8 +15,8 @@ from core import db as core_db
 from core.actor import Actor
 from core.alerts.flapping import mark_flapping
 from core.errors import FieldError
-from core.health_detail import alerts_behind, service_health
-from core.health_store import daily_scores, health_scores
+from core.health.detail import alerts_behind, service_health
+from core.health.store import daily_scores, health_scores
 from tests.factories import act, make_alert, make_users
 
 NY = "America/New_York"

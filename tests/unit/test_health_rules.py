@@ -1,4 +1,4 @@
-"""The health formula (core.health) on fixed inputs: quiet = 100, each factor and its cap,
+"""The health formula (core.health.rules) on fixed inputs: quiet = 100, each factor and its cap,
 band boundaries, clamping, the window parser. Expected numbers are worked out by hand in
 the comments (docs/HEALTH.md has the same worked example)."""
 from datetime import timedelta
@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from core.errors import FieldError
-from core.health import HealthInputs, band, clamp, health, open_penalty, parse_window
+from core.health.rules import HealthInputs, band, clamp, health, open_penalty, parse_window
 
 
 def test_a_quiet_service_scores_100_excellent() -> None:

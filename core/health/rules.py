@@ -44,7 +44,7 @@ BAND_COLORS = {"Excellent": "#1b5e20", "Good": "#558b2f", "Fair": "#f9a825",
 
 @dataclass(frozen=True)
 class HealthInputs:
-    """What the score is computed from (``core.health_store`` gathers it in SQL)."""
+    """What the score is computed from (``core.health.store`` gathers it in SQL)."""
 
     open_by_severity: dict[str, int] = field(default_factory=dict)
     alerts: int = 0            # alerts created in the window

@@ -1,4 +1,4 @@
-"""The inputs of the health score (``core.health``), gathered in SQL: one statement for
+"""The inputs of the health score (``core.health.rules``), gathered in SQL: one statement for
 the scores of every service (or device), one for their daily trend.
 
 Rules (docs/HEALTH.md):
@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import health as rules
 from core.clock import check_zone
 from core.errors import FieldError
+from core.health import rules
 from core.lifecycle import OPEN_SQL
 from core.severity import SEVERITIES
 

@@ -1,7 +1,7 @@
 """Behind a health score: the alerts that cost it points, and the analytics of one service
 (counts, MTTA/MTTR against target, top recurring alerts), aggregated in SQL.
 
-The rules are ``core.health_store``'s: the window is ``[now - window, now)``, its alerts
+The rules are ``core.health.store``'s: the window is ``[now - window, now)``, its alerts
 are those created in it; open alerts count whatever their age.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.errors import FieldError
-from core.health_store import daily_scores, health_scores, key_column
+from core.health.store import daily_scores, health_scores, key_column
 from core.lifecycle import OPEN_SQL
 from core.severity import SEVERITIES
 
