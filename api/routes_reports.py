@@ -3,8 +3,8 @@
 Common query parameters: ``start`` / ``end`` (ISO-8601 with an offset, or a bare date =
 midnight UTC; the period ``[start, end)`` defaults to the 7 days up to now and may span at
 most 366 days), ``service``, ``severity``, and ``tz`` (IANA zone of the local days/hours,
-default UTC). The rules are ``core.reports``'s (and ``core.reports_top`` /
-``core.reports_related``'s); bad input is a 422 naming the field.
+default UTC). The rules are ``core.reports.stats``'s (and ``core.reports.top`` /
+``core.reports.related``'s); bad input is a 422 naming the field.
 """
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK, check_zone
 from core.errors import FieldError
-from core.reports import TOP_SERVICES, Scope, daily, scope, statistics, trends
-from core.reports_related import related_alerts
-from core.reports_top import top_alerts
+from core.reports.related import related_alerts
+from core.reports.stats import TOP_SERVICES, Scope, daily, scope, statistics, trends
+from core.reports.top import top_alerts
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 

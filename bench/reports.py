@@ -1,4 +1,4 @@
-"""The analytics-report figures over the 1M-alert history (core.reports*), in process, one
+"""The analytics-report figures over the 1M-alert history (core.reports.stats*), in process, one
 transaction per call as the API runs them; medians of ``runs`` after 2 warm-up calls.
 
 - ``reports_trends_ms``: alerts per local day (America/New_York) over the last 30 days
@@ -22,10 +22,10 @@ import sqlalchemy as sa
 
 from bench.measure import timings_ms
 from core import db as core_db
-from core.reports import scope, trends
-from core.reports import statistics as report_statistics
-from core.reports_related import related_alerts
-from core.reports_top import top_alerts
+from core.reports.related import related_alerts
+from core.reports.stats import scope, trends
+from core.reports.stats import statistics as report_statistics
+from core.reports.top import top_alerts
 
 TZ = "America/New_York"
 

@@ -20,7 +20,7 @@ from core.alerts.store import ActionRequest, add_note, apply
 from core.clock import SYSTEM_CLOCK
 from core.errors import ACTION_VERBS, AlertdeskError, NotFound
 from core.grouping import read as groups_view
-from core.reports_related import related_alerts
+from core.reports.related import related_alerts
 from dashboard import ui
 
 BADGE = {"critical": "red", "high": "orange", "medium": "yellow", "low": "blue", "info": "gray"}
@@ -192,7 +192,7 @@ def actions(engine: Any, actor: Actor, row: Any, users: list[str]) -> None:
 
 
 def related(engine: Any, alert_id: int) -> None:
-    """Alerts that fire together with this one (core.reports_related): same group, or
+    """Alerts that fire together with this one (core.reports.related): same group, or
     within 5 minutes, ranked by how often their fingerprints fired together before."""
     st.subheader("Related alerts")
     with db.transaction(engine) as s:

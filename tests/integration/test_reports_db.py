@@ -1,4 +1,4 @@
-"""Analytics reports (core.reports, core.reports_top) against a hand-computed history.
+"""Analytics reports (core.reports.stats, core.reports.top) against a hand-computed history.
 
 The viewer is in America/New_York. 2026-03-08 is the spring-forward day there (23 h):
 local midnight is 05:00Z up to 2026-03-08 and 04:00Z from 2026-03-09 on.
@@ -24,8 +24,8 @@ from core import db as core_db
 from core.actor import Actor
 from core.errors import FieldError
 from core.escalation.jobs import escalate_due, start_escalations
-from core.reports import daily, scope, statistics, trends
-from core.reports_top import top_alerts
+from core.reports.stats import daily, scope, statistics, trends
+from core.reports.top import top_alerts
 from tests.factories import act, make_alert, make_users
 
 NY = "America/New_York"

@@ -1,5 +1,5 @@
 """Top alerts of a period: the recurring alert identities that fire most, take longest to
-resolve, or escalate most. Aggregated in SQL over the alerts in scope (``core.reports``).
+resolve, or escalate most. Aggregated in SQL over the alerts in scope (``core.reports.stats``).
 
 An *alert identity* is a fingerprint — the dedup key intake already uses (the source's
 fingerprint, else a hash of source, service, device and alert name; ``AlertIn.dedup_key``):
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.errors import FieldError
-from core.reports import Scope
+from core.reports.stats import Scope
 
 RANKINGS = {"occurrences": ("occurrences desc, alerts desc", ""),
             "resolution_time": ("mttr_s desc", "having count(ttr_s) > 0"),

@@ -1,6 +1,6 @@
 """Analytics over the alert history, aggregated in SQL: statistics, trends, a day's summary.
 
-Rules shared by every report (and by ``core.reports_top`` / ``core.reports_related``):
+Rules shared by every report (and by ``core.reports.top`` / ``core.reports.related``):
 
 - An alert belongs to a period when it was *created* in ``[start, end)`` (as in
   ``core.sla.compliance``); the period defaults to the 7 days up to ``now``, must end after it
