@@ -3,7 +3,7 @@
 ``week`` (ISO week, ``2026-W47``) or ``week_start`` (its Monday, ``2026-11-16``) picks the
 week; with neither, the last complete week. ``tz`` is the IANA zone whose local Monday
 midnights bound the week (default: the caller's profile zone, else UTC). ``service`` and
-``team`` (the ``team`` label) filter the alerts. Rules: ``core.weekly``.
+``team`` (the ``team`` label) filter the alerts. Rules: ``core.weekly.report``.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from core import views
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK, check_zone
 from core.errors import FieldError
-from core.weekly import last_complete_week, parse_week, weekly_report
-from core.weekly_render import to_csv, to_html, to_markdown
+from core.weekly.render import to_csv, to_html, to_markdown
+from core.weekly.report import last_complete_week, parse_week, weekly_report
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 FILES = {"html": (to_html, "text/html; charset=utf-8"),

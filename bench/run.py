@@ -18,7 +18,7 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
   escalation policies attached (median; bench/escalation.py).
 - ``oncall_shifts_50x90d_ms``: final on-call shifts for 50 schedules over 90 days, pure,
   no database (median; bench/oncall.py; target <= 200 ms).
-- ``weekly_report_ms``: the weekly report (core.weekly) of the last whole week, ~80k
+- ``weekly_report_ms``: the weekly report (core.weekly.report) of the last whole week, ~80k
   alerts plus the week before, all alerts / a service / a team label (bench/weekly.py).
 - ``retention_dry_run_30d_s`` / ``retention_delete_batch_ms`` / ``retention_delete_rows_per_s``:
   the retention walk (dry run, 30 days) and one rolled-back 5,000-id delete batch

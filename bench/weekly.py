@@ -1,4 +1,4 @@
-"""The weekly-report figure: ``core.weekly.weekly_report`` over the last whole week of the
+"""The weekly-report figure: ``core.weekly.report.weekly_report`` over the last whole week of the
 bench history (~80k alerts a week, plus the week before for the deltas), in the viewer
 zone America/New_York, as the page and the API run it (one transaction per report).
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from bench.measure import p95, timings_ms
 from core import db as core_db
-from core.weekly import last_complete_week, weekly_report
+from core.weekly.report import last_complete_week, weekly_report
 
 TZ = "America/New_York"
 

@@ -1,7 +1,7 @@
 """Weekly report: one local week (Monday to Sunday in the viewer's zone) of all alerts, a
 service or a team (the ``team`` label): tiles, a chart of alerts per day, the report's
-tables and the same report as HTML, Markdown and CSV files to send (core.weekly,
-core.weekly_render). The week defaults to the last complete one; ``?week=2026-W47``
+tables and the same report as HTML, Markdown and CSV files to send (core.weekly.report,
+core.weekly.render). The week defaults to the last complete one; ``?week=2026-W47``
 preselects another.
 """
 from __future__ import annotations
@@ -17,8 +17,8 @@ from core import db
 from core.clock import SYSTEM_CLOCK
 from core.errors import AlertdeskError
 from core.severity import SEVERITIES
-from core.weekly import last_complete_week, parse_week, week_label, weekly_report
-from core.weekly_render import tables, text, to_csv, to_html, to_markdown
+from core.weekly.render import tables, text, to_csv, to_html, to_markdown
+from core.weekly.report import last_complete_week, parse_week, week_label, weekly_report
 from dashboard import ui
 
 WEEKS_BACK = 52

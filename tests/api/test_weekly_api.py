@@ -3,7 +3,7 @@ import csv
 import io
 from datetime import date, datetime, timedelta, timezone
 
-from core.weekly import last_complete_week
+from core.weekly.report import last_complete_week
 from tests.factories import act, make_alert
 
 URL = "/api/v1/reports/weekly"

@@ -26,7 +26,7 @@ from core.notify.deliver import deliver_due
 from core.notify.outbox import enqueue
 from core.oncall.store import create_override, create_schedule
 from core.sla.compliance import ComplianceQuery, compliance
-from core.weekly import last_complete_week, parse_week, weekly_report
+from core.weekly.report import last_complete_week, parse_week, weekly_report
 from tests.factories import MANAGER, act, make_alert, make_users
 
 NY = "America/New_York"

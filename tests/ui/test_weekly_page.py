@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from core.weekly import last_complete_week, week_label
+from core.weekly.report import last_complete_week, week_label
 from tests.factories import act, make_alert, make_users
 from tests.ui.conftest import app_as
 

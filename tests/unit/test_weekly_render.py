@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from core.severity import SEVERITIES
-from core.weekly_render import duration, to_csv, to_html, to_markdown
+from core.weekly.render import duration, to_csv, to_html, to_markdown
 
 HOSTILE = "<script>alert('x')</script> | col | *bold* [link](http://evil)\nsecond line"
 WEEK = date(2026, 11, 16)

@@ -18,7 +18,7 @@ Rules:
 - Notifications: the messages queued in the week about alerts that match the filters
   (messages linked to no alert, such as channel tests, are left out), by channel; "sent"
   means delivered.
-- People: see ``core.weekly_people`` (on-call hours, responses, the busiest person).
+- People: see ``core.weekly.people`` (on-call hours, responses, the busiest person).
 Everything is aggregated in SQL: one statement per section, none per day or service.
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ from core.errors import FieldError
 from core.grouping.read import STATS_SQL, group_stats
 from core.severity import SEVERITIES
 from core.sla.compliance import OUTCOMES, SPREAD
-from core.weekly_people import people_section
+from core.weekly.people import people_section
 
 UTC = timezone.utc
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{1,2})$")
