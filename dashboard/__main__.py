@@ -60,7 +60,7 @@ def cmd_create_api_key(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(_: argparse.Namespace) -> int:
-    from core.demo import seed_demo
+    from core.demo.seed import seed_demo
 
     print(seed_demo(_engine(), SYSTEM_CLOCK.now()))
     return 0

@@ -34,7 +34,7 @@ def prepare() -> str:
         user = os.environ.get("ALERTDESK_ADMIN_USER") or "admin"
         print(f"Created admin user {user!r} with password: {password}  (shown once)", flush=True)
     if config.demo_enabled():
-        from core.demo import seed_demo
+        from core.demo.seed import seed_demo
 
         counts = seed_demo(engine, SYSTEM_CLOCK.now())
         print(f"Demo data: {counts}", flush=True)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from core import db as core_db
 from core import lifecycle
 from core.auth import authenticate, create_user
-from core.demo import DEFAULT_PASSWORD, USERS, seed_demo
+from core.demo.seed import DEFAULT_PASSWORD, USERS, seed_demo
 from core.errors import FieldError
 from core.sla.compliance import ComplianceQuery, compliance
 from core.sla.rules import status

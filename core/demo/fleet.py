@@ -1,6 +1,6 @@
 """The demo fleet as data: services, devices, alert types, incidents, the open queue plan.
 
-``core.demo`` turns this into rows; edit here to change what a demo shows.
+``core.demo.seed`` turns this into rows; edit here to change what a demo shows.
 """
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from core.actor import SYSTEM, Actor
 from core.alerts.model import AlertIn
 from core.alerts.store import ActionRequest, add_note, apply
 from core.clock import ensure_utc
-from core.demo_fleet import (
+from core.demo.fleet import (
     CATALOG,
     CUM_WEIGHTS,
     EVENT_COLS,
