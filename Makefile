@@ -37,9 +37,10 @@ system-deps: ## install what the suite needs beyond pip (Debian chromium, promet
 	@command -v chromium >/dev/null 2>&1 || { echo "chromium could not be installed"; exit 1; }
 	@command -v prometheus-alertmanager >/dev/null 2>&1 || { echo "prometheus-alertmanager could not be installed"; exit 1; }
 
-lint: setup-dev ## ruff everywhere, mypy --strict on core/ and api/
+lint: setup-dev ## ruff everywhere, mypy --strict on core/ and api/, the import contracts (.importlinter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy --strict --ignore-missing-imports core api
+	$(VENV)/bin/lint-imports --no-cache
 
 run: setup ## start database, API (:8000), worker and UI (:8501); Ctrl-C stops all
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
