@@ -13,6 +13,7 @@ from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.grouping import read as groups_view
 from core.grouping import rules as grouping
+from core.grouping.store import load_config
 from core.settings import put_setting
 
 router = APIRouter(prefix="/api/v1", tags=["groups"])
@@ -48,8 +49,6 @@ def get_group(group_id: int, _: Actor = Viewer) -> dict[str, Any]:
 
 @router.get("/settings/grouping", summary="group_by, window_s, wait_s per severity")
 def get_grouping(_: Actor = Viewer) -> dict[str, Any]:
-    from core.grouping.store import load_config
-
     with core_db.transaction() as s:
         return load_config(s).as_json()
 
