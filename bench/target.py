@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from core import config
 from core import db as core_db
-from core.migrate import upgrade
+from core.migrations.apply import upgrade
 
 BENCH_DB = "alertdesk_bench"
 ENV = "ALERTDESK_BENCH_DATABASE_URL"

@@ -20,7 +20,7 @@ from core.errors import AlertdeskError  # noqa: E402
 
 
 def _engine():  # type: ignore[no-untyped-def]
-    from core.migrate import upgrade
+    from core.migrations.apply import upgrade
 
     engine = core_db.get_engine()
     upgrade(engine)

@@ -21,7 +21,7 @@ def prepare() -> str:
     """Database up and migrated, admin and ingest key bootstrapped, demo seeded if asked."""
     from core.auth import bootstrap
     from core.clock import SYSTEM_CLOCK
-    from core.migrate import upgrade
+    from core.migrations.apply import upgrade
 
     url = core_db.database_url()
     engine = core_db.get_engine(url)

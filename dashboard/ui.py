@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import streamlit as st
 
-from core import auth, db, durations, migrate, views
+from core import auth, db, durations, views
 from core.actor import Actor
 from core.errors import AlertdeskError, AuthError
+from core.migrations import apply as migrate
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core import db as core_db  # noqa: E402
-from core.migrate import upgrade  # noqa: E402
+from core.migrations.apply import upgrade  # noqa: E402
 
 os.environ.setdefault("ALERTDESK_BCRYPT_ROUNDS", "4")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

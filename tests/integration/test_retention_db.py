@@ -240,7 +240,7 @@ def test_migration_0013_goes_down_and_up_again(engine: sa.Engine,
                                                history: dict[str, int]) -> None:
     from alembic import command
 
-    from core.migrate import alembic_config, upgrade
+    from core.migrations.apply import alembic_config, upgrade
 
     cleanup(engine, AGE, NOW, MANAGER)                      # leaves a 'retention' audit row
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
