@@ -246,6 +246,8 @@ alert_escalations = sa.Table(
     sa.Column("severity_raised", sa.Boolean, nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    sa.Column("group_id", sa.BigInteger),   # the incident it pages for (0018); null: one alert
+    sa.Column("stopped_at", TS),
 )
 
 oncall_schedules = sa.Table(  # on-call schedules (0010); rules in core/oncall/rules.py

@@ -29,12 +29,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from core import severity as sev
 from core.actor import WORKER
 from core.alerts.flapping import damped, load_rule
 from core.errors import FieldError
+from core.escalation import incident
 from core.escalation.rules import Policy, Step, next_due, parse_policy, plan
 from core.notify.base import DeliveryError
-from core.notify.format import alert_payload
+from core.notify.format import alert_payload, incident_payload
 from core.notify.outbox import enqueue
 from core.notify.routing import default_channels
 from core.notify.vault import SEALED_FIELDS, recipient_for, unseal
@@ -144,17 +146,29 @@ def _step_note(policy: Policy, step: Step, labels: list[str], held: bool) -> str
     return f"{which} fired: " + (", ".join(labels) or "no reachable target")
 
 
+def _payload(row: Mapping[str, Any], reason: str, facts: Mapping[str, Any] | None
+             ) -> dict[str, Any]:
+    """What the step says: about the alert, or about its incident (counts, members)."""
+    lead = {**row, "id": row["alert_id"]}
+    if facts is None:
+        return alert_payload(lead, reason=reason)
+    severity = sev.SEVERITIES[int(facts["top_rank"]) - 1]
+    return incident_payload(lead, {**facts, "group_id": row["incident_id"],
+                                   "severity": severity}, reason=reason)
+
+
 def _fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: Step,
                contacts: Mapping[str, tuple[str | None, str | None]], now: datetime,
-               on_call: OnCallMap) -> dict[str, Any]:
+               on_call: OnCallMap, facts: Mapping[str, Any] | None) -> dict[str, Any]:
     """Queue one step's notifications; returns the event metadata."""
-    sends, problems = sends_for(step.targets, str(row["severity"]), contacts, on_call)
+    payload = _payload(row, "", facts)
+    sends, problems = sends_for(step.targets, str(payload["severity"]), contacts, on_call)
     who = [dict(zip(("schedule_id", "schedule", "username"), (sid, *on_call_at(on_call, sid))))
            for sid in (int(t["schedule_id"]) for t in step.targets if t["type"] == "schedule")]
     times = f" of {policy.repeat.times}" if policy.repeat and step.repeat else ""
     reason = f"escalation policy '{policy.name}', tier {step.tier}" + (
         f", repeat {step.repeat}{times}" if step.repeat else "")
-    payload = alert_payload({**row, "id": row["alert_id"]}, reason=reason)
+    payload = _payload(row, reason, facts)
     cycle = f":c{row['cycle']}" if row["cycle"] else ""
     ids: list[int] = []
     labels: list[str] = []
@@ -175,8 +189,8 @@ def _fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: S
 
 
 def _fire_row(session: Session, row: Mapping[str, Any], now: datetime, window: timedelta,
-              contacts: Mapping[str, tuple[str | None, str | None]], on_call: OnCallMap
-              ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+              contacts: Mapping[str, tuple[str | None, str | None]], on_call: OnCallMap,
+              facts: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One claimed escalation: its due steps (forced: the claim says the row is due), the
     events, and the row's new progress."""
     policy = parse_policy(row["policy_snapshot"])
@@ -187,7 +201,7 @@ def _fire_row(session: Session, row: Mapping[str, Any], now: datetime, window: t
     events = []
     for step in steps:
         meta = {"labels": [], "notification_ids": [], "skipped": [], "on_call": []} if held \
-            else _fire_step(session, row, policy, step, contacts, now, on_call)
+            else _fire_step(session, row, policy, step, contacts, now, on_call, facts)
         forced = step.due_at > now
         events.append({
             "alert_id": row["alert_id"], "at": now, "actor": WORKER.name, "source": WORKER.source,
@@ -223,13 +237,17 @@ def fire_claimed(session: Session, rows: Sequence[Mapping[str, Any]], now: datet
     schedules = {int(sid) for sid in _targets(rows, "schedule", "schedule_id")}
     on_call = resolve_schedule_targets(session, schedules, now) if schedules else {}
     contacts = _contacts(session, rows, on_call)
+    facts = incident.facts(session, [int(r["incident_id"]) for r in rows if r["incident_id"]])
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for row in rows:
-        update, evs = _fire_row(session, row, now, window, contacts, on_call)
+        update, evs = _fire_row(session, row, now, window, contacts, on_call,
+                                facts.get(int(row["incident_id"] or 0)))
         updates.append(update)
         events.extend(evs)
     if events:
         session.execute(alert_events.insert(), events)
+    incident.mark_notified(session, [int(r["incident_id"]) for r, u in zip(rows, updates)
+                                     if r["incident_id"] and u["fired_at"]], now)
     session.execute(sa.text(ADVANCE_SQL), {"rows": json.dumps(updates), "now": now})
     return len(updates)

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from core.actor import WORKER
 from core.alerts.store import ActionRequest, apply
+from core.escalation import incident
 from core.escalation.fire import fire_claimed
 from core.notify.outbox import cancel_pending
 
@@ -56,6 +57,7 @@ MATCH = """p.enabled
     and a.labels @> coalesce(p.match -> 'labels', '{}')"""
 DELAY0 = "make_interval(secs => (snap -> 'tiers' -> 0 ->> 'delay_s')::int)"
 SEV_AFTER = "make_interval(secs => (snap -> 'severity_escalation' ->> 'after_s')::int)"
+START_GROUPS_SQL = incident.start_sql(SNAPSHOT, MATCH, DELAY0, SEV_AFTER, AUTO)
 
 START_SQL = f"""
 with pick as (
@@ -64,7 +66,8 @@ with pick as (
     from alerts a cross join lateral (
         select p.id, {SNAPSHOT} as snap from escalation_policies p
         where {MATCH} order by p.priority, p.id limit 1) p
-    where {LIVE} and not exists (select 1 from alert_escalations e where e.alert_id = a.id)
+    where {LIVE} and a.group_id is null
+      and not exists (select 1 from alert_escalations e where e.alert_id = a.id)
     order by a.id limit :batch
 )
 insert into alert_escalations (alert_id, policy_id, policy_snapshot, started_at, next_tier,
@@ -80,11 +83,12 @@ on conflict (alert_id) do nothing
 RESTART_SQL = f"""
 with cand as (
     select e.alert_id, {AUTO} as auto from alert_escalations e join alerts a on a.id = e.alert_id
-    where e.state = 'stopped' and {LIVE} {{only}}
+    where e.state = 'stopped' and e.group_id is null and {LIVE} {{only}}
     order by e.alert_id limit :batch
     for update of e skip locked
 )
-update alert_escalations e set state = 'active', stopped_reason = null, cycle = e.cycle + 1,
+update alert_escalations e set state = 'active', stopped_reason = null, stopped_at = null,
+    cycle = e.cycle + 1,
     started_at = :now, next_tier = 0, repeats_done = 0,
     next_at = :now + make_interval(secs => (e.policy_snapshot -> 'tiers' -> 0 ->> 'delay_s')::int
                                            * (not cand.auto)::int),
@@ -97,11 +101,15 @@ from cand where e.alert_id = cand.alert_id
 
 
 def start_escalations(session: Session, now: datetime) -> int:
-    """Worker job: start escalating new, unmuted alerts (policy frozen in) and restart
-    stopped escalations whose alert is back in 'new'; returns how many rows changed."""
-    started = session.execute(sa.text(START_SQL), {"now": now, "batch": BATCH})
-    restarted = session.execute(sa.text(RESTART_SQL.format(only="")), {"now": now, "batch": BATCH})
-    return _count(started) + _count(restarted)
+    """Worker job: start escalating new, unmuted alerts without a group and the groups whose
+    wait is over (policy frozen in, core/escalation/incident.py), and restart stopped
+    escalations that need a human again; returns how many rows changed."""
+    params = {"now": now, "batch": BATCH}
+    started = _count(session.execute(sa.text(START_SQL), params))
+    started += _count(session.execute(sa.text(START_GROUPS_SQL), params))
+    restarted = _count(session.execute(sa.text(RESTART_SQL.format(only="")), params))
+    restarted += _count(session.execute(sa.text(incident.RESTART_SQL.format(only="")), params))
+    return started + restarted
 
 
 def _count(result: Any) -> int:
@@ -112,7 +120,10 @@ EXPEDITE_SQL = f"""
 with due as (
     select e.alert_id from alert_escalations e join alerts a on a.id = e.alert_id
     where e.state = 'active' and e.next_at > :now and e.expedited is null
-      and {LIVE} and {SLA_BREACHED}
+      and case when e.group_id is null then {LIVE} and {SLA_BREACHED}
+          else exists (select 1 from alerts m where m.group_id = e.group_id
+                       and {incident.MEMBER_LIVE}
+                       and m.acknowledged_at is null and m.tta_due_at <= :now) end
     for update of e skip locked
 )
 update alert_escalations e set next_at = :now, expedited = 'sla_breach', updated_at = :now
@@ -129,12 +140,13 @@ with gone as (
            a.state in {ACKED} as acked
     from alert_escalations e join alerts a on a.id = e.alert_id
     where (e.state <> 'stopped' or e.stopped_reason in ('silenced','muted')) {{only}}
+      and e.group_id is null
       and ((e.state <> 'stopped' and not ({LIVE}))
            or (e.state = 'stopped' and a.state not in ('new', 'silenced')))
     for update of e skip locked
 )
 update alert_escalations e set state = 'stopped', next_at = null, stopped_reason = gone.reason,
-    severity_due_at = null, updated_at = :now,
+    stopped_at = :now, severity_due_at = null, updated_at = :now,
     ack_due_at = case when gone.acked then coalesce(
         (select max(v.at) from alert_events v where v.alert_id = e.alert_id
            and v.kind = 'transition' and v.to_state in {ACKED}), :now)
@@ -148,7 +160,8 @@ def stop_escalations(session: Session, now: datetime, due_only: bool = False) ->
     """Stop the escalations of alerts acknowledged, resolved, silenced or muted, and
     cancel their pending notifications; ``due_only``: just the rows due now (the claim)."""
     only = "and e.state = 'active' and e.next_at <= :now" if due_only else ""
-    rows = session.execute(sa.text(STOP_SQL.format(only=only)), {"now": now}).all()
+    rows = list(session.execute(sa.text(STOP_SQL.format(only=only)), {"now": now}).all())
+    rows += session.execute(sa.text(incident.STOP_SQL.format(only=only)), {"now": now}).all()
     if rows:
         pending = set(session.scalars(sa.text(
             "select distinct alert_id from notifications where alert_id = any(:ids) "
@@ -167,9 +180,10 @@ def stop_finished(session: Session, now: datetime) -> int:
 CLAIM_SQL = f"""
 select e.alert_id, e.policy_snapshot, e.started_at, e.next_tier, e.repeats_done, e.cycle,
        e.expedited, e.last_fired_at, a.severity, a.summary, a.service, a.device_id,
-       a.description, a.state, a.flapping, a.group_id
+       a.description, a.state, a.flapping, a.group_id, e.group_id as incident_id
 from alert_escalations e join alerts a on a.id = e.alert_id
-where e.state = 'active' and e.next_at <= :now and {LIVE}
+where e.state = 'active' and e.next_at <= :now
+  and case when e.group_id is null then {LIVE} else {incident.GROUP_LIVE} end
 order by e.next_at, e.alert_id limit :batch
 for update of e skip locked
 """
@@ -189,32 +203,48 @@ def expedite_breaches(session: Session, now: datetime) -> int:
     return _count(session.execute(sa.text(EXPEDITE_SQL), {"now": now}))
 
 
-ACK_DUE_SQL = f"""
-select e.alert_id, (e.policy_snapshot ->> 'ack_timeout_s')::int as timeout_s
-from alert_escalations e join alerts a on a.id = e.alert_id
-where e.ack_due_at <= :now and a.state in {ACKED}
+ACK_DUE_SQL = """
+select e.alert_id, e.group_id, (e.policy_snapshot ->> 'ack_timeout_s')::int as timeout_s
+from alert_escalations e
+where e.ack_due_at <= :now
 order by e.ack_due_at limit :batch
-for update of e, a skip locked
+for update of e skip locked
 """
-ACK_CLEAR_SQL = """
-update alert_escalations e set ack_due_at = null from alerts a
-where a.id = e.alert_id and e.ack_due_at <= :now and a.state in ('resolved','closed')
+# The acknowledged alerts behind due rows: the row's alert, or every acknowledged member of
+# the row's incident.
+ACKED_SQL = f"""
+select a.id, a.group_id from alerts a
+where a.state in {ACKED} and (a.id = any(:alerts) or a.group_id = any(:groups))
+order by a.id
+for update
 """
 
 
 def expire_acks(session: Session, now: datetime) -> int:
     """Worker job: forgotten acks go back to 'new' (lifecycle 'unacknowledge', worker
-    actor, an event saying so) and their escalation restarts from tier 1 at once."""
+    actor, an event saying so), every acknowledged member of an incident at once, and
+    their escalation restarts from tier 1 at once. Returns how many alerts went back."""
     rows = session.execute(sa.text(ACK_DUE_SQL), {"now": now, "batch": BATCH}).all()
-    for r in rows:
-        apply(session, r.alert_id, ActionRequest(
-            "unacknowledge", note=f"ack expired after {_duration(r.timeout_s)}",
-            metadata={"reason": "ack_expired", "ack_timeout_s": r.timeout_s}), WORKER, now)
-    session.execute(sa.text(ACK_CLEAR_SQL), {"now": now})
-    if rows:
-        session.execute(sa.text(RESTART_SQL.format(only="and e.alert_id = any(:ids)")),
-                        {"now": now, "batch": BATCH, "ids": [r.alert_id for r in rows]})
-    return len(rows)
+    if not rows:
+        return 0
+    timeout = {("a", r.alert_id) if r.group_id is None else ("g", r.group_id): r.timeout_s
+               for r in rows}
+    members = session.execute(sa.text(ACKED_SQL), {
+        "alerts": [r.alert_id for r in rows if r.group_id is None],
+        "groups": [r.group_id for r in rows if r.group_id is not None]}).all()
+    for m in members:
+        secs = timeout.get(("a", m.id)) or timeout.get(("g", m.group_id)) or 0
+        apply(session, m.id, ActionRequest(
+            "unacknowledge", note=f"ack expired after {_duration(secs)}",
+            metadata={"reason": "ack_expired", "ack_timeout_s": secs}), WORKER, now)
+    ids = [r.alert_id for r in rows]
+    session.execute(sa.text("update alert_escalations set ack_due_at = null "
+                            "where alert_id = any(:ids)"), {"ids": ids})
+    params = {"now": now, "batch": BATCH, "ids": ids}
+    only = "and e.alert_id = any(:ids)"
+    session.execute(sa.text(RESTART_SQL.format(only=only)), params)
+    session.execute(sa.text(incident.RESTART_SQL.format(only=only)), params)
+    return len(members)
 
 
 def _duration(seconds: int) -> str:

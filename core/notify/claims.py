@@ -4,7 +4,8 @@ One short transaction, a fixed number of statements whatever the batch size:
 
 1. lock due rows (``pending`` with ``next_attempt_at <= now``, or ``sending`` whose claim
    expired: a claim sets ``next_attempt_at = claimed_until``) ``FOR UPDATE SKIP LOCKED``;
-2. cancel "page" rows whose alert no longer needs a human (not 'new', or muted);
+2. cancel "page" rows whose alert no longer needs a human (not 'new', or muted), and
+   "incident" rows whose group has no member left that does;
 3. per contact (channel, recipient), under a transaction advisory lock so two workers never
    decide for one contact at once (a contact locked elsewhere is left for the next tick):
    - PagerDuty and console are not throttled: every row is sent on its own;
@@ -77,8 +78,11 @@ def plan_contact(channel: str, rows: Sequence[Due], state: ContactState, now: da
 
 CANDIDATES = sa.text("""
 select n.id, n.channel, n.recipient, n.created_at,
-       coalesce(n.payload->>'kind', 'page') = 'page' and n.alert_id is not null and (
-           a.state <> 'new' or a.silence_id is not null or a.inhibited_by is not null) as stale
+       (coalesce(n.payload->>'kind', 'page') = 'page' and n.alert_id is not null and (
+           a.state <> 'new' or a.silence_id is not null or a.inhibited_by is not null))
+       or (n.payload->>'kind' = 'incident' and not exists (
+           select 1 from alerts m where m.group_id = n.group_id and m.state = 'new'
+              and m.silence_id is null and m.inhibited_by is null)) as stale
 from notifications n left join alerts a on a.id = n.alert_id
 where n.status in ('pending', 'sending') and n.next_attempt_at <= :now
 order by n.next_attempt_at, n.id

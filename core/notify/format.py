@@ -3,7 +3,9 @@ fires) and the pure renderers each channel uses (email subject/text/HTML, SMS te
 
 A payload is ``{"kind", "subject", "text", "html", "severity", "summary", "link",
 "alert_id", "service", "device_id", "reason"}``. ``kind`` "page" means "this alert needs a
-human": such rows are cancelled, not sent, once the alert is no longer 'new'."""
+human": such rows are cancelled, not sent, once the alert is no longer 'new'. ``kind``
+"incident" pages about an alert group (``group_id``, ``incident``: its counts); it is
+cancelled once no member of the group needs a human."""
 from __future__ import annotations
 
 import html
@@ -45,6 +47,37 @@ def alert_payload(alert: Mapping[str, Any], *, reason: str = "",
             "html": _html(subject, lines[2:], link), "severity": sev, "summary": summary,
             "link": link, "alert_id": alert.get("id"), "service": alert.get("service") or "",
             "device_id": alert.get("device_id") or "", "reason": reason}
+
+
+def group_link(group_id: int, public_url: str | None = None) -> str:
+    """``<ALERTDESK_PUBLIC_URL or the local UI>/groups?id=N``: the incident and its alerts."""
+    return alert_link(None, public_url) + f"groups?id={group_id}"
+
+
+def incident_payload(lead: Mapping[str, Any], incident: Mapping[str, Any], *,
+                     reason: str = "", public_url: str | None = None) -> dict[str, Any]:
+    """The payload for paging about an incident (alert group): its lead alert's payload,
+    at the incident's highest severity, with the counts and the members that need a human.
+    ``incident``: group_id, severity, open_alerts, unacknowledged, new_since, members."""
+    gid = int(incident["group_id"])
+    base = alert_payload({**lead, "severity": incident.get("severity") or lead.get("severity")},
+                         reason=reason, public_url=public_url)
+    n, new = int(incident.get("open_alerts") or 1), int(incident.get("new_since") or 0)
+    unacked = int(incident.get("unacknowledged") or 0)
+    subject = base["subject"] + (f" +{n - 1} more alert{'s' if n > 2 else ''}" if n > 1 else "")
+    link = group_link(gid, public_url)
+    head = (f"Incident #{gid}: {n} open alert{'s' if n != 1 else ''}, {unacked} not "
+            f"acknowledged" + (f", {new} new since the last page" if new else "") + ".")
+    members = [f"- [{str(m.get('severity', '')).upper()}] #{m.get('id')} {m.get('summary', '')}"
+               + (f" ({m['device_id']})" if m.get("device_id") else "")
+               for m in incident.get("members") or []]
+    lines = [subject, "", head, *members]
+    if reason:
+        lines += ["", f"Why you get this: {reason}"]
+    lines += ["", f"Open the incident: {link}"]
+    return {**base, "kind": "incident", "subject": subject, "text": "\n".join(lines),
+            "html": _html(subject, lines[2:], link), "link": link, "group_id": gid,
+            "incident": {"open_alerts": n, "unacknowledged": unacked, "new_since": new}}
 
 
 def sample_payload(channel: str, public_url: str | None = None) -> dict[str, Any]:

@@ -220,6 +220,8 @@ def test_user_targets_use_contacts_and_severity_channels(engine) -> None:
     run(engine, T0)
     assert {(n.channel, n.recipient) for n in notes(engine, crit)} == {
         ("sms", "+15551234567"), ("console", "console")}
+    assert notes(engine, med) == []  # its incident waits the medium group wait (30 s)
+    run(engine, T0 + timedelta(seconds=30))
     assert {(n.channel, n.recipient) for n in notes(engine, med)} == {
         ("email", "olga@example.com"), ("console", "console")}
     [ev] = kinds(engine, crit, "escalation")
@@ -269,7 +271,7 @@ def test_sql_policy_pick_matches_the_pure_rule(engine) -> None:
              {"severity": "high", "service": "api", "labels": {"team": "web"}},
              {"severity": "medium", "service": "api", "labels": {}}]
     ids = [make_alert(engine, T0, device_id=f"d{i}", **c) for i, c in enumerate(cases)]
-    run(engine, T0)
+    run(engine, T0 + timedelta(seconds=60))  # every severity's group wait is over
     with engine.connect() as c:
         stored = c.execute(sa.text("select name, match, tiers, priority, enabled "
                                    "from escalation_policies order by id")).mappings().all()

@@ -208,12 +208,12 @@ def test_top_alerts_by_escalations(engine) -> None:
 
     t = utc(2, 9)   # the seeded 'medium' policy: one tier at 0 s, no repeat
     q1 = make_alert(engine, t, fingerprint="queue-lag", severity="medium")
-    escalate(t + s(10))
+    escalate(t + s(30))   # the medium group wait (30 s) is over
     act(engine, q1, "resolve", t + s(60))
     make_alert(engine, t + s(3600), fingerprint="queue-lag", severity="medium")
     make_alert(engine, t + s(7200), fingerprint="disk", severity="medium")
     make_alert(engine, t + s(7200), fingerprint="quiet", severity="info")   # no policy
-    escalate(t + s(7210))
+    escalate(t + s(7230))
     sc = scope(t, t + s(86400), t + s(86400))
     top = run(engine, top_alerts, sc, "escalations")
     assert [(x["fingerprint"], x["escalations"]) for x in top] == [("queue-lag", 2), ("disk", 1)]

@@ -215,7 +215,7 @@ def test_append_only_guards_hold_outside_the_job(engine: sa.Engine,
 
 
 def test_every_foreign_key_to_the_deleted_tables_is_handled(engine: sa.Engine) -> None:
-    """A new FK to alerts/alert_groups/notifications must be taught to core/retention_store."""
+    """A new FK to alerts/alert_groups/notifications must be taught to core/retention/sql.py."""
     rows = q(engine, """
         select c.confrelid::regclass::text, c.conrelid::regclass::text, a.attname
         from pg_constraint c join pg_attribute a
@@ -224,6 +224,8 @@ def test_every_foreign_key_to_the_deleted_tables_is_handled(engine: sa.Engine) -
           and c.confrelid::regclass::text in ('alerts', 'alert_groups', 'notifications')
         order by 1, 2, 3""")
     assert [tuple(r) for r in rows] == [
+        ("alert_groups", "alert_escalations", "group_id"),    # deleted with its lead alert,
+                                                              # a member: before the group
         ("alert_groups", "alerts", "group_id"),               # groups go only when empty
         ("alert_groups", "notifications", "group_id"),        # ... and unreferenced
         ("alerts", "alert_escalations", "alert_id"),          # deleted with the alert
