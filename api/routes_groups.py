@@ -7,12 +7,16 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from api.params import instant
-from api.security import Manager, Viewer
+from api.schemas import ActionBody
+from api.security import Manager, Operator, Viewer
 from core import db as core_db
 from core.actor import Actor
+from core.alerts.store import ActionRequest
 from core.clock import SYSTEM_CLOCK
+from core.errors import FieldError
 from core.grouping import read as groups_view
 from core.grouping import rules as grouping
+from core.grouping.actions import act_on_group
 from core.grouping.store import load_config
 from core.settings import put_setting
 
@@ -45,6 +49,29 @@ def stats(start: str | None = None, end: str | None = None, service: str | None 
 def get_group(group_id: int, _: Actor = Viewer) -> dict[str, Any]:
     with core_db.transaction() as s:
         return groups_view.get_group(s, group_id)
+
+
+def _group_action(action: str) -> None:
+    def run(group_id: int, body: ActionBody | None = None, actor: Actor = Operator) -> Any:
+        body = body or ActionBody(until=None, resolution=None)
+        if body.until is not None or body.assign_to is not None:
+            raise FieldError("until" if body.until is not None else "assign_to",
+                             f"is not taken when acting on an incident ({action})")
+        req = ActionRequest(action, body.note, body.metadata, resolution=body.resolution)
+        now = SYSTEM_CLOCK.now()
+        with core_db.transaction() as s:
+            done = act_on_group(s, group_id, req, actor, now)
+            return {**done, "group": groups_view.get_group(s, group_id)}
+
+    run.__name__ = f"{action}_group"
+    router.add_api_route(f"/groups/{{group_id}}/{action}", run, methods=["POST"],
+                         summary=f"{action.capitalize()} the incident: every member that "
+                                 f"{'needs a human' if action == 'acknowledge' else 'is open'}"
+                                 " (409 if none)")
+
+
+for _action in ("acknowledge", "resolve"):
+    _group_action(_action)
 
 
 @router.get("/settings/grouping", summary="group_by, window_s, wait_s per severity")

@@ -13,9 +13,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import db
+from core.alerts.store import ActionRequest
 from core.clock import SYSTEM_CLOCK
 from core.errors import NotFound
 from core.grouping import read as groups_view
+from core.grouping.actions import act_on_group
 from dashboard import ui
 
 PERIODS = {"Last 24 hours": (timedelta(days=1), timedelta(hours=1)),
@@ -32,7 +34,8 @@ def stats_tiles(stats: dict[str, Any]) -> None:
     cols[1].metric("Alerts", f"{stats['alerts']:,}", help="After deduplication")
     cols[2].metric("Groups", f"{stats['groups']:,}", help="After grouping")
     cols[3].metric("Notifications", f"{stats['notifications']:,}",
-                   help="What would be sent: one per group")
+                   help="Pages sent in the period, from the delivery log (one per target of "
+                        "each escalation step)")
     pct = stats["noise_reduction_pct"]
     cols[4].metric("Noise reduction", "n/a" if pct is None else f"{pct:.1f} %",
                    help="1 - notifications / raw events")
@@ -75,6 +78,8 @@ def members(engine: Any, group_id: int) -> None:
         "Dups": [m["duplicate_count"] for m in group["members"]],
         "Created": [ui.fmt_time(m["created_at"], tz) for m in group["members"]],
     })
+    paging_line(group, tz)
+    incident_actions(group_id, group)
     st.dataframe(ui.style_severity(df), hide_index=True, width="stretch",
                  key=f"group_members_{group_id}")
     ui.csv_button(df, f"group-{group_id}-members.csv", f"group_members_csv_{group_id}")
@@ -82,6 +87,43 @@ def members(engine: Any, group_id: int) -> None:
         if m["state"] not in ("resolved", "closed"):
             st.page_link(ui.ALERT_PAGE, label=f"Open alert #{m['id']}",
                          query_params={"id": str(m["id"])})
+
+
+def paging_line(group: dict[str, Any], tz: Any) -> None:
+    """How the incident pages: its escalation and what the delivery log holds for it."""
+    esc, sent = group.get("escalation"), group["notifications"]
+    if esc is None:
+        st.caption("Paging: not started (the group's wait is not over, or no alert needs a "
+                   "human, or no policy matches).")
+        return
+    state = {"active": f"escalating, next step {ui.fmt_time(esc['next_at'], tz)}",
+             "done": "every tier and repeat sent",
+             "stopped": f"stopped ({esc['stopped_reason']})"}.get(esc["state"], esc["state"])
+    st.caption(f"Paging: policy '{esc['policy']}' · {state} · {sent['sent']} sent, "
+               f"{sent['queued']} queued, {sent['cancelled']} cancelled")
+
+
+def incident_actions(group_id: int, group: dict[str, Any]) -> None:
+    """Acknowledge / resolve the whole incident (operators); the outcome shows on rerun."""
+    key = f"group_outcome_{group_id}"
+    ui.show_outcome(key)
+    if not ui.current_actor().can("operator"):
+        return
+    new = sum(m["state"] == "new" for m in group["members"])
+    open_ = sum(m["state"] not in ("resolved", "closed") for m in group["members"])
+    c1, c2, _ = st.columns([1, 1, 3])
+    for col, action, count, label in ((c1, "acknowledge", new, "Acknowledge incident"),
+                                      (c2, "resolve", open_, "Resolve incident")):
+        col.button(f"{label} ({count})", key=f"group_{action}_{group_id}", disabled=not count,
+                   on_click=ui.write_action, args=(
+                       key, f"Incident #{group_id}: {count} alert(s) {action}d",
+                       _act, group_id, action))
+
+
+def _act(session: Any, group_id: int, action: str) -> None:
+    """At click time: who and when are read then, not when the page was drawn."""
+    act_on_group(session, group_id, ActionRequest(action), ui.current_actor(),
+                 SYSTEM_CLOCK.now())
 
 
 def render() -> None:

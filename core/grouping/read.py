@@ -86,7 +86,28 @@ def get_group(session: Session, group_id: int) -> dict[str, Any]:
         from alerts where group_id = :i
         order by (state in ('resolved','closed')), severity_rank, created_at
         limit 1000"""), {"i": group_id}).mappings().all()
-    return {**row, "members": [dict(m) for m in members]}
+    return {**row, "members": [dict(m) for m in members], **incident_paging(session, group_id)}
+
+
+ESCALATION_SQL = """
+select e.alert_id as lead_alert_id, e.state, e.stopped_reason, e.cycle, e.started_at, e.next_at,
+       e.policy_snapshot ->> 'name' as policy
+from alert_escalations e where e.group_id = :i
+"""
+PAGED_SQL = """
+select count(*) filter (where n.status = 'sent') as sent,
+       count(*) filter (where n.status in ('pending', 'sending')) as queued,
+       count(*) filter (where n.status = 'cancelled') as cancelled
+from notifications n where n.group_id = :i and {pages}
+"""
+
+
+def incident_paging(session: Session, group_id: int) -> dict[str, Any]:
+    """The incident's escalation (None if it never started) and its page counts."""
+    esc = session.execute(sa.text(ESCALATION_SQL), {"i": group_id}).mappings().one_or_none()
+    paged = session.execute(sa.text(PAGED_SQL.format(pages=PAGES)), {"i": group_id}).mappings().one()
+    return {"escalation": dict(esc) if esc else None,
+            "notifications": {k: int(v) for k, v in paged.items()}}
 
 
 STATS_SQL = """
@@ -99,21 +120,41 @@ from alerts where created_at >= :start and created_at < :end {extra}
 """
 
 
+# A page (about one alert, or an incident) as the delivery log holds it: not a test
+# message, not a PagerDuty follow-up.
+PAGES = "coalesce(n.payload ->> 'kind', 'page') in ('page', 'incident')"
+SENT_SQL = f"""
+select count(*) from notifications n join alerts a on a.id = n.alert_id
+where n.created_at >= :start and n.created_at < :end and n.status = 'sent' and {PAGES} {{extra}}
+"""
+
+
+def sent_pages(session: Session, start: datetime, end: datetime, extra: str = "",
+               params: dict[str, Any] | None = None) -> int:
+    """Pages the delivery log shows as sent in [start, end) (``extra`` filters alias a)."""
+    return int(session.scalar(sa.text(SENT_SQL.format(extra=extra)),
+                              {"start": start, "end": end, **(params or {})}) or 0)
+
+
 def group_stats(session: Session, start: datetime, end: datetime,
                 service: str | None = None) -> dict[str, Any]:
     """Raw events (every signal, duplicates included) -> alerts (after dedup) -> groups
-    (after grouping) -> notifications that would be sent (one per group; an ungrouped
-    alert notifies on its own). Noise reduction = 1 - notifications / raw events."""
+    (after grouping) -> notifications: the pages the delivery log shows as sent in the
+    period (one per target of each escalation step; messages folded into another one to
+    the same contact, cancelled and failed ones do not count). Noise reduction = 1 -
+    notifications / raw events (below zero when every event reaches several targets)."""
     if end <= start:
         raise FieldError("end", "must be after start")
     extra = "and service = :service" if service else ""
-    row = session.execute(sa.text(STATS_SQL.format(extra=extra)),
-                          {"start": start, "end": end, "service": service}).mappings().one()
+    params = {"start": start, "end": end, "service": service}
+    row = session.execute(sa.text(STATS_SQL.format(extra=extra)), params).mappings().one()
     raw, groups = int(row["raw_events"]), int(row["groups"])
+    sent = sent_pages(session, start, end, "and a.service = :service" if service else "",
+                      {"service": service})
     return {"start": start, "end": end, "service": service, "raw_events": raw,
-            "alerts": int(row["alerts"]), "groups": groups, "notifications": groups,
+            "alerts": int(row["alerts"]), "groups": groups, "notifications": sent,
             "dedup_reduction_pct": _pct(raw - int(row["alerts"]), raw),
-            "noise_reduction_pct": _pct(raw - groups, raw)}
+            "noise_reduction_pct": _pct(raw - sent, raw)}
 
 
 def _pct(part: int, whole: int) -> float | None:

@@ -14,7 +14,8 @@ Rules:
   (``percentile_cont``) over the human responses / resolutions that happened.
 - Top offenders: the 5 alert identities (fingerprints) with the most occurrences
   (duplicates included), then the top 5 services and devices the same way.
-- Noise reduction: ``core.grouping.read.group_stats`` (raw events -> alerts -> groups).
+- Noise reduction: ``core.grouping.read.group_stats`` (raw events -> alerts -> groups ->
+  pages sent, from the delivery log).
 - Notifications: the messages queued in the week about alerts that match the filters
   (messages linked to no alert, such as channel tests, are left out), by channel; "sent"
   means delivered.
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 from core import teams
 from core.clock import check_zone
 from core.errors import FieldError
-from core.grouping.read import STATS_SQL, group_stats
+from core.grouping.read import STATS_SQL, sent_pages
 from core.severity import SEVERITIES
 from core.sla.compliance import OUTCOMES, SPREAD
 from core.weekly.people import people_section
@@ -240,17 +241,14 @@ def _top(session: Session, where: str, params: dict[str, Any]) -> dict[str, Any]
 
 
 def _noise(session: Session, where: str, params: dict[str, Any]) -> dict[str, Any]:
-    """group_stats when only a service is asked for; with a team, its SQL with our filter."""
-    if "team" not in params:
-        stats = group_stats(session, params["start"], params["end"], params.get("service"))
-    else:
-        row = session.execute(sa.text(STATS_SQL.format(extra=where)), params).mappings().one()
-        raw, alerts, groups = int(row["raw_events"]), int(row["alerts"]), int(row["groups"])
-        stats = {"raw_events": raw, "alerts": alerts, "groups": groups,
-                 "dedup_reduction_pct": _pct(raw - alerts, raw),
-                 "noise_reduction_pct": _pct(raw - groups, raw)}
-    return {k: stats[k] for k in ("raw_events", "alerts", "groups", "dedup_reduction_pct",
-                                  "noise_reduction_pct")}
+    """Raw events -> alerts -> groups -> pages sent, as ``group_stats`` counts them, with
+    the report's service or team filter."""
+    row = session.execute(sa.text(STATS_SQL.format(extra=where)), params).mappings().one()
+    raw, alerts, groups = int(row["raw_events"]), int(row["alerts"]), int(row["groups"])
+    sent = sent_pages(session, params["start"], params["end"], where, params)
+    return {"raw_events": raw, "alerts": alerts, "groups": groups, "notifications": sent,
+            "dedup_reduction_pct": _pct(raw - alerts, raw),
+            "noise_reduction_pct": _pct(raw - sent, raw)}
 
 
 def _notifications(session: Session, where: str, params: dict[str, Any]) -> dict[str, Any]:

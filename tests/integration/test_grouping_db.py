@@ -89,7 +89,8 @@ def test_filters_detail_and_stats(engine: sa.Engine) -> None:
         stats = group_stats(s, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     assert sorted(m["device_id"] for m in detail["members"]) == ["web-1", "web-2"]
     assert stats["raw_events"] == 4 and stats["alerts"] == 3 and stats["groups"] == 2
-    assert stats["noise_reduction_pct"] == 50.0 and stats["dedup_reduction_pct"] == 25.0
+    assert stats["dedup_reduction_pct"] == 25.0
+    assert stats["notifications"] == 0 and stats["noise_reduction_pct"] == 100.0  # none sent
 
 
 def test_grouping_config_is_validated() -> None:

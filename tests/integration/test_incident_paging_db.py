@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from core import db as core_db
 from core.escalation.jobs import escalate_due, start_escalations
 from core.escalation.store import create_policy
+from core.grouping.read import get_group, group_stats
 from core.worker import tick
 from tests.conftest import T0
 from tests.factories import MANAGER, act, make_alert
@@ -64,6 +65,12 @@ def test_five_alerts_of_one_incident_page_once(engine: sa.Engine, web: FakeHTTP)
     assert grp.notified_at == T0
     [esc] = q(engine, "select alert_id, group_id, state from alert_escalations")
     assert (esc.alert_id, esc.group_id, esc.state) == (ids[0], g[0], "active")
+    with core_db.transaction(engine) as s:   # the noise figures read the delivery log
+        stats = group_stats(s, T0, T0 + 60 * S, "storage")
+        detail = get_group(s, g[0])
+    assert (stats["raw_events"], stats["notifications"], stats["noise_reduction_pct"]) == (5, 1, 80.0)
+    assert detail["notifications"] == {"sent": 1, "queued": 0, "cancelled": 0}
+    assert detail["escalation"]["lead_alert_id"] == ids[0]
 
 
 def test_later_members_join_the_running_escalation(engine: sa.Engine, web: FakeHTTP) -> None:

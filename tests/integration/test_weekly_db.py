@@ -157,8 +157,8 @@ def test_top_offenders_noise_and_notifications(engine, history) -> None:
         ("web", 7, 4), ("billing", 4, 2)]
     assert [(x["key"], x["occurrences"], x["alerts"]) for x in top["devices"]] == [
         ("web-02", 4, 1), ("web-01", 3, 3), ("db-01", 3, 1), ("db-02", 1, 1)]
-    assert r["noise"] == {"raw_events": 11, "alerts": 6, "groups": 5,
-                          "dedup_reduction_pct": 45.45, "noise_reduction_pct": 54.55}
+    assert r["noise"] == {"raw_events": 11, "alerts": 6, "groups": 5, "notifications": 1,
+                          "dedup_reduction_pct": 45.45, "noise_reduction_pct": 90.91}
     n = r["notifications"]
     assert (n["queued"], n["sent"], n["failed"]) == (2, 1, 0)  # p1's was the week before
     assert n["by_channel"] == [{"channel": "console", "queued": 1, "sent": 1, "failed": 0},

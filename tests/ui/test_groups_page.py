@@ -96,3 +96,22 @@ def test_queue_group_view_expands_a_group_and_acts_on_its_alerts(engine) -> None
     at.segmented_control(key="queue_view").set_value("Alerts").run()
     assert "view" not in at.query_params
 
+
+
+def test_operator_acknowledges_the_incident_from_the_group_view(engine) -> None:
+    ids = burst(engine)
+    with engine.connect() as c:
+        gid = c.scalar(sa.text("select group_id from alerts where id = :i"), {"i": ids["lat-0"]})
+    viewer = open_page(app_as("victor", "viewer"), "../pages/groups.py", id=str(gid))
+    assert not [b for b in viewer.button if b.label.startswith("Acknowledge incident")]
+    at = open_page(app_as("olga"), "../pages/groups.py", id=str(gid))
+    assert "Paging: not started" in " ".join(c.value for c in at.caption)
+    ack = next(b for b in at.button if b.label == "Acknowledge incident (2)")
+    at = ack.click().run()
+    assert not at.exception, at.exception
+    assert f"Incident #{gid}: 2 alert(s) acknowledged" in at.success[0].value.replace("\\", "")
+    with engine.connect() as c:
+        got = c.execute(sa.text("select state, count(*) from alerts where group_id = :g "
+                                "group by 1 order by 1"), {"g": gid}).all()
+    assert [tuple(r) for r in got] == [("acknowledged", 2), ("resolved", 1)]
+    assert next(b for b in at.button if b.label.startswith("Acknowledge incident")).disabled
