@@ -43,7 +43,8 @@ LEAD_LIVE = "a.state = 'new' and a.silence_id is null and a.inhibited_by is null
 ACKED = "('acknowledged','investigating')"
 
 
-def start_sql(snapshot: str, match: str, delay0: str, sev_after: str, auto: str) -> str:
+def start_sql(snapshot: str, match: str, order: str, delay0: str, sev_after: str,
+              auto: str) -> str:
     """The statement that starts the escalations of groups whose wait is over (the policy
     fragments are core/escalation/jobs.py's, shared with the single-alert start)."""
     return f"""
@@ -60,7 +61,7 @@ with lead as (
            case when {auto} then 'auto_escalate' end as why
     from lead a cross join lateral (
         select p.id, {snapshot} as snap from escalation_policies p
-        where {match} order by p.priority, p.id limit 1) p
+        where {match} order by {order} limit 1) p
     order by a.group_id limit :batch
 )
 insert into alert_escalations (alert_id, group_id, policy_id, policy_snapshot, started_at,

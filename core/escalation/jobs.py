@@ -4,8 +4,10 @@
 When escalation starts: at the first worker tick that sees the alert (``start_escalations``,
 not at ingest): an alert in 'new', not muted (no ``silence_id`` / ``inhibited_by``) and with
 no escalation row gets one, with the first matching enabled policy (lowest priority, then
-id) frozen in, ``started_at = created_at`` and tier 1 due at ``created_at + tiers[0].delay_s``.
-Alerts no policy matches do not escalate.
+the most specific, then the oldest: core.escalation.rules.order_key) frozen in,
+``started_at = created_at`` and tier 1 due at ``created_at + tiers[0].delay_s``. Alerts no
+policy matches do not escalate. An alert of a group escalates with its incident instead
+(core/escalation/incident.py).
 
 Immediate triggers ("expedited", at most once per cycle, recorded on the row and in the
 next escalation event): the ML flag (``alerts.metadata.auto_escalate = true``) makes tier 1
@@ -55,9 +57,13 @@ MATCH = """p.enabled
          or p.match -> 'severity' @> to_jsonb(a.severity))
     and (coalesce(p.match ->> 'service', '') = '' or p.match ->> 'service' = a.service)
     and a.labels @> coalesce(p.match -> 'labels', '{}')"""
+# core.escalation.rules.specificity in SQL: 1 for a service, 1 per label.
+SPECIFICITY = """(case when coalesce(p.match ->> 'service', '') <> '' then 1 else 0 end
+    + (select count(*) from jsonb_object_keys(coalesce(p.match -> 'labels', '{}'))))"""
+ORDER = f"p.priority, {SPECIFICITY} desc, p.id"
 DELAY0 = "make_interval(secs => (snap -> 'tiers' -> 0 ->> 'delay_s')::int)"
 SEV_AFTER = "make_interval(secs => (snap -> 'severity_escalation' ->> 'after_s')::int)"
-START_GROUPS_SQL = incident.start_sql(SNAPSHOT, MATCH, DELAY0, SEV_AFTER, AUTO)
+START_GROUPS_SQL = incident.start_sql(SNAPSHOT, MATCH, ORDER, DELAY0, SEV_AFTER, AUTO)
 
 START_SQL = f"""
 with pick as (
@@ -65,7 +71,7 @@ with pick as (
            case when {AUTO} then 'auto_escalate' end as why
     from alerts a cross join lateral (
         select p.id, {SNAPSHOT} as snap from escalation_policies p
-        where {MATCH} order by p.priority, p.id limit 1) p
+        where {MATCH} order by {ORDER} limit 1) p
     where {LIVE} and a.group_id is null
       and not exists (select 1 from alert_escalations e where e.alert_id = a.id)
     order by a.id limit :batch

@@ -233,9 +233,25 @@ def matches(policy: Policy, alert: Mapping[str, Any]) -> bool:
     return all(labels.get(k) == v for k, v in m.labels.items())
 
 
+def specificity(policy: Policy) -> int:
+    """How narrow a policy's match is: 1 for a service, 1 per label. Among policies of
+    equal priority the most specific wins, so a policy for one service beats the default
+    for its severity without anyone having to think about priorities.
+    core.escalation.jobs.SPECIFICITY is the same sum in SQL."""
+    return (1 if policy.match.service is not None else 0) + len(policy.match.labels)
+
+
+def order_key(policy: Policy, position: int) -> tuple[int, int, int]:
+    """Evaluation order: priority (low first), then specificity (high first), then id
+    (``position`` in a list ordered by id)."""
+    return (policy.priority, -specificity(policy), position)
+
+
 def first_match(policies: list[Policy], alert: Mapping[str, Any]) -> Policy | None:
-    """The matching policy with the lowest ``priority`` (list order breaks ties)."""
-    return min((p for p in policies if matches(p, alert)), key=lambda p: p.priority, default=None)
+    """The matching policy first in :func:`order_key` order (``policies`` listed by id)."""
+    ranked = sorted(((order_key(p, i), p) for i, p in enumerate(policies) if matches(p, alert)),
+                    key=lambda kv: kv[0])
+    return ranked[0][1] if ranked else None
 
 
 def due_at(policy: Policy, started_at: datetime, tiers_done: int,

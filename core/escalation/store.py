@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.actor import Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
-from core.escalation.rules import Policy, parse_policy
+from core.escalation.rules import Policy, order_key, parse_policy
 from core.notify.vault import seal_target
 from core.oncall.store import missing_schedules
 from core.secret import public_target
@@ -27,14 +27,20 @@ COLUMNS = ("match", "tiers", "repeat", "ack_timeout_s", "severity_escalation", "
 
 
 def list_policies(session: Session) -> list[dict[str, Any]]:
-    """Every policy in evaluation order (priority, then id), with how many alerts are
-    escalating under it now."""
+    """Every policy in evaluation order (priority, then the most specific, then id:
+    ``rules.order_key``), with how many alerts are escalating under it now."""
     active = (sa.select(sa.func.count()).select_from(alert_escalations)
               .where(alert_escalations.c.policy_id == escalation_policies.c.id,
                      alert_escalations.c.state == "active").scalar_subquery())
-    rows = session.execute(sa.select(escalation_policies, active.label("active_escalations"))
-                           .order_by(escalation_policies.c.priority, escalation_policies.c.id))
-    return [public(r) for r in rows.mappings()]
+    rows = list(session.execute(sa.select(escalation_policies, active.label("active_escalations"))
+                                .order_by(escalation_policies.c.id)).mappings())
+    ranked = sorted(enumerate(rows), key=lambda ir: order_key(as_policy(ir[1]), ir[0]))
+    return [public(r) for _, r in ranked]
+
+
+def as_policy(row: Any) -> Policy:
+    """A stored policy row as the rules see it."""
+    return parse_policy({"name": row["name"], **{k: row[k] for k in COLUMNS}})
 
 
 def get_policy(session: Session, policy_id: int) -> dict[str, Any]:

@@ -261,7 +261,8 @@ def test_policy_edits_reach_only_escalations_started_afterwards(engine) -> None:
 def test_sql_policy_pick_matches_the_pure_rule(engine) -> None:
     bodies = [{"name": "svc", "match": {"service": "web"}, "priority": 5},
               {"name": "lbl", "match": {"labels": {"team": "db"}}, "priority": 3},
-              {"name": "sev", "match": {"severity": ["low", "info"]}, "priority": 4}]
+              {"name": "sev", "match": {"severity": ["low", "info"]}, "priority": 4},
+              {"name": "svc-api", "match": {"service": "api"}, "priority": 4}]
     for b in bodies:
         policy(engine, **b)
     cases = [{"severity": "low", "service": "web", "labels": {"team": "db"}},
@@ -281,6 +282,7 @@ def test_sql_policy_pick_matches_the_pure_rule(engine) -> None:
     for alert_id, case in zip(ids, cases):
         best = first_match(policies, case)
         assert picked.get(alert_id) == (best.name if best else None), case
+    assert picked[ids[3]] == "svc-api"   # equal priority: the service beats the severity
 
 
 def test_stop_cancels_pending_notifications(engine) -> None:

@@ -157,6 +157,21 @@ def test_first_match_by_priority_and_disabled_policies_never_match() -> None:
     assert first_match([off], {"severity": "low"}) is None
 
 
+def test_at_equal_priority_the_most_specific_policy_wins_then_the_oldest() -> None:
+    tiers = (Tier(0, (CONSOLE,)),)
+    default = Policy("critical default", tiers, Match(severity=("critical",)))
+    service = Policy("billing", tiers, Match(service="billing"))
+    labelled = Policy("billing db", tiers, Match(service="billing", labels={"role": "db"}))
+    twin = Policy("billing too", tiers, Match(service="billing"))
+    crit = {"severity": "critical", "service": "billing", "labels": {"role": "db"}}
+    assert first_match([default, service], crit) is service          # newer but narrower
+    assert first_match([default, service, labelled], crit) is labelled
+    assert first_match([default, service, twin], crit) is service   # a tie: the older one
+    assert first_match([default, service], {**crit, "service": "web"}) is default
+    first = Policy("urgent", tiers, Match(severity=("critical",)), priority=50)
+    assert first_match([default, labelled, first], crit) is first   # priority comes first
+
+
 def test_parse_policy_round_trips_through_its_json() -> None:
     assert parse_policy(CRITICAL.to_json()) == CRITICAL
     assert CRITICAL.tiers[2].targets == ({"type": "user", "username": "olga"},)
