@@ -7,11 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
-from api.security import Manager, Viewer
+from api.security import Manager, Operator, Viewer
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.escalation import store
+from core.escalation.preview import preview
 
 router = APIRouter(prefix="/api/v1", tags=["escalation"])
 
@@ -27,8 +28,9 @@ POLICY_DOC = (
     "TARGET: user {username}, schedule {schedule_id} (whoever is on call when the tier "
     "fires), email {to}, sms {to}, slack {webhook (secret name) | webhook_url}, "
     "webhook {url | url_ref, secret}, pagerduty {routing_key_ref | routing_key}, console. "
-    "Secrets given in clear are sealed before storing. Delays must increase; the first "
-    "matching enabled policy by priority (lowest first) wins.")
+    "Secrets given in clear are sealed before storing. Delays must increase; of the enabled "
+    "policies that match, the lowest priority wins, then the most specific (1 for a service, "
+    "1 per label), then the oldest; POST /escalation-policies/preview shows the pick.")
 
 
 @router.get("/escalation-policies", summary="Escalation policies in evaluation order")
@@ -36,6 +38,20 @@ def list_policies(_: Actor = Viewer) -> dict[str, Any]:
     with core_db.transaction() as s:
         rows = store.list_policies(s)
     return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
+
+
+PREVIEW_EXAMPLE = {"severity": "critical", "service": "payments", "labels": {"team": "db"}}
+
+
+@router.post("/escalation-policies/preview",
+             summary="Which policy an alert would get (and why not the others), and who each "
+                     "tier would notify, on which contact, at that time (operator)",
+             description="Body: an alert object (the fields of POST /alerts; summary optional) "
+                         "or {\"alert_id\": N}. Writes nothing.")
+def preview_routing(body: Any = Body(examples=[PREVIEW_EXAMPLE, {"alert_id": 42}]),
+                    _: Actor = Operator) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        return preview(s, body, SYSTEM_CLOCK.now())
 
 
 @router.get("/escalation-policies/{policy_id}", summary="One escalation policy")

@@ -129,7 +129,11 @@ def _targets(rows: Sequence[Mapping[str, Any]], kind: str, key: str) -> set[Any]
 def _contacts(session: Session, rows: Sequence[Mapping[str, Any]], on_call: OnCallMap
               ) -> dict[str, tuple[str | None, str | None]]:
     names = {str(n) for n in _targets(rows, "user", "username")}
-    names |= {who for _, who in on_call.values() if who}
+    return contacts_for(session, names | {who for _, who in on_call.values() if who})
+
+
+def contacts_for(session: Session, names: set[str]) -> dict[str, tuple[str | None, str | None]]:
+    """username -> (email, phone) of the active users among ``names``."""
     if not names:
         return {}
     found = session.execute(sa.select(users.c.username, users.c.email, users.c.phone)

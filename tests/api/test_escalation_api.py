@@ -24,7 +24,7 @@ def policy(**changes: Any) -> dict[str, Any]:
 def test_roles_list_and_create(http, viewer, operator, manager) -> None:
     r = http.get("/api/v1/escalation-policies", headers=viewer)
     assert r.status_code == 200
-    assert [p["name"] for p in r.json()["data"]] == ["critical", "high", "medium"]
+    assert [p["name"] for p in r.json()["data"]] == ["critical", "high", "medium", "low and info"]
     assert http.post("/api/v1/escalation-policies", json=policy(), headers=operator).status_code == 403
     assert http.post("/api/v1/escalation-policies", json=policy()).status_code == 401
     r = http.post("/api/v1/escalation-policies", json=policy(), headers=manager)
@@ -85,6 +85,28 @@ def test_alert_escalation_timeline(http, engine, ingest_key, viewer) -> None:
     assert body["escalation"]["state"] == "active"
     [step] = body["steps"]
     assert step["metadata"]["tier"] == 1 and step["note"].startswith("tier 1 fired:")
-    assert {n["channel"] for n in step["notifications"]} == {"console", "slack"}
+    assert {n["channel"] for n in step["notifications"]} == {"console", "pagerduty", "slack"}
     assert {n["status"] for n in body["notifications"]} <= {"pending", "sent", "failed"}
     assert http.get("/api/v1/alerts/999999/escalation", headers=viewer).status_code == 404
+
+
+def test_routing_preview_by_role_and_bad_input(http, viewer, operator, manager) -> None:
+    body = {"severity": "info", "service": "web", "labels": {"team": "db"}}
+    assert http.post("/api/v1/escalation-policies/preview", json=body,
+                     headers=viewer).status_code == 403     # it shows people's contacts
+    r = http.post("/api/v1/escalation-policies/preview", json=body, headers=operator)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["policy"]["name"] == "low and info" and got["group_wait_s"] == 60
+    assert [n["label"] for n in got["tiers"][0]["notify"]] == ["slack noc"]
+    assert {v["name"]: v.get("why_not") for v in got["policies"]}["critical"] == (
+        "severity info is not critical")
+    for bad, field in (({"severity": "urgent"}, "severity"), ({"alert_id": 0}, "alert_id"),
+                       ({"severity": "high", "labels": []}, "labels")):
+        r = http.post("/api/v1/escalation-policies/preview", json=bad, headers=operator)
+        assert r.status_code == 422 and r.json()["field"] == field, r.text
+    r = http.post("/api/v1/escalation-policies/preview", json={"alert_id": 99}, headers=operator)
+    assert r.status_code == 404
+    r = http.post("/api/v1/escalation-policies/preview", content=b"[1,", headers={
+        **operator, "Content-Type": "application/json"})
+    assert r.status_code in (400, 422)

@@ -61,7 +61,7 @@ def test_tier_1_fires_at_creation_and_an_ack_stops_tier_2(engine) -> None:
     alert = make_alert(engine, T0)   # critical: the seeded policy, tiers 0/5/15 min
     worker.tick(engine, T0)
     first = notes(engine, alert)
-    assert sorted(n.channel for n in first) == ["console", "slack"]
+    assert sorted(n.channel for n in first) == ["console", "pagerduty", "slack"]
     assert all(n.idempotency_key.startswith(f"esc:{alert}:1:0:") for n in first)
     [ev] = kinds(engine, alert, "escalation")
     assert ev.note.startswith("tier 1 fired: ") and ev.actor == "worker"
@@ -69,7 +69,7 @@ def test_tier_1_fires_at_creation_and_an_ack_stops_tier_2(engine) -> None:
     assert escalation(engine, alert).next_at == m(5)
     act(engine, alert, "acknowledge", m(3))
     worker.tick(engine, m(6))
-    assert len(notes(engine, alert)) == 2
+    assert len(notes(engine, alert)) == 3
     esc = escalation(engine, alert)
     assert (esc.state, esc.stopped_reason, esc.next_at) == ("stopped", "acknowledged", None)
     assert len(kinds(engine, alert, "escalation")) == 1
@@ -84,7 +84,7 @@ def test_tiers_then_repeats_then_done(engine) -> None:
     esc = escalation(engine, alert)
     assert (esc.state, esc.next_tier, esc.repeats_done, esc.next_at) == ("done", 3, 3, None)
     keys = [n.idempotency_key for n in notes(engine, alert)]
-    assert len(keys) == len(set(keys)) == 2 + 2 + 1 + 3
+    assert len(keys) == len(set(keys)) == 3 + 2 + 1 + 3
 
 
 def test_two_concurrent_workers_enqueue_each_notification_once(engine) -> None:
@@ -110,7 +110,7 @@ def test_two_concurrent_workers_enqueue_each_notification_once(engine) -> None:
     with engine.connect() as c:
         keys = c.execute(sa.text("select idempotency_key from notifications")).scalars().all()
         events = c.scalar(sa.text("select count(*) from alert_events where kind = 'escalation'"))
-    assert len(keys) == len(set(keys)) == 60 and events == 30
+    assert len(keys) == len(set(keys)) == 90 and events == 30
     assert {int(k.split(":")[1]) for k in keys} == set(ids)
 
 
@@ -240,7 +240,7 @@ def test_flapping_alert_is_notified_at_most_once_per_window(engine) -> None:
     run(engine, m(2))
     evs = kinds(engine, alert, "escalation")
     assert evs[-1].note.startswith("tier 1 held back: flapping") and evs[-1].metadata["damped"]
-    assert len(notes(engine, alert)) == 2
+    assert len(notes(engine, alert)) == 3
 
 
 def test_policy_edits_reach_only_escalations_started_afterwards(engine) -> None:

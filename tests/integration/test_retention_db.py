@@ -105,7 +105,7 @@ def test_fixture_is_what_it_says(engine: sa.Engine, history: dict[str, int]) -> 
     assert group_of(engine, history["grouped_old"]) == group_of(engine, history["grouped_open"])
     old = [history["old_resolved"]]
     assert [per_alert(engine, t, old) for t in ("alert_escalations", "notifications",
-                                                 "notification_attempts")] == [1, 2, 2]
+                                                 "notification_attempts")] == [1, 3, 3]
 
 
 def test_cleanup_removes_exactly_the_old_closed_history(engine: sa.Engine,
@@ -116,7 +116,7 @@ def test_cleanup_removes_exactly_the_old_closed_history(engine: sa.Engine,
     # hand-counted events: created, escalation (tier 1), resolve for the critical one;
     # created + resolve (+ close) for the info ones
     assert expected == {"alert_events": 3 + 3 + 2 + 2, "alert_escalations": 1,
-                        "notifications": 2, "notification_attempts": 2}
+                        "notifications": 3, "notification_attempts": 3}
     assert per_alert(engine, "alert_events", [history["old_closed"]]) == 3
     assert per_alert(engine, "alert_events", [history["before_cutoff"]]) == 2
     groups_gone = [group_of(engine, history[k]) for k in ("old_resolved", "old_closed",

@@ -152,7 +152,7 @@ def test_manager_disables_and_edits_a_policy(engine) -> None:
 def test_viewer_sees_the_policies_but_no_editor(engine) -> None:
     make_users(engine)
     at = open_page("victor", "viewer")
-    assert frame(at, "Tiers")["Name"].tolist() == ["critical", "high", "medium"]
+    assert frame(at, "Tiers")["Name"].tolist() == ["critical", "high", "medium", "low and info"]
     assert not at.text_area and not at.text_input
     assert not [b for b in at.button if b.label.startswith(("Create", "Send test"))]
 
@@ -166,7 +166,7 @@ def test_alert_timeline_shows_the_fired_tier_and_its_deliveries(engine) -> None:
     assert summary["Tiers fired"] == "1" and summary["Next step due"] != "nothing pending"
     rows = frame(at, "Fired at")
     got = {r["Channel"]: r for _, r in rows.iterrows()}
-    assert set(got) == {"console", "slack"}
+    assert set(got) == {"console", "pagerduty", "slack"}
     assert (got["console"]["Tier"], got["console"]["Status"], got["console"]["Attempts"]) == (
         "1", "sent", 1)
     assert got["slack"]["Status"] == "failed" and got["slack"]["Target"] == "slack:noc"
@@ -185,13 +185,13 @@ def test_delivery_log_highlights_failures_and_filters_by_status(engine) -> None:
     alert = fired_alert(engine)
     at = open_page("olga", "operator")
     log = frame(at, "Recipient")
-    assert sorted(log["Status"]) == ["failed", "sent"]
+    assert sorted(log["Status"]) == ["failed", "failed", "sent"]
     assert set(log["Alert"]) == {str(alert)}
-    assert any("2 of 2 notifications · 1 failed" in c.value for c in at.caption)
+    assert any("3 of 3 notifications · 2 failed" in c.value for c in at.caption)
     at.selectbox(key="log_status").set_value("failed").run()
     log = frame(at, "Recipient")
-    assert log[["Channel", "Recipient", "Status"]].values.tolist() == [["slack", "slack:noc",
-                                                                       "failed"]]
+    assert sorted(log[["Channel", "Recipient", "Status"]].values.tolist()) == [
+        ["pagerduty", "pagerduty:noc", "failed"], ["slack", "slack:noc", "failed"]]
     at.selectbox(key="log_status").set_value("All")
     at.selectbox(key="log_channel").set_value("console").run()
     assert frame(at, "Recipient")["Status"].tolist() == ["sent"]
