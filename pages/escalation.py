@@ -24,6 +24,7 @@ from core.notify.vault import validate_target
 from core.severity import SEVERITIES
 from dashboard import escalation_widgets as w
 from dashboard import ui
+from dashboard.routing_widget import routing_box
 
 TABS = ["Policies", "Alert timeline", "Delivery log"]
 PERIODS = {"Last 24 hours": timedelta(days=1), "Last 7 days": timedelta(days=7),
@@ -137,10 +138,13 @@ def policies_tab(actor: Actor) -> None:
     event = st.dataframe(df, hide_index=True, width="stretch", key="pol_table",
                          on_select="rerun" if manager else "ignore", selection_mode="single-row",
                          column_config={"Tiers": st.column_config.TextColumn(width="large")})
-    st.caption(f"{len(df)} policies, lowest priority first: an alert follows the first enabled "
-               "match" + (" · select one to edit it" if manager else ""))
+    st.caption(f"{len(df)} policies in evaluation order (lowest priority, then the most "
+               "specific, then the oldest): an alert follows the first enabled match"
+               + (" · select one to edit it" if manager else ""))
     st.download_button("Download CSV", df.to_csv(index=False).encode(), "escalation-policies.csv",
                        "text/csv", key="pol_csv")
+    if actor.can("operator"):
+        routing_box()
     if not manager:
         return
     picked = event.selection.rows if event is not None else []

@@ -228,3 +228,25 @@ def test_alert_page_links_to_its_escalation(engine) -> None:
     links = [e.proto for e in at.get("page_link")]
     assert any(p.page.endswith("escalation") and "alert=" + str(alert) in str(p.query_string)
                for p in links), links
+
+
+def test_operator_previews_routing_and_a_viewer_cannot(engine) -> None:
+    make_users(engine)
+    at = open_page("olga", "operator")
+    at.selectbox(key="route_sev").set_value("low")
+    at.text_input(key="route_service").input("web")
+    at.text_input(key="route_labels").input("team=db")
+    next(b for b in at.button if b.label == "Preview routing").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "Policy 'low and info'" in at.success[0].value
+    assert frame(at, "Notifies")["Notifies"].tolist() == ["slack noc"]
+    verdicts = dict(zip(frame(at, "Verdict")["Policy"], frame(at, "Verdict")["Verdict"]))
+    assert verdicts["low and info"] == "chosen"
+    assert verdicts["critical"] == "severity low is not critical"
+    at.text_input(key="route_labels").input("team")
+    next(b for b in at.button if b.label == "Preview routing").click()
+    at.run()
+    assert "'team' is not name=value" in at.error[0].value
+    viewer = open_page("victor", "viewer")
+    assert not [b for b in viewer.button if b.label == "Preview routing"]
