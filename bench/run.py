@@ -16,6 +16,9 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
   100 alerts over HTTP, all new / 70 % duplicates (bench/ingest_batch.py).
 - ``escalation_tick_ms``: one ``core.worker.tick`` over the ~10,000 open alerts with
   escalation policies attached (median; bench/escalation.py).
+- ``incident_tick_ms`` / ``incident_start_tick_ms`` / ``routing_preview_ms``: the tick
+  with 10,000 more open alerts in 2,000 incidents, starting them and steady; one routing
+  preview (bench/incidents.py).
 - ``oncall_shifts_50x90d_ms``: final on-call shifts for 50 schedules over 90 days, pure,
   no database (median; bench/oncall.py; target <= 200 ms).
 - ``weekly_report_ms``: the weekly report (core.weekly.report) of the last whole week, ~80k
@@ -48,7 +51,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench import audit as audit_bench
-from bench import escalation, export_rss, generate, ingest, ingest_batch, measure, oncall
+from bench import escalation, export_rss, generate, incidents, ingest, ingest_batch, measure, oncall
 from bench import health as health_bench
 from bench import reports as reports_bench
 from bench import retention as retention_bench
@@ -80,6 +83,8 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_escalation:
         log("escalation tick ...")
         out.update(escalation.run(engine))
+        log("paging per incident: 2,000 incidents of 5 alerts, routing preview ...")
+        out.update(incidents.run(engine))
     log("on-call shifts ...")
     out.update(oncall.run())
     log("weekly report ...")
