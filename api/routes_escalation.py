@@ -12,6 +12,7 @@ from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.escalation import store
+from core.escalation.manual import add_responder, escalate_now
 from core.escalation.preview import preview
 
 router = APIRouter(prefix="/api/v1", tags=["escalation"])
@@ -82,3 +83,31 @@ def replace_policy(policy_id: int, body: dict[str, Any] = Body(examples=[EXAMPLE
 def alert_escalation(alert_id: int, _: Actor = Viewer) -> dict[str, Any]:
     with core_db.transaction() as s:
         return store.alert_timeline(s, alert_id)
+
+
+RESPONDER_EXAMPLES = [{"type": "user", "username": "olga"}, {"type": "schedule", "schedule_id": 1}]
+
+
+def _manual_routes(kind: str) -> None:
+    """escalate now / add a responder, on an incident (group) or on an alert."""
+    def escalate(item_id: int, actor: Actor = Operator) -> dict[str, Any]:
+        with core_db.transaction() as s:
+            return escalate_now(s, actor, SYSTEM_CLOCK.now(), **{f"{kind}_id": item_id})
+
+    def responders(item_id: int, body: Any = Body(examples=RESPONDER_EXAMPLES),
+                   actor: Actor = Operator) -> dict[str, Any]:
+        with core_db.transaction() as s:
+            return add_responder(s, body, actor, SYSTEM_CLOCK.now(), **{f"{kind}_id": item_id})
+
+    base = "groups" if kind == "group" else "alerts"
+    escalate.__name__, responders.__name__ = f"escalate_{kind}", f"add_responder_{kind}"
+    router.add_api_route(f"/{base}/{{item_id}}/escalate", escalate, methods=["POST"],
+                         summary=f"Escalate the {kind}'s running escalation now: its next tier "
+                                 "is due at once (operator; 409 unless it is running)")
+    router.add_api_route(f"/{base}/{{item_id}}/responders", responders, methods=["POST"],
+                         summary=f"Page a user, or whoever a schedule has on call, about the "
+                                 f"{kind} now (operator)")
+
+
+for _kind in ("group", "alert"):
+    _manual_routes(_kind)

@@ -150,8 +150,8 @@ def _step_note(policy: Policy, step: Step, labels: list[str], held: bool) -> str
     return f"{which} fired: " + (", ".join(labels) or "no reachable target")
 
 
-def _payload(row: Mapping[str, Any], reason: str, facts: Mapping[str, Any] | None
-             ) -> dict[str, Any]:
+def incident_or_alert_payload(row: Mapping[str, Any], reason: str,
+                              facts: Mapping[str, Any] | None) -> dict[str, Any]:
     """What the step says: about the alert, or about its incident (counts, members)."""
     lead = {**row, "id": row["alert_id"]}
     if facts is None:
@@ -165,14 +165,14 @@ def _fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: S
                contacts: Mapping[str, tuple[str | None, str | None]], now: datetime,
                on_call: OnCallMap, facts: Mapping[str, Any] | None) -> dict[str, Any]:
     """Queue one step's notifications; returns the event metadata."""
-    payload = _payload(row, "", facts)
+    payload = incident_or_alert_payload(row, "", facts)
     sends, problems = sends_for(step.targets, str(payload["severity"]), contacts, on_call)
     who = [dict(zip(("schedule_id", "schedule", "username"), (sid, *on_call_at(on_call, sid))))
            for sid in (int(t["schedule_id"]) for t in step.targets if t["type"] == "schedule")]
     times = f" of {policy.repeat.times}" if policy.repeat and step.repeat else ""
     reason = f"escalation policy '{policy.name}', tier {step.tier}" + (
         f", repeat {step.repeat}{times}" if step.repeat else "")
-    payload = _payload(row, reason, facts)
+    payload = incident_or_alert_payload(row, reason, facts)
     cycle = f":c{row['cycle']}" if row["cycle"] else ""
     ids: list[int] = []
     labels: list[str] = []

@@ -110,3 +110,29 @@ def test_routing_preview_by_role_and_bad_input(http, viewer, operator, manager) 
     r = http.post("/api/v1/escalation-policies/preview", content=b"[1,", headers={
         **operator, "Content-Type": "application/json"})
     assert r.status_code in (400, 422)
+
+
+def test_escalate_now_and_add_a_responder_over_http(http, engine, ingest_key, viewer,
+                                                    operator) -> None:
+    r = http.post("/api/v1/alerts", json={"summary": "db down", "severity": "critical"},
+                  headers=ingest_key)
+    alert_id = r.json()["id"]
+    group_id = r.json()["group_id"]
+    created = datetime.fromisoformat(r.json()["created_at"])
+    r = http.post(f"/api/v1/groups/{group_id}/escalate", headers=operator)
+    assert r.status_code == 409 and "no escalation" in r.json()["error"]   # not started yet
+    worker.tick(engine, created + timedelta(seconds=1))
+    assert http.post(f"/api/v1/groups/{group_id}/escalate", headers=viewer).status_code == 403
+    r = http.post(f"/api/v1/groups/{group_id}/escalate", headers=operator)
+    assert r.status_code == 200 and r.json()["alert_id"] == alert_id
+    assert http.post("/api/v1/groups/99999/escalate", headers=operator).status_code == 404
+    r = http.post(f"/api/v1/alerts/{alert_id}/responders", headers=operator,
+                  json={"type": "user", "username": "nobody"})
+    assert r.status_code == 422 and r.json()["field"] == "username"
+    r = http.post(f"/api/v1/alerts/{alert_id}/responders", headers=operator,
+                  json={"type": "user", "username": "maria"})
+    assert r.status_code == 200, r.text
+    assert r.json()["paged"] == ["console for maria (no email or phone)"]
+    events = http.get(f"/api/v1/alerts/{alert_id}", headers=viewer).json()["events"]
+    assert [e["actor"] for e in events if (e["note"] or "").startswith(
+        ("escalate now", "responder added"))] == ["olga", "olga"]

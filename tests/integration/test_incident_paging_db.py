@@ -10,12 +10,14 @@ import pytest
 import sqlalchemy as sa
 
 from core import db as core_db
+from core.errors import Conflict, FieldError, Forbidden, NotFound
 from core.escalation.jobs import escalate_due, start_escalations
+from core.escalation.manual import add_responder, escalate_now
 from core.escalation.store import create_policy
 from core.grouping.read import get_group, group_stats
 from core.worker import tick
 from tests.conftest import T0
-from tests.factories import MANAGER, act, make_alert
+from tests.factories import MANAGER, OPERATOR, VIEWER, act, event_rows, make_alert, make_users
 from tests.notify_servers import FakeHTTP, fake_http
 
 S = timedelta(seconds=1)
@@ -177,3 +179,58 @@ def test_a_forgotten_ack_returns_every_acknowledged_member(engine: sa.Engine,
     [esc] = q(engine, "select state, cycle from alert_escalations")
     assert (esc.state, esc.cycle) == ("active", 1)
     assert len(pages(web)) == 2 and pages(web)[1]["incident"]["unacknowledged"] == 2
+
+
+def test_escalate_now_fires_the_next_tier_at_the_next_tick(engine: sa.Engine,
+                                                            web: FakeHTTP) -> None:
+    pager(engine, web)
+    a = disk_alert(engine, T0, 0)
+    tick(engine, T0)
+    [g] = q(engine, "select group_id from alerts where id = :a", a=a)
+    with core_db.transaction(engine) as s:
+        escalate_now(s, OPERATOR, T0 + 60 * S, group_id=g[0])
+    tick(engine, T0 + 61 * S)
+    assert len(pages(web)) == 2                      # tier 2, four minutes early
+    notes = [e.note for e in event_rows(engine, a) if e.kind == "escalation"]
+    assert notes[1] == "escalate now, by olga: the next tier is due"
+    assert notes[2].startswith("tier 2 fired") and notes[2].endswith("(due at once: manual)")
+    act(engine, a, "acknowledge", T0 + 90 * S)
+    tick(engine, T0 + 91 * S)
+    with pytest.raises(Conflict, match="it stopped \\(acknowledged\\)"):
+        with core_db.transaction(engine) as s:
+            escalate_now(s, OPERATOR, T0 + 92 * S, alert_id=a)
+    with pytest.raises(Forbidden):
+        with core_db.transaction(engine) as s:
+            escalate_now(s, VIEWER, T0 + 92 * S, alert_id=a)
+
+
+def test_a_responder_is_paged_now_even_on_an_acknowledged_incident(engine: sa.Engine,
+                                                                   web: FakeHTTP) -> None:
+    make_users(engine)
+    with engine.begin() as c:
+        c.execute(sa.text("update users set email = 'maria@example.com' where username = 'maria'"))
+    pager(engine, web)
+    a = disk_alert(engine, T0, 0)
+    tick(engine, T0)
+    act(engine, a, "acknowledge", T0 + 30 * S)
+    tick(engine, T0 + 31 * S)
+    with core_db.transaction(engine) as s:
+        out = add_responder(s, {"type": "user", "username": "Maria"}, OPERATOR, T0 + 40 * S,
+                            alert_id=a)
+    assert out["paged"] == ["email to maria@example.com"]
+    [n] = q(engine, "select channel, recipient, status, payload from notifications "
+                    "where channel = 'email'")
+    assert (n.channel, n.recipient, n.status) == ("email", "maria@example.com", "pending")
+    assert n.payload["kind"] == "responder" and "added as a responder by olga" in n.payload["text"]
+    [ev] = [e for e in event_rows(engine, a) if (e.note or "").startswith("responder added")]
+    assert ev.actor == "olga" and ev.metadata["target"] == {"type": "user", "username": "maria"}
+    for bad, field in (({"type": "team"}, "type"), ({"type": "user", "username": "nobody"},
+                                                     "username"),
+                       ({"type": "schedule", "schedule_id": 99}, "schedule_id")):
+        with pytest.raises(FieldError) as err:
+            with core_db.transaction(engine) as s:
+                add_responder(s, bad, OPERATOR, T0 + 50 * S, alert_id=a)
+        assert err.value.field == field
+    with pytest.raises(NotFound):
+        with core_db.transaction(engine) as s:
+            add_responder(s, {"type": "user", "username": "maria"}, OPERATOR, T0, group_id=999)
