@@ -12,10 +12,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import db
+from core import db, views
 from core.alerts.store import ActionRequest
 from core.clock import SYSTEM_CLOCK
 from core.errors import NotFound
+from core.escalation.manual import add_responder, escalate_now
 from core.grouping import read as groups_view
 from core.grouping.actions import act_on_group
 from dashboard import ui
@@ -80,6 +81,7 @@ def members(engine: Any, group_id: int) -> None:
     })
     paging_line(group, tz)
     incident_actions(group_id, group)
+    manual_steps(group_id, group)
     st.dataframe(ui.style_severity(df), hide_index=True, width="stretch",
                  key=f"group_members_{group_id}")
     ui.csv_button(df, f"group-{group_id}-members.csv", f"group_members_csv_{group_id}")
@@ -118,6 +120,35 @@ def incident_actions(group_id: int, group: dict[str, Any]) -> None:
                    on_click=ui.write_action, args=(
                        key, f"Incident #{group_id}: {count} alert(s) {action}d",
                        _act, group_id, action))
+
+
+def manual_steps(group_id: int, group: dict[str, Any]) -> None:
+    """Escalate now / page one more person (operators), while the incident escalates."""
+    esc = group.get("escalation")
+    if esc is None or not ui.current_actor().can("operator"):
+        return
+    key = f"group_outcome_{group_id}"
+    c1, c2, c3, _ = st.columns([1, 1, 1, 2])
+    c1.button("Escalate now", key=f"group_escalate_{group_id}", disabled=esc["state"] != "active",
+              help="The next tier is due at once (the worker fires it within seconds)",
+              on_click=ui.write_action, args=(key, f"Incident #{group_id}: next tier due now",
+                                              _escalate, group_id))
+    with db.transaction(ui.engine()) as s:
+        users = views.active_usernames(s)
+    who = c2.selectbox("Responder", users, key=f"group_responder_{group_id}",
+                       label_visibility="collapsed", index=None, placeholder="Add a responder")
+    c3.button("Page them", key=f"group_page_{group_id}", disabled=who is None,
+              on_click=ui.write_action, args=(key, f"Incident #{group_id}: {who} paged",
+                                              _responder, group_id, who))
+
+
+def _escalate(session: Any, group_id: int) -> None:
+    escalate_now(session, ui.current_actor(), SYSTEM_CLOCK.now(), group_id=group_id)
+
+
+def _responder(session: Any, group_id: int, username: str) -> None:
+    add_responder(session, {"type": "user", "username": username}, ui.current_actor(),
+                  SYSTEM_CLOCK.now(), group_id=group_id)
 
 
 def _act(session: Any, group_id: int, action: str) -> None:

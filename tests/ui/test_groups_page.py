@@ -1,7 +1,7 @@
 """The Groups page and the alert's "why" in AppTest, on alerts that came in as a group."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -115,3 +115,26 @@ def test_operator_acknowledges_the_incident_from_the_group_view(engine) -> None:
                                 "group by 1 order by 1"), {"g": gid}).all()
     assert [tuple(r) for r in got] == [("acknowledged", 2), ("resolved", 1)]
     assert next(b for b in at.button if b.label.startswith("Acknowledge incident")).disabled
+
+
+def test_operator_escalates_now_and_pages_a_responder(engine) -> None:
+    from core import worker
+
+    ids = burst(engine)
+    worker.tick(engine, datetime.now(timezone.utc) + timedelta(seconds=20))  # wait is over
+    with engine.connect() as c:
+        gid = c.scalar(sa.text("select group_id from alerts where id = :i"), {"i": ids["lat-0"]})
+    at = open_page(app_as("olga"), "../pages/groups.py", id=str(gid))
+    assert "Paging: policy 'high'" in " ".join(c.value for c in at.caption)
+    at = next(b for b in at.button if b.label == "Escalate now").click().run()
+    assert not at.exception, at.exception
+    with engine.connect() as c:
+        assert c.scalar(sa.text("select expedited from alert_escalations where group_id = :g"),
+                        {"g": gid}) == "manual"
+    at.selectbox(key=f"group_responder_{gid}").set_value("maria").run()
+    at = next(b for b in at.button if b.label == "Page them").click().run()
+    assert "maria paged" in at.success[0].value
+    with engine.connect() as c:
+        got = c.execute(sa.text("select channel, recipient from notifications "
+                                "where payload ->> 'kind' = 'responder'")).all()
+    assert [tuple(r) for r in got] == [("console", "console")]   # maria has no contacts
