@@ -219,6 +219,7 @@ escalation_policies = sa.Table(
     sa.Column("repeat", JSONB(none_as_null=True)),
     sa.Column("ack_timeout_s", sa.Integer),
     sa.Column("severity_escalation", JSONB(none_as_null=True)),
+    sa.Column("threshold", JSONB(none_as_null=True)),   # 0021
     sa.Column("priority", sa.Integer, nullable=False),
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("created_by", sa.Text, nullable=False),

@@ -87,6 +87,20 @@ def _timing_fields(k: str, p: dict[str, Any]) -> dict[str, Any]:
         "ack_timeout_min": c3.number_input("Ack timeout (min; 0: off)", 0, 10080,
                                            int(p.get("ack_timeout_s") or 0) // 60,
                                            key=f"{k}_ack"),
+        **_threshold_fields(k, p),
+    }
+
+
+def _threshold_fields(k: str, p: dict[str, Any]) -> dict[str, Any]:
+    th = p.get("threshold") or {}
+    c1, c2, _ = st.columns(3)
+    return {
+        "threshold_alerts": c1.number_input(
+            "Page only after N alerts (0: at once)", 0, 10000, int(th.get("alerts", 0)),
+            key=f"{k}_th_alerts", help="An incident pages once N of its alerts arrived "
+                                       "within the minutes on the right"),
+        "threshold_min": c2.number_input("… within (min)", 1, 1440,
+                                         int(th.get("within_s", 300)) // 60, key=f"{k}_th_min"),
     }
 
 

@@ -6,8 +6,11 @@ Rules (Grafana OnCall's and PagerDuty's, adapted to alerts that keep their own s
 - A group escalates once. Its escalation starts when the group's wait is over
   (``alert_groups.notify_at``: the per-severity wait of the grouping setting, so a burst
   arrives before anyone is paged) and a member still needs a human (in 'new', not
-  muted). The policy is matched against the group's lead, its most severe such member
-  (lowest id on ties), and frozen; the row is keyed by the lead (``alert_id``) and names
+  muted). A policy with a ``threshold`` waits further, until N alerts of the incident
+  arrived within M seconds (Grafana OnCall's threshold step); its tier timers then count
+  from that moment. Alerts without a group are not held by a threshold. The policy is
+  matched against the group's lead, its most severe such member (lowest id on ties), and
+  frozen; the row is keyed by the lead (``alert_id``) and names
   the group (``group_id``, unique). Tier timers count from the end of the wait (or from
   the lead's arrival, when it joined a group whose wait ended long ago).
 - Later members join the running escalation: no tier 1 of their own; every later step's
@@ -41,6 +44,10 @@ MEMBER_LIVE = "m.state = 'new' and m.silence_id is null and m.inhibited_by is nu
 GROUP_LIVE = f"exists (select 1 from alerts m where m.group_id = e.group_id and {MEMBER_LIVE})"
 LEAD_LIVE = "a.state = 'new' and a.silence_id is null and a.inhibited_by is null"
 ACKED = "('acknowledged','investigating')"
+# The policy's threshold (core.escalation.rules.threshold_met): at least THRESHOLD alerts of
+# the incident created within THRESHOLD_S seconds; SQL null when the policy has none.
+THRESHOLD = "(p.snap -> 'threshold' ->> 'alerts')::int"
+THRESHOLD_S = "(p.snap -> 'threshold' ->> 'within_s')::int"
 
 
 def start_sql(snapshot: str, match: str, order: str, delay0: str, sev_after: str,
@@ -71,7 +78,13 @@ select id, group_id, policy_id, snap, started_at, 0, 0,
        case when why is null then started_at + {delay0}
             else least(started_at + {delay0}, :now) end,
        'active', 0, why, started_at + {sev_after}, false, :now, :now
-from pick
+from (select p.id, p.group_id, p.policy_id, p.snap, p.why,
+             case when {THRESHOLD} is null then p.started_at else :now end as started_at
+      from pick p
+      where {THRESHOLD} is null or (
+          select count(*) from alerts m where m.group_id = p.group_id
+             and m.created_at > :now - make_interval(secs => {THRESHOLD_S})
+             and m.created_at <= :now) >= {THRESHOLD}) pick
 on conflict do nothing
 """
 

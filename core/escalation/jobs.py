@@ -50,7 +50,8 @@ AUTO = "coalesce(a.metadata ->> 'auto_escalate', '') = 'true'"
 SLA_BREACHED = "a.acknowledged_at is null and a.tta_due_at <= :now"
 SNAPSHOT = """jsonb_build_object('name', p.name, 'description', p.description, 'match', p.match,
     'tiers', p.tiers, 'repeat', p.repeat, 'ack_timeout_s', p.ack_timeout_s,
-    'severity_escalation', p.severity_escalation, 'priority', p.priority, 'enabled', p.enabled)"""
+    'severity_escalation', p.severity_escalation, 'threshold', p.threshold,
+    'priority', p.priority, 'enabled', p.enabled)"""
 # core.escalation.rules.matches, in SQL: empty severity list / null service match anything.
 MATCH = """p.enabled
     and (jsonb_array_length(coalesce(p.match -> 'severity', '[]')) = 0

@@ -5,9 +5,11 @@ A policy matches alerts (severity, service, labels) and lists tiers: tier ``i`` 
 ``repeat.times`` times, then the escalation is done. A human response (ack) before a step's
 time means it never falls due. The policy is frozen onto the alert when its escalation
 starts (``Policy.to_json`` is the snapshot): edits reach only escalations started later.
-Optional: ``ack_timeout_s`` (forgotten acks, :func:`ack_expired`) and ``severity_escalation``
-``{"after_s", "steps"}`` (:func:`severity_after`). Steps: ``tier`` 1-based, ``repeat`` 0 for
-the tier's first firing, 1..times for the repeats of the last tier.
+Optional: ``threshold`` (page an incident only once N of its alerts arrived within M
+seconds, :func:`threshold_met`), ``ack_timeout_s`` (forgotten acks, :func:`ack_expired`)
+and ``severity_escalation`` ``{"after_s", "steps"}`` (:func:`severity_after`). Steps:
+``tier`` 1-based, ``repeat`` 0 for the tier's first firing, 1..times for the repeats of
+the last tier.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ FIELDS = {"user": ("username",), "email": ("to",), "sms": ("to",), "console": ()
           "pagerduty": ("routing_key", "routing_key_ref")}
 SEALED = ("webhook_url_sealed", "webhook_url_display", "url_sealed", "url_display",
           "routing_key_sealed")
-KEYS = {"name", "match", "tiers", "repeat", "ack_timeout_s", "severity_escalation",
+KEYS = {"name", "match", "tiers", "repeat", "ack_timeout_s", "severity_escalation", "threshold",
         "priority", "enabled", "description"}
 MAX_TIERS, MAX_TARGETS, MAX_REPEATS, MAX_DELAY_S = 10, 20, 100, 7 * 24 * 3600
 
@@ -64,6 +66,14 @@ class SeverityRule:
 
 
 @dataclass(frozen=True)
+class Threshold:
+    """Page an incident only once ``alerts`` of its alerts arrived within ``within_s``."""
+
+    alerts: int
+    within_s: int
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     tiers: tuple[Tier, ...]
@@ -71,6 +81,7 @@ class Policy:
     repeat: Repeat | None = None
     ack_timeout_s: int | None = None
     severity_escalation: SeverityRule | None = None
+    threshold: Threshold | None = None
     priority: int = 100
     enabled: bool = True
     description: str = ""
@@ -111,6 +122,7 @@ def parse_policy(body: object) -> Policy:
         tiers=_tiers(body.get("tiers")), repeat=_repeat(body.get("repeat")),
         ack_timeout_s=_opt_seconds(body.get("ack_timeout_s"), "ack_timeout_s"),
         severity_escalation=_severity_rule(body.get("severity_escalation")),
+        threshold=_threshold(body.get("threshold")),
         priority=_int(body.get("priority", 100), "priority", 0, 1_000_000),
         enabled=bool(body.get("enabled", True)))
 
@@ -218,6 +230,25 @@ def _severity_rule(value: object) -> SeverityRule | None:
     return SeverityRule(_int(value.get("after_s"), "severity_escalation.after_s", 1, MAX_DELAY_S),
                         _int(value.get("steps", 1), "severity_escalation.steps", 1,
                              len(sev.SEVERITIES) - 1))
+
+
+def _threshold(value: object) -> Threshold | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise FieldError("threshold", "must be an object with alerts and within_s, or null")
+    return Threshold(_int(value.get("alerts"), "threshold.alerts", 2, 10_000),
+                     _int(value.get("within_s"), "threshold.within_s", 60, 24 * 3600))
+
+
+def threshold_met(threshold: Threshold | None, arrivals: list[datetime], now: datetime) -> bool:
+    """Grafana OnCall's "notify if at least N alerts in M minutes": ``arrivals`` are the
+    incident's alerts' creation times; no threshold is always met.
+    core.escalation.incident.start_sql counts the same in SQL."""
+    if threshold is None:
+        return True
+    since = now - timedelta(seconds=threshold.within_s)
+    return sum(1 for t in arrivals if since < t <= now) >= threshold.alerts
 
 
 def matches(policy: Policy, alert: Mapping[str, Any]) -> bool:

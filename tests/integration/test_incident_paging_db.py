@@ -234,3 +234,29 @@ def test_a_responder_is_paged_now_even_on_an_acknowledged_incident(engine: sa.En
     with pytest.raises(NotFound):
         with core_db.transaction(engine) as s:
             add_responder(s, {"type": "user", "username": "maria"}, OPERATOR, T0, group_id=999)
+
+
+def test_a_threshold_policy_pages_once_n_alerts_arrived_within_m(engine: sa.Engine,
+                                                                 web: FakeHTTP) -> None:
+    pager(engine, web, threshold={"alerts": 3, "within_s": 120})
+    disk_alert(engine, T0, 0)
+    disk_alert(engine, T0 + 30 * S, 1)
+    for t in (0, 30, 60, 100):
+        tick(engine, T0 + t * S)
+    assert pages(web) == []                       # two alerts: below the threshold
+    disk_alert(engine, T0 + 110 * S, 2)
+    tick(engine, T0 + 111 * S)
+    [page] = pages(web)
+    assert page["incident"]["open_alerts"] == 3
+    [esc] = q(engine, "select started_at, next_at from alert_escalations")
+    assert (esc.started_at, esc.next_at) == (T0 + 111 * S, T0 + 411 * S)
+
+
+def test_alerts_too_far_apart_never_meet_the_threshold(engine: sa.Engine,
+                                                       web: FakeHTTP) -> None:
+    pager(engine, web, threshold={"alerts": 3, "within_s": 120})
+    for i in range(3):                            # one every 100 s: at most two per 120 s
+        disk_alert(engine, T0 + 100 * i * S, i)
+        tick(engine, T0 + 100 * i * S)
+    tick(engine, T0 + 250 * S)
+    assert pages(web) == [] and q(engine, "select 1 from alert_escalations") == []

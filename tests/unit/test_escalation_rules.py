@@ -11,6 +11,7 @@ from core.escalation.rules import (
     Match,
     Policy,
     SeverityRule,
+    Threshold,
     Tier,
     ack_expired,
     due_at,
@@ -20,6 +21,7 @@ from core.escalation.rules import (
     parse_policy,
     plan,
     severity_after,
+    threshold_met,
 )
 from tests.conftest import T0
 
@@ -241,3 +243,26 @@ def test_parse_policy_normalises() -> None:
                                   {"type": "slack", "webhook": "noc"})
     sched = parse_policy(body(tiers=[tier(0, {"type": "schedule", "schedule_id": 3})]))
     assert sched.tiers[0].targets == ({"type": "schedule", "schedule_id": 3},)
+
+
+def test_threshold_counts_arrivals_within_the_window() -> None:
+    th = Threshold(alerts=3, within_s=300)
+    now = T0 + timedelta(minutes=10)
+    close = [now - timedelta(minutes=m) for m in (0, 2, 4)]
+    assert threshold_met(th, close, now)
+    assert not threshold_met(th, close[:2], now)
+    assert not threshold_met(th, [now - timedelta(minutes=m) for m in (0, 2, 5)], now)
+    assert threshold_met(None, [], now)
+
+
+@pytest.mark.parametrize("value, field", [
+    ({"alerts": 1, "within_s": 300}, "threshold.alerts"),
+    ({"alerts": 3, "within_s": 30}, "threshold.within_s"),
+    ({"alerts": "3", "within_s": 300}, "threshold.alerts"),
+    ([3, 300], "threshold"),
+])
+def test_bad_thresholds_name_the_field(value: object, field: str) -> None:
+    body = {"name": "t", "tiers": [{"delay_s": 0, "targets": [CONSOLE]}], "threshold": value}
+    with pytest.raises(FieldError) as err:
+        parse_policy(body)
+    assert err.value.field == field
