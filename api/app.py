@@ -17,6 +17,7 @@ from api.routes_ingest import router as ingest_router
 from api.routes_metrics import router as metrics_router
 from api.routes_notify import router as notify_router
 from api.routes_oncall import router as oncall_router
+from api.routes_people import router as people_router
 from api.routes_reports import router as reports_router
 from api.routes_retention import router as retention_router
 from api.routes_sla_trends import router as sla_trends_router
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
     app.include_router(retention_router)
     app.include_router(reports_router)
     app.include_router(health_router)
+    app.include_router(people_router)
     app.add_middleware(BodyLimitMiddleware)
     return app
 

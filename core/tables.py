@@ -25,6 +25,25 @@ users = sa.Table(
     sa.Column("created_at", TS, nullable=False),
 )
 
+contact_methods = sa.Table(  # 0022; rules in core/people/rules.py
+    "contact_methods", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+notification_rules = sa.Table(  # 0022
+    "notification_rules", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("urgency", sa.Text, nullable=False),
+    sa.Column("contact_method_id", sa.BigInteger, nullable=False),
+    sa.Column("delay_s", sa.Integer, nullable=False),
+)
+
 api_keys = sa.Table(
     "api_keys", metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),

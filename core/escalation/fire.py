@@ -41,6 +41,9 @@ from core.notify.outbox import enqueue
 from core.notify.routing import default_channels
 from core.notify.vault import SEALED_FIELDS, recipient_for, unseal
 from core.oncall.store import resolve_schedule_targets
+from core.people import rules as people
+from core.people import store as people_store
+from core.people.rules import Reachable
 from core.tables import alert_events, users
 
 PERSON_CHANNELS = ("sms", "email")
@@ -53,20 +56,31 @@ class Send:
     target: dict[str, Any]
     key: str      # the target part of the idempotency key
     label: str    # "email to olga@example.com", for the event
+    delay_s: int = 0  # a person's notification rule: due this long after the step
 
 
-def user_sends(username: str, contact: tuple[str | None, str | None] | None,
-               severity: str) -> list[Send]:
-    """A user target as sends: ``contact`` is (email, phone), None for no such user."""
-    email, phone = contact or (None, None)
-    address = {"email": email, "sms": phone}
+def user_sends(username: str, person: Reachable | None, severity: str) -> list[Send]:
+    """A user target as sends: one per notification rule of the page's urgency, due at
+    the rule's delay (core/people/rules.py); without such rules, the severity's person
+    channel (SMS for critical, e-mail otherwise), whichever the person has. None: no such
+    active user."""
+    planned = people.plan(severity, list(person.rules), person.methods) if person else []
+    if planned:
+        return [Send(m.type, {"type": m.type, "to": m.address}, f"user:{username}:cm{cid}:{d}",
+                     f"{m.type} to {m.address}" + (f" after {_minutes(d)}" if d else ""), d)
+                for cid, m, d in planned]
+    address = {c: person.first(c) if person else None for c in PERSON_CHANNELS}
     wanted = [c for c in default_channels(severity) if c in PERSON_CHANNELS] or ["email"]
     chosen = [c for c in wanted if address[c]] or [c for c in ("email", "sms") if address[c]][:1]
     sends = [Send(c, {"type": c, "to": address[c]}, f"user:{username}:{c}",
                   f"{c} to {address[c]}") for c in chosen]
-    why = "no such active user" if contact is None else "no email or phone"
+    why = "no such active user" if person is None else "no email or phone"
     return sends or [Send("console", {"type": "console"}, f"user:{username}:console",
                           f"console for {username} ({why})")]
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
 
 
 def on_call_at(on_call: OnCallMap, schedule_id: int) -> tuple[str, str | None]:
@@ -75,7 +89,7 @@ def on_call_at(on_call: OnCallMap, schedule_id: int) -> tuple[str, str | None]:
 
 
 def schedule_sends(schedule_id: int, name: str, username: str | None,
-                   contact: tuple[str | None, str | None] | None, severity: str) -> list[Send]:
+                   contact: Reachable | None, severity: str) -> list[Send]:
     """A schedule target: whoever is on call, as a user target; nobody: the console."""
     if username is None:
         return [Send("console", {"type": "console"}, f"schedule:{schedule_id}:console",
@@ -100,7 +114,7 @@ def channel_send(target: Mapping[str, Any]) -> Send:
 
 
 def sends_for(targets: Sequence[Mapping[str, Any]], severity: str,
-              contacts: Mapping[str, tuple[str | None, str | None]],
+              contacts: Mapping[str, Reachable],
               on_call: OnCallMap | None = None) -> tuple[list[Send], list[str]]:
     """Every send of one step, and the targets that could not be resolved (why)."""
     sends: list[Send] = []
@@ -127,18 +141,23 @@ def _targets(rows: Sequence[Mapping[str, Any]], kind: str, key: str) -> set[Any]
 
 
 def _contacts(session: Session, rows: Sequence[Mapping[str, Any]], on_call: OnCallMap
-              ) -> dict[str, tuple[str | None, str | None]]:
+              ) -> dict[str, Reachable]:
     names = {str(n) for n in _targets(rows, "user", "username")}
     return contacts_for(session, names | {who for _, who in on_call.values() if who})
 
 
-def contacts_for(session: Session, names: set[str]) -> dict[str, tuple[str | None, str | None]]:
-    """username -> (email, phone) of the active users among ``names``."""
+def contacts_for(session: Session, names: set[str]) -> dict[str, Reachable]:
+    """username -> how to reach them, for the active users among ``names``."""
     if not names:
         return {}
     found = session.execute(sa.select(users.c.username, users.c.email, users.c.phone)
                             .where(users.c.username.in_(names), users.c.is_active))
-    return {r.username: (r.email, r.phone) for r in found}
+    ways = people_store.reach(session, names)
+    out: dict[str, Reachable] = {}
+    for r in found:
+        methods, rules = ways.get(r.username, ({}, []))
+        out[r.username] = Reachable(r.email, r.phone, methods, tuple(rules))
+    return out
 
 
 def _step_note(policy: Policy, step: Step, labels: list[str], held: bool) -> str:
@@ -162,7 +181,7 @@ def incident_or_alert_payload(row: Mapping[str, Any], reason: str,
 
 
 def _fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: Step,
-               contacts: Mapping[str, tuple[str | None, str | None]], now: datetime,
+               contacts: Mapping[str, Reachable], now: datetime,
                on_call: OnCallMap, facts: Mapping[str, Any] | None) -> dict[str, Any]:
     """Queue one step's notifications; returns the event metadata."""
     payload = incident_or_alert_payload(row, "", facts)
@@ -182,7 +201,8 @@ def _fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: S
             new_id = enqueue(session, channel=s.channel, target=s.target,
                              recipient=recipient_for(s.channel, s.target), payload=payload,
                              idempotency_key=key, now=now, alert_id=int(row["alert_id"]),
-                             group_id=row["group_id"], reason=reason)
+                             group_id=row["group_id"], reason=reason,
+                             due_at=now + timedelta(seconds=s.delay_s))
         except FieldError as err:
             problems.append(f"{s.label}: {err}")
             continue
@@ -193,7 +213,7 @@ def _fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: S
 
 
 def _fire_row(session: Session, row: Mapping[str, Any], now: datetime, window: timedelta,
-              contacts: Mapping[str, tuple[str | None, str | None]], on_call: OnCallMap,
+              contacts: Mapping[str, Reachable], on_call: OnCallMap,
               facts: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One claimed escalation: its due steps (forced: the claim says the row is due), the
     events, and the row's new progress."""

@@ -25,12 +25,13 @@ from core.notify.vault import validate_target
 from core.oncall.parse import schedule_target
 
 # Channels go as given; a user target resolves to email/phone, a schedule to who is on call.
-CHANNELS = ("email", "slack", "webhook", "sms", "pagerduty", "console")
+CHANNELS = ("email", "slack", "webhook", "sms", "voice", "pagerduty", "console")
 TARGET_TYPES = ("user", "schedule", *CHANNELS)
 # Fields a target may carry. Secrets go by name (``webhook``, ``routing_key_ref``,
 # ``url_ref``: read from the environment) or in clear, then sealed before storing
 # (``<field>_sealed``, core/notify/vault.py); the channel rules are the outbox's own.
-FIELDS = {"user": ("username",), "email": ("to",), "sms": ("to",), "console": (),
+FIELDS = {"user": ("username",), "email": ("to",), "sms": ("to",), "voice": ("to",),
+          "console": (),
           "slack": ("webhook_url", "webhook", "channel"), "webhook": ("url", "url_ref", "secret"),
           "pagerduty": ("routing_key", "routing_key_ref")}
 SEALED = ("webhook_url_sealed", "webhook_url_display", "url_sealed", "url_display",

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-CHANNELS: tuple[str, ...] = ("email", "slack", "webhook", "sms", "pagerduty", "console")
+CHANNELS: tuple[str, ...] = ("email", "slack", "webhook", "sms", "voice", "pagerduty", "console")
 STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "rate_limited",
                              "bundled", "cancelled")
 USER_AGENT = "Alertdesk/1.0 (+notifications)"

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from core import db as core_db
-from core.notify import console, email, pagerduty, slack, sms, webhook
+from core.notify import console, email, pagerduty, slack, sms, voice, webhook
 from core.notify.base import DeliveryError, Notification, NotifyConfig
 from core.notify.claims import CLAIM, claim_due
 from core.notify.format import sample_payload
@@ -37,7 +37,8 @@ log = logging.getLogger("alertdesk.notify")
 
 Sender = Callable[[Notification, NotifyConfig], str]
 SENDERS: dict[str, Sender] = {"email": email.send, "slack": slack.send, "webhook": webhook.send,
-                              "sms": sms.send, "pagerduty": pagerduty.send, "console": console.send}
+                              "sms": sms.send, "voice": voice.send, "pagerduty": pagerduty.send,
+                              "console": console.send}
 MAX_ATTEMPTS = 4
 BACKOFF_S = 5
 

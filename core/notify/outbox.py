@@ -33,16 +33,18 @@ MAX_LIMIT = 500
 
 def enqueue(session: Session, *, channel: str, target: dict[str, Any], recipient: str,
             payload: dict[str, Any], idempotency_key: str, now: datetime,
-            alert_id: int | None = None, group_id: int | None = None, reason: str = "") -> int | None:
-    """Queue one message, due at ``now``. Returns the new id, or None if the key exists."""
+            alert_id: int | None = None, group_id: int | None = None, reason: str = "",
+            due_at: datetime | None = None) -> int | None:
+    """Queue one message, due at ``due_at`` (default ``now``: a person's notification rule
+    may delay it). Returns the new id, or None if the key exists."""
     validate_target(channel, target)
     if not idempotency_key:
         raise FieldError("idempotency_key", "must not be empty")
     stmt = insert(n_t).values(
         idempotency_key=idempotency_key, alert_id=alert_id, group_id=group_id, channel=channel,
         target=seal_target(channel, target), recipient=_safe_recipient(channel, target, recipient),
-        payload=payload, reason=reason, status="pending", attempts=0, next_attempt_at=now,
-        created_at=now,
+        payload=payload, reason=reason, status="pending", attempts=0,
+        next_attempt_at=due_at or now, created_at=now,
     ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(n_t.c.id)
     new_id = session.execute(stmt).scalar_one_or_none()
     return int(new_id) if new_id is not None else None

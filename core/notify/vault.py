@@ -90,7 +90,7 @@ def validate_target(channel: str, target: Mapping[str, Any]) -> None:
     if channel == "email":
         _need(target, "to", bool(EMAIL_RE.match(str(target.get("to", "")))),
               "must be an email address")
-    elif channel == "sms":
+    elif channel in ("sms", "voice"):
         _need(target, "to", bool(PHONE_RE.match(str(target.get("to", "")))),
               "must be an E.164 phone number, e.g. +15551234567")
     elif channel == "slack":
@@ -108,7 +108,7 @@ def validate_target(channel: str, target: Mapping[str, Any]) -> None:
 
 def recipient_for(channel: str, target: Mapping[str, Any]) -> str:
     """The contact key throttling counts by; never a secret (hashes stand in for tokens)."""
-    if channel in ("email", "sms"):
+    if channel in ("email", "sms", "voice"):
         return str(target.get("to", "")).strip().lower()
     if channel == "slack":
         if "webhook" in target:

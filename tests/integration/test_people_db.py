@@ -1,0 +1,130 @@
+"""People and how to reach them, on a real PostgreSQL and a local Twilio stand-in: contact
+methods and rules edited by the person or an admin (audited, bad input names the field), and
+a page that follows the person's rules (SMS now, a voice call at 2 min, e-mail at 5 min)
+until they acknowledge."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from core import db as core_db
+from core.errors import Conflict, FieldError, Forbidden
+from core.escalation.store import create_policy
+from core.people import store
+from core.worker import tick
+from tests.conftest import T0
+from tests.factories import ADMIN, MANAGER, OPERATOR, act, make_alert, make_users
+from tests.notify_servers import FakeHTTP, Reply, fake_http
+
+S = timedelta(seconds=1)
+TWILIO = {"ALERTDESK_TWILIO_ACCOUNT_SID": "AC123", "ALERTDESK_TWILIO_AUTH_TOKEN": "tw-token",
+          "ALERTDESK_TWILIO_FROM": "+15550001111"}
+
+
+@pytest.fixture
+def twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHTTP]:
+    with fake_http() as fake:
+        fake.default = Reply(201, b'{"sid": "SM42"}')
+        monkeypatch.setenv("ALERTDESK_TWILIO_BASE_URL", fake.url)
+        monkeypatch.setenv("ALERTDESK_SMTP_PORT", "9")   # nothing listens: e-mail retries
+        for k, v in TWILIO.items():
+            monkeypatch.setenv(k, v)
+        yield fake
+
+
+def call(engine: sa.Engine, fn: Any, *args: Any) -> Any:
+    with core_db.transaction(engine) as s:
+        return fn(s, *args)
+
+
+def olga_rules(engine: sa.Engine) -> dict[str, int]:
+    ids = {}
+    for kind, address in (("sms", "+15551230001"), ("voice", "+15551230001"),
+                          ("email", "Olga@Example.com")):
+        ids[kind] = call(engine, store.add_method, "olga",
+                         {"type": kind, "address": address}, OPERATOR, T0)["id"]
+    call(engine, store.put_rules, "olga", {"rules": [
+        {"urgency": "high", "contact_method_id": ids["sms"], "delay_s": 0},
+        {"urgency": "high", "contact_method_id": ids["voice"], "delay_s": 120},
+        {"urgency": "high", "contact_method_id": ids["email"], "delay_s": 300},
+        {"urgency": "low", "contact_method_id": ids["email"], "delay_s": 0}]}, OPERATOR, T0)
+    return ids
+
+
+def test_who_may_edit_and_what_is_refused(engine: sa.Engine) -> None:
+    make_users(engine)
+    with pytest.raises(Forbidden):
+        call(engine, store.add_method, "olga", {"type": "sms", "address": "+15551230001"},
+             MANAGER, T0)
+    with pytest.raises(FieldError) as err:
+        call(engine, store.add_method, "olga", {"type": "sms", "address": "555-1234"},
+             OPERATOR, T0)
+    assert err.value.field == "address"
+    m = call(engine, store.add_method, "olga", {"type": "sms", "address": "+15551230001"},
+             ADMIN, T0)
+    with pytest.raises(Conflict):
+        call(engine, store.add_method, "olga", {"type": "sms", "address": "+15551230001"},
+             OPERATOR, T0)
+    slack = call(engine, store.add_method, "olga", {"type": "slack", "address": "U024BE7LH"},
+                 OPERATOR, T0)
+    for rules, field in (([{"urgency": "high", "contact_method_id": slack["id"]}],
+                          "rules[0].contact_method_id"),
+                         ([{"urgency": "high", "contact_method_id": m["id"], "delay_s": -1}],
+                          "rules[0].delay_s")):
+        with pytest.raises(FieldError) as err:
+            call(engine, store.put_rules, "olga", {"rules": rules}, OPERATOR, T0)
+        assert err.value.field == field
+    assert call(engine, store.list_rules, "olga", OPERATOR) == []
+    with engine.connect() as c:
+        actions = c.execute(sa.text("select actor, action from audit_log where entity = 'user' "
+                                    "and entity_id = 'olga' and action like 'contact%' "
+                                    "order by id")).all()
+    assert [tuple(r) for r in actions] == [("ada", "contact_add"), ("olga", "contact_add")]
+
+
+def test_a_page_follows_the_persons_rules_until_they_acknowledge(engine: sa.Engine,
+                                                                 twilio: FakeHTTP) -> None:
+    make_users(engine)
+    olga_rules(engine)
+    with core_db.transaction(engine) as s:
+        create_policy(s, {"name": "db", "priority": 1, "match": {"service": "db"},
+                          "tiers": [{"delay_s": 0, "targets": [
+                              {"type": "user", "username": "olga"}]}]}, MANAGER, T0)
+    alert = make_alert(engine, T0, service="db", severity="critical")
+    tick(engine, T0)
+    assert [r.path for r in twilio.requests] == ["/2010-04-01/Accounts/AC123/Messages.json"]
+    tick(engine, T0 + 120 * S)
+    call_req = twilio.requests[1]
+    assert call_req.path == "/2010-04-01/Accounts/AC123/Calls.json"
+    form = call_req.form()
+    assert (form["To"], form["From"]) == ("+15551230001", "+15550001111")
+    assert "Critical alert from Alertdesk" in form["Twiml"]
+    assert "Press 1 to acknowledge" in form["Twiml"] and "<Gather" in form["Twiml"]
+    act(engine, alert, "acknowledge", T0 + 200 * S)
+    tick(engine, T0 + 300 * S)
+    with engine.connect() as c:
+        rows = c.execute(sa.text("select channel, status, next_attempt_at from notifications "
+                                 "order by id")).all()
+    assert [(r.channel, r.status) for r in rows] == [
+        ("sms", "sent"), ("voice", "sent"), ("email", "cancelled")]
+    assert rows[2].next_attempt_at == T0 + 300 * S   # it was due at the rule's 5 min
+    assert len(twilio.requests) == 2
+
+
+def test_low_urgency_uses_the_low_rules(engine: sa.Engine, twilio: FakeHTTP) -> None:
+    make_users(engine)
+    olga_rules(engine)
+    with core_db.transaction(engine) as s:
+        create_policy(s, {"name": "db", "priority": 1, "match": {"service": "db"},
+                          "tiers": [{"delay_s": 0, "targets": [
+                              {"type": "user", "username": "olga"}]}]}, MANAGER, T0)
+    make_alert(engine, T0, service="db", severity="medium")
+    tick(engine, T0 + 30 * S)
+    with engine.connect() as c:
+        rows = c.execute(sa.text("select channel, recipient from notifications")).all()
+    assert [tuple(r) for r in rows] == [("email", "olga@example.com")]
+    assert twilio.requests == []
