@@ -55,14 +55,17 @@ def start_sql(snapshot: str, match: str, order: str, delay0: str, sev_after: str
     """The statement that starts the escalations of groups whose wait is over (the policy
     fragments are core/escalation/jobs.py's, shared with the single-alert start)."""
     return f"""
-with lead as (
-    select distinct on (a.group_id) a.id, a.group_id, a.severity, a.service, a.labels,
-           a.metadata, greatest(g.notify_at, a.created_at) as started_at
-    from alerts a join alert_groups g on g.id = a.group_id
-    where {LEAD_LIVE} and a.group_id is not null and g.notify_at <= :now
-      and not exists (select 1 from alert_escalations e where e.group_id = a.group_id)
-      and not exists (select 1 from alert_escalations e where e.alert_id = a.id)
-    order by a.group_id, a.severity_rank, a.id
+with cand as materialized (  -- active groups whose wait is over and that never escalated
+    select g.id, g.notify_at from alert_groups g
+    where g.status = 'active' and g.notify_at <= :now
+      and not exists (select 1 from alert_escalations e where e.group_id = g.id)
+), lead as (   -- (materialized: the lead is looked for only in those)
+    select a.id, a.group_id, a.severity, a.service, a.labels, a.metadata,
+           greatest(g.notify_at, a.created_at) as started_at
+    from cand g cross join lateral (
+        select a.* from alerts a where a.group_id = g.id and {LEAD_LIVE}
+        order by a.severity_rank, a.id limit 1) a
+    where not exists (select 1 from alert_escalations e where e.alert_id = a.id)
 ), pick as (
     select a.id, a.group_id, a.started_at, p.id as policy_id, p.snap,
            case when {auto} then 'auto_escalate' end as why
@@ -89,15 +92,13 @@ on conflict do nothing
 """
 
 
-# Driven by the members that may page (few), never by the stopped history (many).
+# Driven by the active groups (alert_groups_active), never by the stopped history (many).
 RESTART_SQL = f"""
 with cand as (
-    select e.alert_id from alert_escalations e
-    where e.alert_id in (
-        select e.alert_id from alerts m join alert_escalations e on e.group_id = m.group_id
-        where m.group_id is not null and {MEMBER_LIVE} and e.state = 'stopped'
-          and (e.stopped_reason not in {ACKED} or m.created_at <= e.stopped_at) {{only}})
-      and e.state = 'stopped'
+    select e.alert_id from alert_groups g join alert_escalations e on e.group_id = g.id
+    where g.status = 'active' and e.state = 'stopped' {{only}}
+      and exists (select 1 from alerts m where m.group_id = g.id and {MEMBER_LIVE}
+                  and (e.stopped_reason not in {ACKED} or m.created_at <= e.stopped_at))
     order by e.alert_id limit :batch
     for update of e skip locked
 )
@@ -115,18 +116,19 @@ from cand where e.alert_id = cand.alert_id
 # stopped by a silence or a mark whose members have since been acknowledged or resolved
 # (the reason changes; an acknowledgement starts the forgotten-ack clock).
 STOP_SQL = f"""
-with gone as (
+with cand as materialized (   -- watched group escalations whose incident needs nobody now
+    select e.alert_id from alert_escalations e
+    where e.group_id is not null and not {GROUP_LIVE} {{only}}
+      and (e.state <> 'stopped' or e.stopped_reason in ('silenced','muted'))
+), gone as (
     select e.alert_id, s.reason
-    from alert_escalations e cross join lateral (
+    from cand join alert_escalations e on e.alert_id = cand.alert_id cross join lateral (
         select case when bool_or(m.state in {ACKED}) then 'acknowledged'
                     when bool_or(m.state = 'silenced') then 'silenced'
                     when bool_or(m.state = 'new') then 'muted'
-                    else 'resolved' end as reason,
-               coalesce(bool_or({MEMBER_LIVE}), false) as live
+                    else 'resolved' end as reason
         from alerts m where m.group_id = e.group_id and m.state in {OPEN_SQL}) s
-    where e.group_id is not null and not s.live {{only}}
-      and (e.state <> 'stopped' or e.stopped_reason in ('silenced','muted'))
-      and (e.state <> 'stopped' or s.reason in ('acknowledged','resolved'))
+    where (e.state <> 'stopped' or s.reason in ('acknowledged','resolved'))
     for update of e skip locked
 )
 update alert_escalations e set state = 'stopped', next_at = null, stopped_reason = gone.reason,
