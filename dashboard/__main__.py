@@ -1,5 +1,5 @@
-"""Operator commands: `python -m dashboard [run|migrate|create-user|create-api-key|seed-demo|
-worker|api|ui]`. With no command, `run` starts everything (what `make run` does)."""
+"""Operator commands: `python -m dashboard [run|migrate|create-user|create-api-key|add-contact|
+set-rules|seed-demo|worker|api|ui|cleanup]`. With no command, `run` starts everything (what `make run` does)."""
 from __future__ import annotations
 
 import argparse
@@ -56,6 +56,36 @@ def cmd_create_api_key(args: argparse.Namespace) -> int:
     with core_db.transaction(_engine()) as s:
         key, row = create_api_key(s, args.name, args.role, _cli_actor())
     print(f"API key {row['name']!r} ({row['role']}): {key}\nStore it now; it is not shown again.")
+    return 0
+
+
+def cmd_add_contact(args: argparse.Namespace) -> int:
+    from core.people import store
+
+    with core_db.transaction(_engine()) as s:
+        m = store.add_method(s, args.username, {"type": args.type, "address": args.address,
+                                                "label": args.label or ""},
+                             _cli_actor(), SYSTEM_CLOCK.now())
+    print(f"contact method {m['id']}: {m['type']} {m['address']} for {args.username}")
+    return 0
+
+
+def cmd_set_rules(args: argparse.Namespace) -> int:
+    """``high:1:0 high:2:120 low:3:0`` (urgency:contact method id:delay seconds)."""
+    from core.errors import FieldError
+    from core.people import store
+
+    rules = []
+    for i, spec in enumerate(args.rules):
+        parts = spec.split(":")
+        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+            raise FieldError(f"rules[{i}]", f"{spec!r} is not urgency:contact_id:delay_s")
+        rules.append({"urgency": parts[0], "contact_method_id": int(parts[1]),
+                      "delay_s": int(parts[2])})
+    with core_db.transaction(_engine()) as s:
+        saved = store.put_rules(s, args.username, {"rules": rules}, _cli_actor(),
+                                SYSTEM_CLOCK.now())
+    print(f"{len(saved)} notification rules for {args.username}")
     return 0
 
 
@@ -133,6 +163,15 @@ def parser() -> argparse.ArgumentParser:
     k = sub.add_parser("create-api-key", help="create an API key (printed once)")
     k.add_argument("name")
     k.add_argument("--role", choices=ROLES, default="operator")
+    a = sub.add_parser("add-contact", help="add a contact method to a user")
+    a.add_argument("username")
+    a.add_argument("type", choices=("sms", "voice", "email", "slack"))
+    a.add_argument("address", help="E.164 phone, e-mail address or Slack member id")
+    a.add_argument("--label")
+    r = sub.add_parser("set-rules", help="replace a user's notification rules")
+    r.add_argument("username")
+    r.add_argument("rules", nargs="*", metavar="URGENCY:CONTACT_ID:DELAY_S",
+                   help="e.g. high:1:0 high:2:120 low:3:0 (none: remove all)")
     sub.add_parser("seed-demo", help="load the demo fleet (only into an empty database)")
     w = sub.add_parser("worker", help="run the worker loop")
     w.add_argument("--once", action="store_true", help="run one tick and exit")

@@ -92,6 +92,7 @@ def main() -> None:
         st.Page(ui.ONCALL_PAGE, title="On-call", url_path="oncall",
                 icon=":material/support_agent:"),
         st.Page(ui.AUDIT_PAGE, title="Audit", url_path="audit", icon=":material/history:"),
+        st.Page(ui.PROFILE_PAGE, title="Profile", url_path="profile", icon=":material/person:"),
         st.Page(ui.WALL_PAGE, title="Wall", url_path="wall", icon=":material/tv:"),
     ]
     # The pages are registered even before login, so a shared link such as

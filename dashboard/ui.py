@@ -35,6 +35,7 @@ WALL_PAGE = ROOT / "pages" / "wall.py"
 WEEKLY_PAGE = ROOT / "pages" / "weekly.py"
 AUDIT_PAGE = ROOT / "pages" / "audit.py"
 HEALTH_PAGE = ROOT / "pages" / "health.py"
+PROFILE_PAGE = ROOT / "pages" / "profile.py"
 SEVERITY_COLORS = {  # (background, text): readable without emoji or icon fonts
     "critical": ("#b71c1c", "#ffffff"), "high": ("#e65100", "#ffffff"),
     "medium": ("#f9a825", "#000000"), "low": ("#1565c0", "#ffffff"),

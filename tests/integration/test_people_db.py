@@ -128,3 +128,23 @@ def test_low_urgency_uses_the_low_rules(engine: sa.Engine, twilio: FakeHTTP) -> 
         rows = c.execute(sa.text("select channel, recipient from notifications")).all()
     assert [tuple(r) for r in rows] == [("email", "olga@example.com")]
     assert twilio.requests == []
+
+
+def test_the_cli_adds_contacts_and_rules(engine: sa.Engine, db_url: str,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from dashboard.__main__ import main
+
+    make_users(engine)
+    assert main(["add-contact", "olga", "voice", "+15551230001", "--label", "mobile"]) == 0
+    assert main(["add-contact", "olga", "sms", "12345"]) == 2      # not E.164: refused
+    assert "address" in capsys.readouterr().err
+    with engine.connect() as c:
+        cid = c.scalar(sa.text("select id from contact_methods where type = 'voice'"))
+    assert main(["set-rules", "olga", f"high:{cid}:0", f"low:{cid}:600"]) == 0
+    assert main(["set-rules", "olga", "high:x:0"]) == 2
+    with engine.connect() as c:
+        rules = c.execute(sa.text("select urgency, delay_s from notification_rules "
+                                  "order by urgency")).all()
+        who = c.scalar(sa.text("select actor from audit_log where action = 'rules_set'"))
+    assert [tuple(r) for r in rules] == [("high", 0), ("low", 600)]
+    assert who.startswith("cli:")
