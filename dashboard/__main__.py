@@ -1,5 +1,6 @@
 """Operator commands: `python -m dashboard [run|migrate|create-user|create-api-key|add-contact|
-set-rules|seed-demo|worker|api|ui|cleanup]`. With no command, `run` starts everything (what `make run` does)."""
+set-rules|seed-demo|worker|api|ui|cleanup]`. With no command, `run` starts everything (what
+`make run` does)."""
 from __future__ import annotations
 
 import argparse
