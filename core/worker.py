@@ -26,7 +26,7 @@ from core.escalation.jobs import (
     stop_finished,
 )
 from core.ingest.heartbeats import check_heartbeats
-from core.notify.deliver import deliver_due
+from core.notify.deliver import deliver_for
 from core.notify.followups import pagerduty_followups
 from core.retention.schedule import RetentionRunner
 from core.sla.jobs import mark_sla_breaches
@@ -56,13 +56,14 @@ JOBS: list[tuple[str, Job]] = [
 RETRYABLE = ("40001", "40P01")  # serialization failure, deadlock
 
 
-def tick(engine: sa.Engine, now: datetime) -> dict[str, int]:
-    """Run every job once at ``now``; returns how many rows each job changed."""
+def tick(engine: sa.Engine, now: datetime, clock: Clock | None = None) -> dict[str, int]:
+    """Run every job once at ``now``; returns how many rows each job changed. ``clock``
+    (the running worker's) times each delivery attempt as it happens."""
     done: dict[str, int] = {}
     for name, job in JOBS:
         done[name] = _run_job(engine, job, now)
     # Outbox delivery: claims in short transactions, sends outside any (core/notify/deliver.py).
-    done["deliver"] = sum(deliver_due(engine, now).values())
+    done["deliver"] = sum(deliver_for(engine, now, clock=clock).values())
     return done
 
 
@@ -86,7 +87,7 @@ def run_forever(engine: sa.Engine, clock: Clock, interval_s: float = 5.0,
     while not stop.is_set():
         started = time.monotonic()
         try:
-            changed = {k: v for k, v in tick(engine, clock.now()).items() if v}
+            changed = {k: v for k, v in tick(engine, clock.now(), clock).items() if v}
             if changed:
                 log.info("tick: %s", changed)
             retention.poke(engine, clock.now(), started)

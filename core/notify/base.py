@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -24,9 +26,11 @@ class DeliveryError(Exception):
     """A send failed. ``retryable`` says whether trying again later may succeed. The
     message must never contain a secret (token, webhook URL, password)."""
 
-    def __init__(self, message: str, retryable: bool = True) -> None:
+    def __init__(self, message: str, retryable: bool = True,
+                 retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.retry_after_s = retry_after_s  # the provider's Retry-After, when it sent one
 
 
 @dataclass(frozen=True)
@@ -68,12 +72,14 @@ class NotifyConfig:
     twilio_from: str | None = None
     pagerduty_base_url: str = "https://events.pagerduty.com"
     timeout_s: float = 10.0
+    concurrency: int = 16   # sends in flight at once in one delivery pass
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> NotifyConfig:
         """ALERTDESK_SMTP_HOST/PORT/USER/PASSWORD/STARTTLS/FROM, ALERTDESK_TWILIO_BASE_URL/
-        ACCOUNT_SID/AUTH_TOKEN/FROM, ALERTDESK_PAGERDUTY_BASE_URL, ALERTDESK_NOTIFY_TIMEOUT_S.
+        ACCOUNT_SID/AUTH_TOKEN/FROM, ALERTDESK_PAGERDUTY_BASE_URL, ALERTDESK_NOTIFY_TIMEOUT_S
+        (per send), ALERTDESK_NOTIFY_CONCURRENCY (sends in flight at once, default 16).
         Named secrets (Slack webhooks, webhook HMAC keys, PagerDuty keys) are looked up in
         ``env`` when a message is sent."""
         e = dict(os.environ if env is None else env)
@@ -91,6 +97,7 @@ class NotifyConfig:
             pagerduty_base_url=(e.get("ALERTDESK_PAGERDUTY_BASE_URL")
                                 or "https://events.pagerduty.com"),
             timeout_s=float(e.get("ALERTDESK_NOTIFY_TIMEOUT_S") or 10.0),
+            concurrency=max(1, int(e.get("ALERTDESK_NOTIFY_CONCURRENCY") or 16)),
             env=e,
         )
 
@@ -112,8 +119,29 @@ def post(url: str, config: NotifyConfig, *, what: str, **kwargs: Any) -> httpx.R
     except httpx.HTTPError as err:
         raise DeliveryError(f"{what}: {type(err).__name__}") from None
     if response.status_code == 429 or response.status_code >= 500:
-        raise DeliveryError(f"{what}: HTTP {response.status_code}")
+        raise DeliveryError(f"{what}: HTTP {response.status_code}",
+                            retry_after_s=retry_after(response.headers.get("retry-after")))
     if response.status_code >= 400:
         raise DeliveryError(f"{what}: HTTP {response.status_code} {response.text[:200]}",
                             retryable=False)
     return response
+
+
+MAX_RETRY_AFTER_S = 3600.0
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), capped at an
+    hour; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        # an HTTP date is relative to the provider's wall clock, read here at the edge
+        seconds = (when - datetime.now(timezone.utc)).total_seconds() if when.tzinfo else 0.0
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)

@@ -3,7 +3,9 @@
 One short transaction, a fixed number of statements whatever the batch size:
 
 1. lock due rows (``pending`` with ``next_attempt_at <= now``, or ``sending`` whose claim
-   expired: a claim sets ``next_attempt_at = claimed_until``) ``FOR UPDATE SKIP LOCKED``;
+   expired: a claim sets ``next_attempt_at = claimed_until``) ``FOR UPDATE SKIP LOCKED``,
+   high urgency first (critical and high pages), then the longest due: a burst of low
+   pages never holds back a critical one;
 2. cancel "page" rows whose alert no longer needs a human (not 'new', or muted), and
    "incident" rows whose group has no member left that does;
 3. per contact (channel, recipient), under a transaction advisory lock so two workers never
@@ -85,7 +87,8 @@ select n.id, n.channel, n.recipient, n.created_at,
               and m.silence_id is null and m.inhibited_by is null)) as stale
 from notifications n left join alerts a on a.id = n.alert_id
 where n.status in ('pending', 'sending') and n.next_attempt_at <= :now
-order by n.next_attempt_at, n.id
+order by coalesce(n.payload ->> 'severity', 'info') in ('critical', 'high') desc,
+         n.next_attempt_at, n.id
 limit :limit
 for update of n skip locked
 """)

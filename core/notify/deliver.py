@@ -4,12 +4,18 @@ each one outside any transaction, then record the outcome in a new short transac
 Rules:
 - success → 'sent' with the provider's id and ``sent_at``; rows bundled into it get the
   same ``sent_at``/``provider_id`` (they went out inside it);
-- a retryable error → 'pending' again after 5 s, 10 s, 20 s (``BACKOFF_S * 2**(n-1)``);
+- a retryable error → 'pending' again after 5 s, 10 s, 20 s (``BACKOFF_S * 2**(n-1)``),
+  or after the provider's ``Retry-After`` when it asks for longer (at most an hour);
   the 4th failed attempt, or any non-retryable error, → 'failed' (its bundled rows too);
-- every attempt appends a ``notification_attempts`` row (outcome, error, provider id, ms);
+- sends run concurrently (``ALERTDESK_NOTIFY_CONCURRENCY``, default 16), each with its own
+  timeout: a hanging target never delays another one;
+- every attempt appends a ``notification_attempts`` row (outcome, error, provider id, ms)
+  at the time it began; ``sent_at`` is when the provider answered;
   ``last_error`` keeps the latest error even after a later success;
-- a worker killed mid-send loses nothing: its claim (60 s) expires and the row is claimed
-  again; outcomes are recorded only if the claim is still ours (``attempts`` unchanged);
+- at least once: a worker killed mid-send loses nothing: its claim (60 s) expires and the
+  row is claimed again, and the retried request carries the same
+  ``X-Alertdesk-Idempotency-Key`` (webhooks), so a receiver can drop a repeat; outcomes
+  are recorded only if the claim is still ours (``attempts`` unchanged);
 - a batch stops sending before its claims could expire and hands the rest back;
 - logs name the channel, recipient and notification id, never a token or secret URL.
 """
@@ -19,13 +25,15 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from core import db as core_db
+from core.clock import Clock
 from core.notify import console, email, pagerduty, slack, sms, voice, webhook
 from core.notify.base import DeliveryError, Notification, NotifyConfig
 from core.notify.claims import CLAIM, claim_due
@@ -54,6 +62,9 @@ class Outcome:
     error: str | None = None
     retryable: bool = False
     duration_ms: int = 0
+    retry_after_s: float | None = None  # the provider asked to wait this long
+    began: datetime | None = None       # when the attempt began (the clock's, if given)
+    ended: datetime | None = None       # when the provider answered
 
 
 def send_one(n: Notification, config: NotifyConfig) -> Outcome:
@@ -63,12 +74,12 @@ def send_one(n: Notification, config: NotifyConfig) -> Outcome:
         provider_id = SENDERS[n.channel](n, config)
         outcome = Outcome(provider_id=provider_id)
     except DeliveryError as err:
-        outcome = Outcome(error=str(err), retryable=err.retryable)
+        outcome = Outcome(error=str(err), retryable=err.retryable, retry_after_s=err.retry_after_s)
     except Exception as err:  # noqa: BLE001 - record it and retry; the worker must go on
         log.exception("notification %s (%s): sender crashed", n.id, n.channel)
         outcome = Outcome(error=f"internal error: {type(err).__name__}", retryable=True)
     ms = int((time.monotonic() - started) * 1000)
-    return Outcome(outcome.provider_id, outcome.error, outcome.retryable, ms)
+    return replace(outcome, duration_ms=ms)
 
 
 RECORD = sa.text("""
@@ -102,16 +113,18 @@ def record(engine: sa.Engine, n: Notification, outcome: Outcome, now: datetime,
            retry: bool = True) -> str:
     """Write the outcome of one attempt (its own transaction); returns sent/retry/failed."""
     result = next_status(n, outcome, retry)
+    at, done = outcome.began or now, outcome.ended or now        # this attempt's own times
+    wait = max(backoff(n.attempts), timedelta(seconds=outcome.retry_after_s or 0))
     params: dict[str, Any] = {
         "id": n.id, "attempts": n.attempts, "provider_id": outcome.provider_id,
         "error": outcome.error, "status": "pending" if result == "retry" else result,
-        "sent_at": now if result == "sent" else None,
-        "next_at": now + backoff(n.attempts) if result == "retry" else None}
+        "sent_at": done if result == "sent" else None,
+        "next_at": done + wait if result == "retry" else None}
     with core_db.transaction(engine) as s:
         if s.execute(RECORD, params).first() is not None and result != "retry":
             s.execute(FOLLOW, {**params, "error": None if result == "sent" else
                                f"bundled into #{n.id}, which failed: {outcome.error}"})
-        s.execute(ATTEMPT, {**params, "now": now, "outcome": result, "ms": outcome.duration_ms})
+        s.execute(ATTEMPT, {**params, "now": at, "outcome": result, "ms": outcome.duration_ms})
     level = logging.INFO if result == "sent" else logging.WARNING
     log.log(level, "notification %s %s to %s: %s%s", n.id, n.channel, n.recipient, result,
             f" ({outcome.error})" if outcome.error else "")
@@ -125,24 +138,54 @@ where id = any(:ids) and status = 'sending'
 """)
 
 
-def deliver_due(engine: sa.Engine, now: datetime, limit: int = 100,
-                config: NotifyConfig | None = None) -> dict[str, int]:
+def deliver_due(engine: sa.Engine, now: datetime, limit: int = 500,
+                config: NotifyConfig | None = None, clock: Clock | None = None) -> dict[str, int]:
     """One delivery pass at ``now``: how many were sent, retried, failed, bundled, deferred,
-    rate-limited, cancelled (stale) and released (not reached before the claim deadline)."""
+    rate-limited, cancelled (stale) and released (not started before the claim deadline).
+
+    Up to ``config.concurrency`` sends are in flight at once, each with its own timeout, so
+    a target that hangs holds one slot for at most its timeout and never delays the others.
+    Each outcome is recorded as soon as it is known, with the times its attempt began and
+    ended by ``clock`` (the worker's; without one, ``now``: tests drive time exactly)."""
     config = config or NotifyConfig.from_env()
     with core_db.transaction(engine) as s:
         claim = claim_due(s, now, limit)
     counts = {"sent": 0, "retry": 0, "failed": 0, **claim.counts, "released": 0}
-    deadline = time.monotonic() + CLAIM.total_seconds() - 2 * config.timeout_s - 5
-    for i, n in enumerate(claim.rows):
-        if time.monotonic() > deadline:
-            left = [m.id for m in claim.rows[i:]]
+    if not claim.rows:
+        return counts
+    began = time.monotonic()
+    deadline = began + CLAIM.total_seconds() - 2 * config.timeout_s - 5
+
+    def one(n: Notification) -> str:
+        start = time.monotonic()
+        if start > deadline:   # our claim would expire mid-send: hand it back
             with core_db.transaction(engine) as s:
-                s.execute(RELEASE, {"ids": left, "now": now})
-            counts["released"] = len(left)
-            break
-        counts[record(engine, n, send_one(n, config), now)] += 1
+                s.execute(RELEASE, {"ids": [n.id], "now": now})
+            return "released"
+        at = clock.now() if clock else now
+        outcome = send_one(n, config)
+        return record(engine, n, replace(outcome, began=at,
+                                         ended=clock.now() if clock else now), now)
+
+    with ThreadPoolExecutor(max_workers=min(config.concurrency, len(claim.rows)),
+                            thread_name_prefix="deliver") as pool:
+        for result in pool.map(one, claim.rows):
+            counts[result] += 1
     return counts
+
+
+def deliver_for(engine: sa.Engine, now: datetime, budget_s: float = 3.0,
+                config: NotifyConfig | None = None, clock: Clock | None = None) -> dict[str, int]:
+    """Delivery passes at ``now`` until nothing is due or ``budget_s`` is spent (the worker
+    runs this every tick, so a backlog drains at the channels' pace, not 500 per tick)."""
+    total: dict[str, int] = {}
+    stop = time.monotonic() + budget_s
+    while True:
+        counts = deliver_due(engine, now, config=config, clock=clock)
+        for k, v in counts.items():
+            total[k] = total.get(k, 0) + v
+        if sum(counts.values()) == 0 or time.monotonic() > stop:
+            return total
 
 
 INSERT_SENDING = sa.text("""

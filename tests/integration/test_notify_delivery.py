@@ -189,3 +189,57 @@ def test_ack_cancels_pending_and_a_late_row_is_not_sent(engine: sa.Engine, web: 
     assert notification(engine, n1).last_error == "acknowledged by olga"
     assert (notification(engine, n1).status, notification(engine, n2).status) == ("cancelled", "cancelled")
     assert attempts(engine, n1) == ["cancelled"] and attempts(engine, n2) == ["cancelled"]
+
+
+class Elapsed:
+    """A clock that starts at T0 and runs at the wall clock's pace (attempt times)."""
+
+    def __init__(self) -> None:
+        import time
+        self._t0, self._mono = T0, time.monotonic
+
+    def now(self):  # type: ignore[no-untyped-def]
+        return self._t0 + timedelta(seconds=self._mono() - self._start)
+
+    def start(self) -> None:
+        self._start = self._mono()
+
+
+def test_a_hanging_target_does_not_delay_the_others(engine: sa.Engine, web: FakeHTTP) -> None:
+    for i in range(3):                      # three receivers that answer only after 3 s
+        web.reply(f"/hang{i}", Reply(200, delay_s=3.0))
+    hung = [queue_one(engine, "webhook", {"url": f"{web.url}/hang{i}"}, T0, key=f"h{i}")
+            for i in range(3)]
+    fast = queue_one(engine, "webhook", {"url": f"{web.url}/fast"}, T0, key="fast")
+    clock = Elapsed()
+    clock.start()
+    counts = deliver_due(engine, T0, config=NotifyConfig(timeout_s=1.0), clock=clock)
+    assert (counts["sent"], counts["retry"]) == (1, 3)
+    with engine.connect() as c:
+        at = dict(c.execute(sa.text("select notification_id, at from notification_attempts")).all())
+    assert at[fast] - T0 < timedelta(seconds=0.5)          # it did not wait behind the hung ones
+    assert notification(engine, fast).sent_at - T0 < timedelta(seconds=0.8)
+    assert all(notification(engine, h).status == "pending" for h in hung)
+
+
+def test_retry_after_is_honoured(engine: sa.Engine, web: FakeHTTP) -> None:
+    web.reply("/busy", Reply(429, headers=(("Retry-After", "120"),)))
+    web.reply("/down", Reply(503))
+    busy = queue_one(engine, "webhook", {"url": f"{web.url}/busy"}, T0, key="busy")
+    down = queue_one(engine, "webhook", {"url": f"{web.url}/down"}, T0, key="down")
+    assert deliver_due(engine, T0, config=NotifyConfig())["retry"] == 2
+    assert notification(engine, busy).next_attempt_at == T0 + 120 * S   # not the 5 s backoff
+    assert notification(engine, down).next_attempt_at == T0 + 5 * S
+
+
+def test_critical_pages_go_first_whatever_the_backlog(engine: sa.Engine, web: FakeHTTP) -> None:
+    with core_db.transaction(engine) as s:
+        for i in range(30):
+            enqueue(s, channel="webhook", target={"type": "webhook", "url": f"{web.url}/low"},
+                    recipient=f"low{i}", payload={"kind": "test", "severity": "low"},
+                    idempotency_key=f"low{i}", now=T0 - 60 * S)
+        crit = enqueue(s, channel="webhook", target={"type": "webhook", "url": f"{web.url}/crit"},
+                       recipient="crit", payload={"kind": "test", "severity": "critical"},
+                       idempotency_key="crit", now=T0)
+    assert deliver_due(engine, T0, limit=5, config=NotifyConfig())["sent"] == 5
+    assert notification(engine, crit).status == "sent"   # claimed first, though the newest
