@@ -195,9 +195,10 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> Claim:
     _apply(session, plan, now)
     rows = list(session.execute(TAKE, {"ids": plan.send, "until": now + CLAIM})) if plan.send else []
     bundled = _followers(session, [r.id for r in rows])
+    order = {d.id: i for i, d in enumerate(due)}   # the claim's order: urgency, then age
     claimed = [Notification(r.id, r.channel, r.target or {}, r.recipient, r.payload or {},
                             r.attempts, r.alert_id, r.idempotency_key, tuple(bundled.get(r.id, ())))
-               for r in sorted(rows, key=lambda r: r.id)]
+               for r in sorted(rows, key=lambda r: order.get(r.id, 0))]
     counts = {"cancelled": len(stale), "bundled": len(plan.bundle), "deferred": len(plan.defer),
               "rate_limited": len(plan.rate_limited)}
     return Claim(claimed, counts)

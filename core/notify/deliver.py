@@ -21,11 +21,12 @@ Rules:
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +50,10 @@ SENDERS: dict[str, Sender] = {"email": email.send, "slack": slack.send, "webhook
                               "console": console.send}
 MAX_ATTEMPTS = 4
 BACKOFF_S = 5
+# Outcomes are written in small batches: every 50, or a quarter second after the last write.
+# A worker that dies between a send and its batch's write loses at most those outcomes; the
+# rows' claims expire and they are sent again (at least once, the same idempotency key).
+FLUSH_EVERY, FLUSH_S = 50, 0.25
 
 
 def backoff(attempts: int) -> timedelta:
@@ -109,25 +114,77 @@ def next_status(n: Notification, outcome: Outcome, retry: bool = True) -> str:
     return "failed"
 
 
+RECORD_MANY = sa.text("""
+with o as (
+    select * from jsonb_to_recordset(cast(:rows as jsonb)) as o(id bigint, attempts int,
+        status text, provider_id text, error text, sent_at timestamptz, next_at timestamptz,
+        at timestamptz, outcome text, ms int, follow_error text)
+), upd as (
+    update notifications n set status = o.status,
+        provider_id = coalesce(o.provider_id, n.provider_id),
+        last_error = coalesce(o.error, n.last_error), sent_at = o.sent_at, claimed_until = null,
+        next_attempt_at = coalesce(o.next_at, n.next_attempt_at)
+    from o where n.id = o.id and n.status = 'sending' and n.attempts = o.attempts
+    returning n.id, o.status, o.provider_id, o.sent_at, o.follow_error
+), fol as (
+    update notifications f set status = case when u.status = 'sent' then f.status else u.status end,
+        sent_at = u.sent_at, provider_id = u.provider_id, last_error = u.follow_error
+    from upd u where f.bundled_into = u.id and f.status = 'bundled' and u.status <> 'pending'
+)
+insert into notification_attempts (notification_id, attempt, at, outcome, error, provider_id,
+                                   duration_ms)
+select id, attempts, at, outcome, error, provider_id, ms from o
+""")
+
+
+def record_many(engine: sa.Engine, done: list[tuple[Notification, Outcome]],
+                now: datetime) -> list[str]:
+    """Write the outcomes of many attempts in one transaction (``record``'s rules);
+    returns sent/retry/failed for each, in order."""
+    rows, results = [], []
+    for n, outcome in done:
+        result = next_status(n, outcome)
+        p = _params(n, outcome, result, now)
+        rows.append({**p, "outcome": result, "ms": outcome.duration_ms,
+                     "at": (outcome.began or now).isoformat(),
+                     "sent_at": p["sent_at"].isoformat() if p["sent_at"] else None,
+                     "next_at": p["next_at"].isoformat() if p["next_at"] else None,
+                     "follow_error": None if result == "sent" else
+                     f"bundled into #{n.id}, which failed: {outcome.error}"})
+        results.append(result)
+        _log(n, result, outcome)
+    with core_db.transaction(engine) as s:
+        s.execute(RECORD_MANY, {"rows": json.dumps(rows)})
+    return results
+
+
+def _params(n: Notification, outcome: Outcome, result: str, now: datetime) -> dict[str, Any]:
+    done = outcome.ended or now
+    wait = max(backoff(n.attempts), timedelta(seconds=outcome.retry_after_s or 0))
+    return {"id": n.id, "attempts": n.attempts, "provider_id": outcome.provider_id,
+            "error": outcome.error, "status": "pending" if result == "retry" else result,
+            "sent_at": done if result == "sent" else None,
+            "next_at": done + wait if result == "retry" else None}
+
+
+def _log(n: Notification, result: str, outcome: Outcome) -> None:
+    level = logging.INFO if result == "sent" else logging.WARNING
+    log.log(level, "notification %s %s to %s: %s%s", n.id, n.channel, n.recipient, result,
+            f" ({outcome.error})" if outcome.error else "")
+
+
 def record(engine: sa.Engine, n: Notification, outcome: Outcome, now: datetime,
            retry: bool = True) -> str:
     """Write the outcome of one attempt (its own transaction); returns sent/retry/failed."""
     result = next_status(n, outcome, retry)
-    at, done = outcome.began or now, outcome.ended or now        # this attempt's own times
-    wait = max(backoff(n.attempts), timedelta(seconds=outcome.retry_after_s or 0))
-    params: dict[str, Any] = {
-        "id": n.id, "attempts": n.attempts, "provider_id": outcome.provider_id,
-        "error": outcome.error, "status": "pending" if result == "retry" else result,
-        "sent_at": done if result == "sent" else None,
-        "next_at": done + wait if result == "retry" else None}
+    at = outcome.began or now                                    # this attempt's own time
+    params = _params(n, outcome, result, now)
     with core_db.transaction(engine) as s:
         if s.execute(RECORD, params).first() is not None and result != "retry":
             s.execute(FOLLOW, {**params, "error": None if result == "sent" else
                                f"bundled into #{n.id}, which failed: {outcome.error}"})
         s.execute(ATTEMPT, {**params, "now": at, "outcome": result, "ms": outcome.duration_ms})
-    level = logging.INFO if result == "sent" else logging.WARNING
-    log.log(level, "notification %s %s to %s: %s%s", n.id, n.channel, n.recipient, result,
-            f" ({outcome.error})" if outcome.error else "")
+    _log(n, result, outcome)
     return result
 
 
@@ -145,32 +202,45 @@ def deliver_due(engine: sa.Engine, now: datetime, limit: int = 500,
 
     Up to ``config.concurrency`` sends are in flight at once, each with its own timeout, so
     a target that hangs holds one slot for at most its timeout and never delays the others.
-    Each outcome is recorded as soon as it is known, with the times its attempt began and
-    ended by ``clock`` (the worker's; without one, ``now``: tests drive time exactly)."""
+    Outcomes are recorded in small batches as they arrive (``FLUSH_EVERY``/``FLUSH_S``),
+    each with the times its attempt began and ended by ``clock`` (the worker's; without
+    one, ``now``: tests drive time exactly)."""
     config = config or NotifyConfig.from_env()
     with core_db.transaction(engine) as s:
         claim = claim_due(s, now, limit)
     counts = {"sent": 0, "retry": 0, "failed": 0, **claim.counts, "released": 0}
     if not claim.rows:
         return counts
-    began = time.monotonic()
-    deadline = began + CLAIM.total_seconds() - 2 * config.timeout_s - 5
+    deadline = time.monotonic() + CLAIM.total_seconds() - 2 * config.timeout_s - 5
 
-    def one(n: Notification) -> str:
-        start = time.monotonic()
-        if start > deadline:   # our claim would expire mid-send: hand it back
-            with core_db.transaction(engine) as s:
-                s.execute(RELEASE, {"ids": [n.id], "now": now})
-            return "released"
+    def one(n: Notification) -> Outcome | None:
+        if time.monotonic() > deadline:   # our claim would expire mid-send: hand it back
+            return None
         at = clock.now() if clock else now
-        outcome = send_one(n, config)
-        return record(engine, n, replace(outcome, began=at,
-                                         ended=clock.now() if clock else now), now)
+        return replace(send_one(n, config), began=at, ended=clock.now() if clock else now)
 
+    done: list[tuple[Notification, Outcome]] = []
+    released: list[int] = []
+    flushed = time.monotonic()
     with ThreadPoolExecutor(max_workers=min(config.concurrency, len(claim.rows)),
                             thread_name_prefix="deliver") as pool:
-        for result in pool.map(one, claim.rows):
-            counts[result] += 1
+        futures = {pool.submit(one, n): n for n in claim.rows}
+        for future in as_completed(futures):
+            outcome = future.result()
+            if outcome is None:
+                released.append(futures[future].id)
+            else:
+                done.append((futures[future], outcome))
+            if len(done) >= FLUSH_EVERY or (done and time.monotonic() - flushed > FLUSH_S):
+                for result in record_many(engine, done, now):
+                    counts[result] += 1
+                done, flushed = [], time.monotonic()
+    for result in record_many(engine, done, now) if done else []:
+        counts[result] += 1
+    if released:
+        with core_db.transaction(engine) as s:
+            s.execute(RELEASE, {"ids": released, "now": now})
+        counts["released"] = len(released)
     return counts
 
 
