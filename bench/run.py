@@ -19,6 +19,8 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``incident_tick_ms`` / ``incident_start_tick_ms`` / ``routing_preview_ms``: the tick
   with 10,000 more open alerts in 2,000 incidents, starting them and steady; one routing
   preview (bench/incidents.py).
+- ``delivery_per_s`` / ``critical_due_to_sent_s``: pages per second to a local webhook
+  receiver; a new critical page's wait behind 10,000 pending ones (bench/delivery.py).
 - ``oncall_shifts_50x90d_ms``: final on-call shifts for 50 schedules over 90 days, pure,
   no database (median; bench/oncall.py; target <= 200 ms).
 - ``weekly_report_ms``: the weekly report (core.weekly.report) of the last whole week, ~80k
@@ -51,7 +53,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench import audit as audit_bench
-from bench import escalation, export_rss, generate, incidents, ingest, ingest_batch, measure, oncall
+from bench import (
+    delivery,
+    escalation,
+    export_rss,
+    generate,
+    incidents,
+    ingest,
+    ingest_batch,
+    measure,
+    oncall,
+)
 from bench import health as health_bench
 from bench import reports as reports_bench
 from bench import retention as retention_bench
@@ -85,6 +97,8 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
         out.update(escalation.run(engine))
         log("paging per incident: 2,000 incidents of 5 alerts, routing preview ...")
         out.update(incidents.run(engine))
+        log("delivery: 5,000 webhooks to a local receiver; a critical page behind 10,000 ...")
+        out.update(delivery.run(engine))
     log("on-call shifts ...")
     out.update(oncall.run())
     log("weekly report ...")

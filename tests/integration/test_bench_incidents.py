@@ -1,5 +1,5 @@
-"""The paging-per-incident bench on a small scale: one tier-1 page per incident, and it
-leaves nothing behind."""
+"""The paging benches on a small scale: one tier-1 page per incident, deliveries counted, and
+they leave nothing behind."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -19,3 +19,11 @@ def test_incident_bench_small(engine: sa.Engine) -> None:
     assert out["incident_pages_per_incident"] == 1.0   # one console page per incident
     assert out["incident_start_ticks"] == 1 and out["routing_preview_ms"] > 0
     assert {t: count(engine, t) for t in before} == before
+
+
+def test_delivery_bench_small(engine: sa.Engine) -> None:
+    from bench import delivery
+
+    out = delivery.run(engine, n=20, backlog=30)
+    assert out["delivery_sent"] == 20 and out["critical_due_to_sent_s"] is not None
+    assert count(engine, "notifications") == 0 and count(engine, "notification_attempts") == 0
