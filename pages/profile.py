@@ -36,7 +36,7 @@ def methods_section(user: str, methods: list[dict[str, Any]]) -> None:
                                    "Label": [m["label"] for m in methods]}),
                      hide_index=True, width="stretch", key="profile_methods_table")
     else:
-        st.caption("No contact methods yet: you are reached by your profile e-mail only.")
+        st.caption("No contact methods yet: pages reach you by your profile e-mail and phone.")
     with st.form("profile_add_method", border=False):
         c1, c2, c3, c4 = st.columns([1, 2, 2, 1])
         kind = c1.selectbox("Type", TYPES, key="pm_type")

@@ -54,7 +54,8 @@ def select_row(page: Page, row: int, table: str = '[data-testid="stDataFrame"]')
 
 PAGES = (("sla", "SLA compliance"), ("health", "Health scores"), ("weekly", "Weekly report"),
          ("groups", "Groups"), ("suppression", "Suppression"), ("escalation", "Escalation"),
-         ("oncall", "On-call"), ("audit", "Audit"), ("queue-groups", "Queue"))
+         ("oncall", "On-call"), ("audit", "Audit"), ("profile", "Profile"),
+         ("queue-groups", "Queue"))
 
 
 def other_pages(page: Page, out: Path, size: str) -> list[Path]:
