@@ -239,6 +239,7 @@ escalation_policies = sa.Table(
     sa.Column("ack_timeout_s", sa.Integer),
     sa.Column("severity_escalation", JSONB(none_as_null=True)),
     sa.Column("threshold", JSONB(none_as_null=True)),   # 0021
+    sa.Column("renotify_after", sa.Integer),            # 0023
     sa.Column("priority", sa.Integer, nullable=False),
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("created_by", sa.Text, nullable=False),
@@ -268,6 +269,7 @@ alert_escalations = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
     sa.Column("group_id", sa.BigInteger),   # the incident it pages for (0018); null: one alert
     sa.Column("stopped_at", TS),
+    sa.Column("signals_at_page", sa.BigInteger),   # 0023: signals counted at the last page
 )
 
 oncall_schedules = sa.Table(  # on-call schedules (0010); rules in core/oncall/rules.py

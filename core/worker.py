@@ -25,6 +25,7 @@ from core.escalation.jobs import (
     start_escalations,
     stop_finished,
 )
+from core.escalation.renotify import renotify_duplicates
 from core.ingest.heartbeats import check_heartbeats
 from core.notify.deliver import deliver_for
 from core.notify.followups import pagerduty_followups
@@ -50,6 +51,7 @@ JOBS: list[tuple[str, Job]] = [
     ("start_escalations", start_escalations),      # new alerts get their policy frozen in
     ("expedite_escalations", expedite_breaches),   # SLA breach: the pending step is due now
     ("escalate_due", escalate_due),                # due tiers -> outbox + 'escalation' events
+    ("renotify_duplicates", renotify_duplicates),  # force-send after N more signals
     ("raise_severities", raise_severities),        # severity escalation rule
     ("mark_flapping", mark_flapping),  # last: counts the state changes the jobs above made
 ]

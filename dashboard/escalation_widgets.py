@@ -107,6 +107,7 @@ def policy_body(v: Mapping[str, Any]) -> tuple[dict[str, Any], list[int]]:
         "repeat": {"every_s": every * 60, "times": times} if times else None,
         "ack_timeout_s": int(v["ack_timeout_min"]) * 60 or None,
         "severity_escalation": v.get("severity_escalation"),
+        "renotify_after": v.get("renotify_after"),
         "threshold": ({"alerts": int(v["threshold_alerts"]),
                        "within_s": int(v["threshold_min"]) * 60}
                       if int(v.get("threshold_alerts") or 0) else None),
@@ -117,7 +118,7 @@ def policy_body(v: Mapping[str, Any]) -> tuple[dict[str, Any], list[int]]:
 def editable(policy: Mapping[str, Any]) -> dict[str, Any]:
     """A stored policy as the body a PUT takes (to toggle ``enabled``)."""
     keys = ("name", "description", "priority", "enabled", "match", "tiers", "repeat",
-            "ack_timeout_s", "severity_escalation", "threshold")
+            "ack_timeout_s", "severity_escalation", "threshold", "renotify_after")
     return {k: policy[k] for k in keys}
 
 

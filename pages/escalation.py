@@ -124,6 +124,7 @@ def policy_form(actor: Actor, p: dict[str, Any]) -> None:
             "description": st.text_input("Description", p.get("description") or "",
                                          key=f"{k}_description"),
             "severity_escalation": p.get("severity_escalation"),  # kept as it is
+            "renotify_after": p.get("renotify_after"),            # kept as it is (API)
         }
         if st.form_submit_button("Save policy" if pid else "Create policy", type="primary"):
             save_policy(actor, pid, values)

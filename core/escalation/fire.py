@@ -135,14 +135,14 @@ def sends_for(targets: Sequence[Mapping[str, Any]], severity: str,
     return sends, problems
 
 
-def _targets(rows: Sequence[Mapping[str, Any]], kind: str, key: str) -> set[Any]:
+def targets_of(rows: Sequence[Mapping[str, Any]], kind: str, key: str) -> set[Any]:
     return {t[key] for r in rows for tier in r["policy_snapshot"]["tiers"]
             for t in tier["targets"] if t.get("type") == kind}
 
 
-def _contacts(session: Session, rows: Sequence[Mapping[str, Any]], on_call: OnCallMap
+def contacts_of(session: Session, rows: Sequence[Mapping[str, Any]], on_call: OnCallMap
               ) -> dict[str, Reachable]:
-    names = {str(n) for n in _targets(rows, "user", "username")}
+    names = {str(n) for n in targets_of(rows, "user", "username")}
     return contacts_for(session, names | {who for _, who in on_call.values() if who})
 
 
@@ -180,23 +180,25 @@ def incident_or_alert_payload(row: Mapping[str, Any], reason: str,
                                    "severity": severity}, reason=reason)
 
 
-def _fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: Step,
+def fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: Step,
                contacts: Mapping[str, Reachable], now: datetime,
-               on_call: OnCallMap, facts: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Queue one step's notifications; returns the event metadata."""
+               on_call: OnCallMap, facts: Mapping[str, Any] | None, *, suffix: str = "",
+               why: str = "") -> dict[str, Any]:
+    """Queue one step's notifications; returns the event metadata. ``suffix`` makes the
+    idempotency keys of a forced re-notification its own; ``why`` adds to the reason."""
     payload = incident_or_alert_payload(row, "", facts)
     sends, problems = sends_for(step.targets, str(payload["severity"]), contacts, on_call)
     who = [dict(zip(("schedule_id", "schedule", "username"), (sid, *on_call_at(on_call, sid))))
            for sid in (int(t["schedule_id"]) for t in step.targets if t["type"] == "schedule")]
     times = f" of {policy.repeat.times}" if policy.repeat and step.repeat else ""
     reason = f"escalation policy '{policy.name}', tier {step.tier}" + (
-        f", repeat {step.repeat}{times}" if step.repeat else "")
+        f", repeat {step.repeat}{times}" if step.repeat else "") + why
     payload = incident_or_alert_payload(row, reason, facts)
     cycle = f":c{row['cycle']}" if row["cycle"] else ""
     ids: list[int] = []
     labels: list[str] = []
     for s in sends:
-        key = f"esc:{row['alert_id']}:{step.tier}:{step.repeat}:{s.key}{cycle}"
+        key = f"esc:{row['alert_id']}:{step.tier}:{step.repeat}:{s.key}{cycle}{suffix}"
         try:
             new_id = enqueue(session, channel=s.channel, target=s.target,
                              recipient=recipient_for(s.channel, s.target), payload=payload,
@@ -225,7 +227,7 @@ def _fire_row(session: Session, row: Mapping[str, Any], now: datetime, window: t
     events = []
     for step in steps:
         meta = {"labels": [], "notification_ids": [], "skipped": [], "on_call": []} if held \
-            else _fire_step(session, row, policy, step, contacts, now, on_call, facts)
+            else fire_step(session, row, policy, step, contacts, now, on_call, facts)
         forced = step.due_at > now
         events.append({
             "alert_id": row["alert_id"], "at": now, "actor": WORKER.name, "source": WORKER.source,
@@ -258,9 +260,9 @@ def fire_claimed(session: Session, rows: Sequence[Mapping[str, Any]], now: datet
     """Fire every claimed row's due steps; one insert for the events and one update for
     the rows' progress. Returns how many rows moved."""
     window = load_rule(session).window
-    schedules = {int(sid) for sid in _targets(rows, "schedule", "schedule_id")}
+    schedules = {int(sid) for sid in targets_of(rows, "schedule", "schedule_id")}
     on_call = resolve_schedule_targets(session, schedules, now) if schedules else {}
-    contacts = _contacts(session, rows, on_call)
+    contacts = contacts_of(session, rows, on_call)
     facts = incident.facts(session, [int(r["incident_id"]) for r in rows if r["incident_id"]])
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []

@@ -51,6 +51,7 @@ SLA_BREACHED = "a.acknowledged_at is null and a.tta_due_at <= :now"
 SNAPSHOT = """jsonb_build_object('name', p.name, 'description', p.description, 'match', p.match,
     'tiers', p.tiers, 'repeat', p.repeat, 'ack_timeout_s', p.ack_timeout_s,
     'severity_escalation', p.severity_escalation, 'threshold', p.threshold,
+    'renotify_after', p.renotify_after,
     'priority', p.priority, 'enabled', p.enabled)"""
 # core.escalation.rules.matches, in SQL: empty severity list / null service match anything.
 MATCH = """p.enabled

@@ -37,6 +37,7 @@ FIELDS = {"user": ("username",), "email": ("to",), "sms": ("to",), "voice": ("to
 SEALED = ("webhook_url_sealed", "webhook_url_display", "url_sealed", "url_display",
           "routing_key_sealed")
 KEYS = {"name", "match", "tiers", "repeat", "ack_timeout_s", "severity_escalation", "threshold",
+        "renotify_after",
         "priority", "enabled", "description"}
 MAX_TIERS, MAX_TARGETS, MAX_REPEATS, MAX_DELAY_S = 10, 20, 100, 7 * 24 * 3600
 
@@ -83,6 +84,7 @@ class Policy:
     ack_timeout_s: int | None = None
     severity_escalation: SeverityRule | None = None
     threshold: Threshold | None = None
+    renotify_after: int | None = None   # force a page again after N more signals, unacked
     priority: int = 100
     enabled: bool = True
     description: str = ""
@@ -124,6 +126,8 @@ def parse_policy(body: object) -> Policy:
         ack_timeout_s=_opt_seconds(body.get("ack_timeout_s"), "ack_timeout_s"),
         severity_escalation=_severity_rule(body.get("severity_escalation")),
         threshold=_threshold(body.get("threshold")),
+        renotify_after=(None if body.get("renotify_after") is None else
+                        _int(body.get("renotify_after"), "renotify_after", 2, 1_000_000)),
         priority=_int(body.get("priority", 100), "priority", 0, 1_000_000),
         enabled=bool(body.get("enabled", True)))
 

@@ -23,7 +23,7 @@ from core.secret import public_target
 from core.tables import alert_escalations, alert_events, alerts, escalation_policies, users
 
 COLUMNS = ("match", "tiers", "repeat", "ack_timeout_s", "severity_escalation", "threshold",
-           "priority", "enabled", "description")
+           "renotify_after", "priority", "enabled", "description")
 
 
 def list_policies(session: Session) -> list[dict[str, Any]]:

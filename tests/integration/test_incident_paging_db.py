@@ -260,3 +260,32 @@ def test_alerts_too_far_apart_never_meet_the_threshold(engine: sa.Engine,
         tick(engine, T0 + 100 * i * S)
     tick(engine, T0 + 250 * S)
     assert pages(web) == [] and q(engine, "select 1 from alert_escalations") == []
+
+
+def test_force_send_after_n_more_signals_while_unacknowledged(engine: sa.Engine,
+                                                              web: FakeHTTP) -> None:
+    pager(engine, web, renotify_after=5)
+    a = disk_alert(engine, T0, 0)
+    tick(engine, T0)                               # tier 1, and the baseline: 1 signal
+    assert len(pages(web)) == 1
+    for i in range(4):                             # four repeats: not enough yet
+        disk_alert(engine, T0 + (10 + i) * S, 0)
+    tick(engine, T0 + 20 * S)
+    assert len(pages(web)) == 1
+    for i in range(2):                             # the fifth and sixth since the page
+        disk_alert(engine, T0 + (30 + i) * S, 0)
+    tick(engine, T0 + 40 * S)                      # forced, before tier 2 (due at 300 s)
+    forced = [e for e in event_rows(engine, a) if (e.note or "").startswith("tier 1 paged again")]
+    assert len(forced) == 1 and forced[0].metadata["signals"] == 7
+    assert "6 more signals since the last page" in forced[0].note
+    [n] = q(engine, "select idempotency_key from notifications where idempotency_key like :k",
+            k="%:d7")
+    tick(engine, T0 + 61 * S)                      # one message a minute per contact
+    assert len(pages(web)) == 2 and pages(web)[1]["idempotency_key"] == n.idempotency_key
+    tick(engine, T0 + 70 * S)
+    assert len(pages(web)) == 2                    # the count starts again from 7
+    act(engine, a, "acknowledge", T0 + 80 * S)
+    for i in range(6):
+        disk_alert(engine, T0 + (90 + i) * S, 0)
+    tick(engine, T0 + 200 * S)
+    assert len(pages(web)) == 2                    # acknowledged: never forced

@@ -266,3 +266,11 @@ def test_bad_thresholds_name_the_field(value: object, field: str) -> None:
     with pytest.raises(FieldError) as err:
         parse_policy(body)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("value", [1, 0, "5", True])
+def test_renotify_after_needs_two_or_more(value: object) -> None:
+    body = {"name": "t", "tiers": [{"delay_s": 0, "targets": [CONSOLE]}], "renotify_after": value}
+    with pytest.raises(FieldError) as err:
+        parse_policy(body)
+    assert err.value.field == "renotify_after"
