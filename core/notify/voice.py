@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from core.notify.base import DeliveryError, Notification, NotifyConfig, post
+from core.notify import twilio
+from core.notify.base import Notification, NotifyConfig
 
 SEVERITY_WORDS = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low",
                   "info": "Info"}
@@ -43,17 +44,6 @@ def twiml(payload: Mapping[str, Any], notification_id: int, public_url: str | No
 
 def send(n: Notification, config: NotifyConfig) -> str:
     """The provider id is Twilio's call SID."""
-    if not (config.twilio_sid and config.twilio_token and config.twilio_from):
-        raise DeliveryError("Twilio is not configured: set ALERTDESK_TWILIO_ACCOUNT_SID, "
-                            "ALERTDESK_TWILIO_AUTH_TOKEN and ALERTDESK_TWILIO_FROM", retryable=False)
-    url = f"{config.twilio_base_url.rstrip('/')}/2010-04-01/Accounts/{config.twilio_sid}/Calls.json"
     public = config.env.get("ALERTDESK_PUBLIC_URL")
-    form = {"To": str(n.target.get("to", n.recipient)), "From": config.twilio_from,
-            "Twiml": twiml(n.payload, n.id, public)}
-    response = post(url, config, what="Twilio", data=form,
-                    auth=(config.twilio_sid, config.twilio_token))
-    try:
-        sid = response.json().get("sid")
-    except ValueError:
-        sid = None
-    return str(sid or f"http-{response.status_code}")
+    return twilio.create(config, "Calls", str(n.target.get("to", n.recipient)),
+                         {"Twiml": twiml(n.payload, n.id, public)})
