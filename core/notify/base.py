@@ -49,6 +49,7 @@ class Notification:
     alert_id: int | None = None
     idempotency_key: str = ""
     bundled: tuple[Mapping[str, Any], ...] = ()
+    claimed_until: datetime | None = None  # our claim: outcomes are recorded only under it
 
 
 def _flag(value: str | None, default: bool) -> bool:

@@ -15,7 +15,9 @@ One short transaction, a fixed number of statements whatever the batch size:
    - SMS with 10 sent to the number in the last hour: every row becomes 'rate_limited';
    - else the oldest row is sent and the others are 'bundled' into it (their summaries
      ride along in its text); rows bundled into those are re-pointed to it.
-4. claim the rows to send: ``sending``, ``attempts + 1``, ``claimed_until = now + 60 s``.
+4. claim the rows to send: ``sending``, ``claimed_until = now + 60 s``, ``attempts + 1`` —
+   except for a claim taken over after a crash (the row was still ``sending``): the lost
+   attempt never reached the log, so it does not count.
 The caller commits, then sends outside any transaction (core/notify/deliver.py).
 """
 from __future__ import annotations
@@ -164,10 +166,12 @@ from unnest(cast(:followers as bigint[]), cast(:leaders as bigint[])) as m(follo
 where n.id = m.follower
 """)
 TAKE = sa.text("""
-update notifications set status = 'sending', attempts = attempts + 1,
+update notifications set status = 'sending',
+    attempts = attempts + case when status = 'sending' then 0 else 1 end,
     claimed_until = :until, next_attempt_at = :until
 where id = any(:ids)
-returning id, channel, target, recipient, payload, attempts, alert_id, idempotency_key
+returning id, channel, target, recipient, payload, attempts, alert_id, idempotency_key,
+          claimed_until
 """)
 FOLLOWERS = sa.text("""
 select bundled_into, payload from notifications
@@ -197,7 +201,8 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> Claim:
     bundled = _followers(session, [r.id for r in rows])
     order = {d.id: i for i, d in enumerate(due)}   # the claim's order: urgency, then age
     claimed = [Notification(r.id, r.channel, r.target or {}, r.recipient, r.payload or {},
-                            r.attempts, r.alert_id, r.idempotency_key, tuple(bundled.get(r.id, ())))
+                            r.attempts, r.alert_id, r.idempotency_key, tuple(bundled.get(r.id, ())),
+                            r.claimed_until)
                for r in sorted(rows, key=lambda r: order.get(r.id, 0))]
     counts = {"cancelled": len(stale), "bundled": len(plan.bundle), "deferred": len(plan.defer),
               "rate_limited": len(plan.rate_limited)}

@@ -92,6 +92,7 @@ update notifications set status = :status, provider_id = coalesce(:provider_id, 
     last_error = coalesce(:error, last_error), sent_at = :sent_at, claimed_until = null,
     next_attempt_at = coalesce(:next_at, next_attempt_at)
 where id = :id and status = 'sending' and attempts = :attempts
+  and claimed_until is not distinct from :until
 returning id
 """)
 FOLLOW = sa.text("""
@@ -118,13 +119,14 @@ RECORD_MANY = sa.text("""
 with o as (
     select * from jsonb_to_recordset(cast(:rows as jsonb)) as o(id bigint, attempts int,
         status text, provider_id text, error text, sent_at timestamptz, next_at timestamptz,
-        at timestamptz, outcome text, ms int, follow_error text)
+        at timestamptz, outcome text, ms int, follow_error text, until timestamptz)
 ), upd as (
     update notifications n set status = o.status,
         provider_id = coalesce(o.provider_id, n.provider_id),
         last_error = coalesce(o.error, n.last_error), sent_at = o.sent_at, claimed_until = null,
         next_attempt_at = coalesce(o.next_at, n.next_attempt_at)
     from o where n.id = o.id and n.status = 'sending' and n.attempts = o.attempts
+      and n.claimed_until is not distinct from o.until
     returning n.id, o.status, o.provider_id, o.sent_at, o.follow_error
 ), fol as (
     update notifications f set status = case when u.status = 'sent' then f.status else u.status end,
@@ -149,6 +151,7 @@ def record_many(engine: sa.Engine, done: list[tuple[Notification, Outcome]],
                      "at": (outcome.began or now).isoformat(),
                      "sent_at": p["sent_at"].isoformat() if p["sent_at"] else None,
                      "next_at": p["next_at"].isoformat() if p["next_at"] else None,
+                     "until": p["until"].isoformat() if p["until"] else None,
                      "follow_error": None if result == "sent" else
                      f"bundled into #{n.id}, which failed: {outcome.error}"})
         results.append(result)
@@ -161,7 +164,8 @@ def record_many(engine: sa.Engine, done: list[tuple[Notification, Outcome]],
 def _params(n: Notification, outcome: Outcome, result: str, now: datetime) -> dict[str, Any]:
     done = outcome.ended or now
     wait = max(backoff(n.attempts), timedelta(seconds=outcome.retry_after_s or 0))
-    return {"id": n.id, "attempts": n.attempts, "provider_id": outcome.provider_id,
+    return {"id": n.id, "attempts": n.attempts, "until": n.claimed_until,
+            "provider_id": outcome.provider_id,
             "error": outcome.error, "status": "pending" if result == "retry" else result,
             "sent_at": done if result == "sent" else None,
             "next_at": done + wait if result == "retry" else None}
@@ -261,7 +265,8 @@ def deliver_for(engine: sa.Engine, now: datetime, budget_s: float = 3.0,
 INSERT_SENDING = sa.text("""
 update notifications set status = 'sending', attempts = 1, claimed_until = :until,
     next_attempt_at = :until where id = :id
-returning id, channel, target, recipient, payload, attempts, alert_id, idempotency_key
+returning id, channel, target, recipient, payload, attempts, alert_id, idempotency_key,
+          claimed_until
 """)
 
 
@@ -277,7 +282,7 @@ def send_test(engine: sa.Engine, channel: str, target: dict[str, Any], now: date
                          reason="test")
         r = s.execute(INSERT_SENDING, {"id": new_id, "until": now + CLAIM}).one()
     n = Notification(r.id, r.channel, r.target, r.recipient, r.payload, r.attempts, None,
-                     r.idempotency_key)
+                     r.idempotency_key, claimed_until=r.claimed_until)
     record(engine, n, send_one(n, config), now, retry=False)
     with core_db.transaction(engine) as s:
         out = get_notification(s, n.id)

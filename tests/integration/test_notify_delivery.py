@@ -163,7 +163,23 @@ def test_an_abandoned_claim_is_retried_after_it_expires(engine: sa.Engine, web: 
     assert deliver_due(engine, T0 + 30 * S)["sent"] == 0
     assert deliver_due(engine, T0 + 61 * S)["sent"] == 1
     n = notification(engine, nid)
-    assert (n.status, n.attempts, len(web.requests)) == ("sent", 2, 1)
+    # the lost claim sent nothing and logged nothing: the takeover is attempt 1, not 2
+    assert (n.status, n.attempts, len(web.requests)) == ("sent", 1, 1)
+    assert attempts(engine, nid) == ["sent"]
+
+
+def test_a_late_outcome_of_a_lost_claim_changes_nothing(engine: sa.Engine,
+                                                        web: FakeHTTP) -> None:
+    from core.notify.deliver import Outcome, record
+
+    nid = queue_one(engine, "webhook", {"url": f"{web.url}/h"}, T0)
+    with core_db.transaction(engine) as s:  # worker A claims, stalls past its claim
+        [stale] = claim_due(s, T0).rows
+    assert deliver_due(engine, T0 + 61 * S)["sent"] == 1          # worker B takes over
+    assert record(engine, stale, Outcome(error="late failure", retryable=False),
+                  T0 + 90 * S) == "failed"                        # A wakes up and reports
+    n = notification(engine, nid)
+    assert (n.status, n.attempts, n.last_error) == ("sent", 1, None)
 
 
 def test_enqueue_is_idempotent_per_key(engine: sa.Engine) -> None:
