@@ -192,6 +192,8 @@ def record(engine: sa.Engine, n: Notification, outcome: Outcome, now: datetime,
     return result
 
 
+# Rows claimed but never started go back as they were. (A row that was a takeover did not
+# gain an attempt at its claim, so it loses one here: rare, only past the claim deadline.)
 RELEASE = sa.text("""
 update notifications set status = 'pending', attempts = attempts - 1, claimed_until = null,
     next_attempt_at = :now
