@@ -206,8 +206,9 @@ def deliver_due(engine: sa.Engine, now: datetime, limit: int = 500,
     """One delivery pass at ``now``: how many were sent, retried, failed, bundled, deferred,
     rate-limited, cancelled (stale) and released (not started before the claim deadline).
 
-    Up to ``config.concurrency`` sends are in flight at once, each with its own timeout, so
-    a target that hangs holds one slot for at most its timeout and never delays the others.
+    Up to ``config.concurrency`` contacts are sent to at once, each send with its own
+    timeout, so a target that hangs holds one slot for at most its timeout and never delays
+    another contact; one contact's rows go out in the order they were queued.
     Outcomes are recorded in small batches as they arrive (``FLUSH_EVERY``/``FLUSH_S``),
     each with the times its attempt began and ended by ``clock`` (the worker's; without
     one, ``now``: tests drive time exactly)."""
@@ -225,18 +226,21 @@ def deliver_due(engine: sa.Engine, now: datetime, limit: int = 500,
         at = clock.now() if clock else now
         return replace(send_one(n, config), began=at, ended=clock.now() if clock else now)
 
+    def in_order(rows: list[Notification]) -> list[tuple[Notification, Outcome | None]]:
+        return [(n, one(n)) for n in rows]
+
     done: list[tuple[Notification, Outcome]] = []
     released: list[int] = []
     flushed = time.monotonic()
-    with ThreadPoolExecutor(max_workers=min(config.concurrency, len(claim.rows)),
+    contacts = by_contact(claim.rows)
+    with ThreadPoolExecutor(max_workers=min(config.concurrency, len(contacts)),
                             thread_name_prefix="deliver") as pool:
-        futures = {pool.submit(one, n): n for n in claim.rows}
-        for future in as_completed(futures):
-            outcome = future.result()
-            if outcome is None:
-                released.append(futures[future].id)
-            else:
-                done.append((futures[future], outcome))
+        for future in as_completed([pool.submit(in_order, rows) for rows in contacts]):
+            for n, outcome in future.result():
+                if outcome is None:
+                    released.append(n.id)
+                else:
+                    done.append((n, outcome))
             if len(done) >= FLUSH_EVERY or (done and time.monotonic() - flushed > FLUSH_S):
                 for result in record_many(engine, done, now):
                     counts[result] += 1
@@ -248,6 +252,16 @@ def deliver_due(engine: sa.Engine, now: datetime, limit: int = 500,
             s.execute(RELEASE, {"ids": released, "now": now})
         counts["released"] = len(released)
     return counts
+
+
+def by_contact(rows: list[Notification]) -> list[list[Notification]]:
+    """The claimed rows per contact (channel, recipient), contacts in claim order, each
+    contact's rows oldest first: one contact's messages go out one after the other, in the
+    order they were queued (a PagerDuty resolve before the next trigger of the same key)."""
+    groups: dict[tuple[str, str], list[Notification]] = {}
+    for n in rows:
+        groups.setdefault((n.channel, n.recipient), []).append(n)
+    return [sorted(g, key=lambda n: n.id) for g in groups.values()]
 
 
 def deliver_for(engine: sa.Engine, now: datetime, budget_s: float = 3.0,
