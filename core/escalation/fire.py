@@ -2,13 +2,15 @@
 outbox row per contact, write one 'escalation' event per step, advance every row in one
 statement. Called by core.escalation.jobs.escalate_due on rows it has claimed.
 
-Targets: a user goes to their contacts on the severity's person channels
-(``core.notify.routing.default_channels`` narrowed to sms/email: critical -> SMS, high and
-medium -> email); when none applies or the contact is missing, email, else SMS, else the
-console (recorded). A schedule target resolves to the person on call at the moment the tier
-fires (``now``; core/oncall/store.py) and is notified exactly like a user target; the event
-records who it was ("schedule 'NOC primary' → olga: ...", metadata ``on_call``); nobody on
-call (a gap, a disabled or deleted schedule) goes to the console and says "nobody on call".
+Targets: a user is reached by their notification rules for the page's urgency, one
+notification per rule due at its delay (core/people); without such rules, on the
+severity's person channel (``core.notify.routing.default_channels`` narrowed to
+sms/email: critical -> SMS, otherwise email); when none applies or the contact is missing,
+email, else SMS, else the console (recorded). A schedule target resolves to the person on
+call at the moment the tier fires (``now``; core/oncall/store.py) and is notified exactly
+like a user target; the event records who it was ("schedule 'NOC primary' → olga: ...",
+metadata ``on_call``); nobody on call (a gap, a disabled or deleted schedule) goes to the
+console and says "nobody on call".
 Channel targets go as given (sealed secrets are opened only in memory).
 A target the outbox refuses (bad address) is skipped and named in the event.
 
@@ -140,10 +142,16 @@ def targets_of(rows: Sequence[Mapping[str, Any]], kind: str, key: str) -> set[An
             for t in tier["targets"] if t.get("type") == kind}
 
 
-def contacts_of(session: Session, rows: Sequence[Mapping[str, Any]], on_call: OnCallMap
-              ) -> dict[str, Reachable]:
+def step_context(session: Session, rows: Sequence[Mapping[str, Any]], now: datetime
+                 ) -> tuple[OnCallMap, dict[str, Reachable], dict[int, dict[str, Any]]]:
+    """What firing these rows' steps needs, read once for all of them: who each schedule
+    has on call at ``now``, how to reach every person named, and each incident's facts."""
+    schedules = {int(sid) for sid in targets_of(rows, "schedule", "schedule_id")}
+    on_call = resolve_schedule_targets(session, schedules, now) if schedules else {}
     names = {str(n) for n in targets_of(rows, "user", "username")}
-    return contacts_for(session, names | {who for _, who in on_call.values() if who})
+    contacts = contacts_for(session, names | {who for _, who in on_call.values() if who})
+    facts = incident.facts(session, [int(r["incident_id"]) for r in rows if r["incident_id"]])
+    return on_call, contacts, facts
 
 
 def contacts_for(session: Session, names: set[str]) -> dict[str, Reachable]:
@@ -169,15 +177,19 @@ def _step_note(policy: Policy, step: Step, labels: list[str], held: bool) -> str
     return f"{which} fired: " + (", ".join(labels) or "no reachable target")
 
 
+def page_severity(row: Mapping[str, Any], facts: Mapping[str, Any] | None) -> str:
+    """The alert's severity, or its incident's highest."""
+    return sev.SEVERITIES[int(facts["top_rank"]) - 1] if facts else str(row["severity"])
+
+
 def incident_or_alert_payload(row: Mapping[str, Any], reason: str,
                               facts: Mapping[str, Any] | None) -> dict[str, Any]:
     """What the step says: about the alert, or about its incident (counts, members)."""
     lead = {**row, "id": row["alert_id"]}
     if facts is None:
         return alert_payload(lead, reason=reason)
-    severity = sev.SEVERITIES[int(facts["top_rank"]) - 1]
     return incident_payload(lead, {**facts, "group_id": row["incident_id"],
-                                   "severity": severity}, reason=reason)
+                                   "severity": page_severity(row, facts)}, reason=reason)
 
 
 def fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: Step,
@@ -186,8 +198,7 @@ def fire_step(session: Session, row: Mapping[str, Any], policy: Policy, step: St
                why: str = "") -> dict[str, Any]:
     """Queue one step's notifications; returns the event metadata. ``suffix`` makes the
     idempotency keys of a forced re-notification its own; ``why`` adds to the reason."""
-    payload = incident_or_alert_payload(row, "", facts)
-    sends, problems = sends_for(step.targets, str(payload["severity"]), contacts, on_call)
+    sends, problems = sends_for(step.targets, page_severity(row, facts), contacts, on_call)
     who = [dict(zip(("schedule_id", "schedule", "username"), (sid, *on_call_at(on_call, sid))))
            for sid in (int(t["schedule_id"]) for t in step.targets if t["type"] == "schedule")]
     times = f" of {policy.repeat.times}" if policy.repeat and step.repeat else ""
@@ -260,10 +271,7 @@ def fire_claimed(session: Session, rows: Sequence[Mapping[str, Any]], now: datet
     """Fire every claimed row's due steps; one insert for the events and one update for
     the rows' progress. Returns how many rows moved."""
     window = load_rule(session).window
-    schedules = {int(sid) for sid in targets_of(rows, "schedule", "schedule_id")}
-    on_call = resolve_schedule_targets(session, schedules, now) if schedules else {}
-    contacts = contacts_of(session, rows, on_call)
-    facts = incident.facts(session, [int(r["incident_id"]) for r in rows if r["incident_id"]])
+    on_call, contacts, facts = step_context(session, rows, now)
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for row in rows:

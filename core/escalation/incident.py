@@ -38,11 +38,17 @@ from sqlalchemy.orm import Session
 
 from core.lifecycle import OPEN_SQL
 
-# The member ``m`` may page; GROUP_LIVE: the group of escalation ``e`` has such a member
-# (the partial index alerts_live_group).
-MEMBER_LIVE = "m.state = 'new' and m.silence_id is null and m.inhibited_by is null"
+
+def live(alias: str) -> str:
+    """SQL: the alert ``alias`` needs a human (in 'new', not muted): it may page."""
+    return f"{alias}.state = 'new' and {alias}.silence_id is null and {alias}.inhibited_by is null"
+
+
+MEMBER_LIVE, LEAD_LIVE = live("m"), live("a")
+# The group of escalation ``e`` has a member that may page (the partial index alerts_live_group).
 GROUP_LIVE = f"exists (select 1 from alerts m where m.group_id = e.group_id and {MEMBER_LIVE})"
-LEAD_LIVE = "a.state = 'new' and a.silence_id is null and a.inhibited_by is null"
+# Escalation ``e`` (its alert joined as ``a``) still needs a human: its alert, or its group.
+UNIT_LIVE = f"case when e.group_id is null then {LEAD_LIVE} else {GROUP_LIVE} end"
 ACKED = "('acknowledged','investigating')"
 # The policy's threshold (core.escalation.rules.threshold_met): at least THRESHOLD alerts of
 # the incident created within THRESHOLD_S seconds; SQL null when the policy has none.

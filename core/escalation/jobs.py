@@ -45,7 +45,7 @@ from core.escalation.fire import fire_claimed
 from core.notify.outbox import cancel_pending
 
 BATCH = 500
-LIVE = "a.state = 'new' and a.silence_id is null and a.inhibited_by is null"
+LIVE = incident.LEAD_LIVE
 AUTO = "coalesce(a.metadata ->> 'auto_escalate', '') = 'true'"
 SLA_BREACHED = "a.acknowledged_at is null and a.tta_due_at <= :now"
 SNAPSHOT = """jsonb_build_object('name', p.name, 'description', p.description, 'match', p.match,
@@ -190,8 +190,7 @@ select e.alert_id, e.policy_snapshot, e.started_at, e.next_tier, e.repeats_done,
        e.expedited, e.last_fired_at, a.severity, a.summary, a.service, a.device_id,
        a.description, a.state, a.flapping, a.group_id, e.group_id as incident_id
 from alert_escalations e join alerts a on a.id = e.alert_id
-where e.state = 'active' and e.next_at <= :now
-  and case when e.group_id is null then {LIVE} else {incident.GROUP_LIVE} end
+where e.state = 'active' and e.next_at <= :now and {incident.UNIT_LIVE}
 order by e.next_at, e.alert_id limit :batch
 for update of e skip locked
 """

@@ -19,13 +19,10 @@ from sqlalchemy.orm import Session
 
 from core.actor import WORKER
 from core.escalation import incident
-from core.escalation.fire import contacts_of, fire_step, targets_of
+from core.escalation.fire import fire_step, step_context
 from core.escalation.rules import Step, parse_policy
 from core.lifecycle import OPEN_SQL
-from core.oncall.store import resolve_schedule_targets
 from core.tables import alert_events
-
-LIVE = "a.state = 'new' and a.silence_id is null and a.inhibited_by is null"
 
 DUE_SQL = f"""
 select * from (
@@ -38,7 +35,7 @@ select * from (
                       where m.group_id = e.group_id and m.state in {OPEN_SQL}) end as signals
     from alert_escalations e join alerts a on a.id = e.alert_id
     where e.state in ('active', 'done') and e.policy_snapshot ->> 'renotify_after' is not null
-      and case when e.group_id is null then {LIVE} else {incident.GROUP_LIVE} end
+      and {incident.UNIT_LIVE}
     for update of e skip locked
 ) r
 where r.seen is null or r.signals >= r.seen + r.every
@@ -66,10 +63,7 @@ def renotify_duplicates(session: Session, now: datetime) -> int:
 
 
 def _page(session: Session, rows: list[dict[str, Any]], now: datetime) -> None:
-    schedules = {int(s) for s in targets_of(rows, "schedule", "schedule_id")}
-    on_call = resolve_schedule_targets(session, schedules, now) if schedules else {}
-    contacts = contacts_of(session, rows, on_call)
-    facts = incident.facts(session, [int(r["incident_id"]) for r in rows if r["incident_id"]])
+    on_call, contacts, facts = step_context(session, rows, now)
     events = []
     for r in rows:
         policy = parse_policy(r["policy_snapshot"])

@@ -15,7 +15,8 @@ Rules:
 - at least once: a worker killed mid-send loses nothing: its claim (60 s) expires and the
   row is claimed again, and the retried request carries the same
   ``X-Alertdesk-Idempotency-Key`` (webhooks), so a receiver can drop a repeat; outcomes
-  are recorded only if the claim is still ours (``attempts`` unchanged);
+  are recorded only if the claim is still ours (``attempts`` and ``claimed_until``
+  unchanged), in batches as sends complete (``FLUSH_EVERY``/``FLUSH_S``);
 - a batch stops sending before its claims could expire and hands the rest back;
 - logs name the channel, recipient and notification id, never a token or secret URL.
 """
@@ -50,7 +51,8 @@ SENDERS: dict[str, Sender] = {"email": email.send, "slack": slack.send, "webhook
                               "console": console.send}
 MAX_ATTEMPTS = 4
 BACKOFF_S = 5
-# Outcomes are written in small batches: every 50, or a quarter second after the last write.
+# Outcomes are written in small batches: 50, or whatever has come in once a quarter second
+# passed since the last write (checked as sends complete).
 # A worker that dies between a send and its batch's write loses at most those outcomes; the
 # rows' claims expire and they are sent again (at least once, the same idempotency key).
 FLUSH_EVERY, FLUSH_S = 50, 0.25
@@ -87,25 +89,6 @@ def send_one(n: Notification, config: NotifyConfig) -> Outcome:
     return replace(outcome, duration_ms=ms)
 
 
-RECORD = sa.text("""
-update notifications set status = :status, provider_id = coalesce(:provider_id, provider_id),
-    last_error = coalesce(:error, last_error), sent_at = :sent_at, claimed_until = null,
-    next_attempt_at = coalesce(:next_at, next_attempt_at)
-where id = :id and status = 'sending' and attempts = :attempts
-  and claimed_until is not distinct from :until
-returning id
-""")
-FOLLOW = sa.text("""
-update notifications set status = case when :status = 'sent' then status else :status end,
-    sent_at = :sent_at, provider_id = :provider_id, last_error = :error
-where bundled_into = :id and status = 'bundled'
-""")
-ATTEMPT = sa.text("""
-insert into notification_attempts (notification_id, attempt, at, outcome, error, provider_id, duration_ms)
-values (:id, :attempts, :now, :outcome, :error, :provider_id, :ms)
-""")
-
-
 def next_status(n: Notification, outcome: Outcome, retry: bool = True) -> str:
     """'sent', 'retry' (back to pending after backoff) or 'failed'."""
     if outcome.error is None:
@@ -140,12 +123,14 @@ select id, attempts, at, outcome, error, provider_id, ms from o
 
 
 def record_many(engine: sa.Engine, done: list[tuple[Notification, Outcome]],
-                now: datetime) -> list[str]:
-    """Write the outcomes of many attempts in one transaction (``record``'s rules);
-    returns sent/retry/failed for each, in order."""
+                now: datetime, retry: bool = True) -> list[str]:
+    """Write the outcomes of attempts in one transaction; returns sent/retry/failed for
+    each, in order. A row changes only while the claim that sent it still holds it (same
+    ``attempts`` and ``claimed_until``): a stalled worker's late report is logged as an
+    attempt and changes nothing else. Rows bundled into a sent or failed row follow it."""
     rows, results = [], []
     for n, outcome in done:
-        result = next_status(n, outcome)
+        result = next_status(n, outcome, retry)
         p = _params(n, outcome, result, now)
         rows.append({**p, "outcome": result, "ms": outcome.duration_ms,
                      "at": (outcome.began or now).isoformat(),
@@ -175,21 +160,6 @@ def _log(n: Notification, result: str, outcome: Outcome) -> None:
     level = logging.INFO if result == "sent" else logging.WARNING
     log.log(level, "notification %s %s to %s: %s%s", n.id, n.channel, n.recipient, result,
             f" ({outcome.error})" if outcome.error else "")
-
-
-def record(engine: sa.Engine, n: Notification, outcome: Outcome, now: datetime,
-           retry: bool = True) -> str:
-    """Write the outcome of one attempt (its own transaction); returns sent/retry/failed."""
-    result = next_status(n, outcome, retry)
-    at = outcome.began or now                                    # this attempt's own time
-    params = _params(n, outcome, result, now)
-    with core_db.transaction(engine) as s:
-        if s.execute(RECORD, params).first() is not None and result != "retry":
-            s.execute(FOLLOW, {**params, "error": None if result == "sent" else
-                               f"bundled into #{n.id}, which failed: {outcome.error}"})
-        s.execute(ATTEMPT, {**params, "now": at, "outcome": result, "ms": outcome.duration_ms})
-    _log(n, result, outcome)
-    return result
 
 
 # Rows claimed but never started go back as they were. (A row that was a takeover did not
@@ -299,7 +269,7 @@ def send_test(engine: sa.Engine, channel: str, target: dict[str, Any], now: date
         r = s.execute(INSERT_SENDING, {"id": new_id, "until": now + CLAIM}).one()
     n = Notification(r.id, r.channel, r.target, r.recipient, r.payload, r.attempts, None,
                      r.idempotency_key, claimed_until=r.claimed_until)
-    record(engine, n, send_one(n, config), now, retry=False)
+    record_many(engine, [(n, send_one(n, config))], now, retry=False)
     with core_db.transaction(engine) as s:
         out = get_notification(s, n.id)
     assert out is not None

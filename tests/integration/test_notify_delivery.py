@@ -170,14 +170,14 @@ def test_an_abandoned_claim_is_retried_after_it_expires(engine: sa.Engine, web: 
 
 def test_a_late_outcome_of_a_lost_claim_changes_nothing(engine: sa.Engine,
                                                         web: FakeHTTP) -> None:
-    from core.notify.deliver import Outcome, record
+    from core.notify.deliver import Outcome, record_many
 
     nid = queue_one(engine, "webhook", {"url": f"{web.url}/h"}, T0)
     with core_db.transaction(engine) as s:  # worker A claims, stalls past its claim
         [stale] = claim_due(s, T0).rows
     assert deliver_due(engine, T0 + 61 * S)["sent"] == 1          # worker B takes over
-    assert record(engine, stale, Outcome(error="late failure", retryable=False),
-                  T0 + 90 * S) == "failed"                        # A wakes up and reports
+    assert record_many(engine, [(stale, Outcome(error="late failure", retryable=False))],
+                       T0 + 90 * S) == ["failed"]                 # A wakes up and reports
     n = notification(engine, nid)
     assert (n.status, n.attempts, n.last_error) == ("sent", 1, None)
 
