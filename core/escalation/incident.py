@@ -151,7 +151,7 @@ returning e.alert_id, gone.reason
 FACTS_SQL = sa.text(f"""
 select m.group_id, count(*) as open_alerts,
        count(*) filter (where {MEMBER_LIVE}) as unacknowledged,
-       count(*) filter (where m.created_at > coalesce(e.last_fired_at, e.started_at)) as new_since,
+       count(*) filter (where m.created_at > e.last_fired_at) as new_since,  -- 0 on a first page
        min(m.severity_rank) as top_rank
 from alerts m join alert_escalations e on e.group_id = m.group_id
 where m.group_id = any(cast(:ids as bigint[])) and m.state in {OPEN_SQL}

@@ -62,6 +62,7 @@ def test_five_alerts_of_one_incident_page_once(engine: sa.Engine, web: FakeHTTP)
     assert page["kind"] == "incident" and page["alert_id"] == ids[0]
     assert page["incident"]["open_alerts"] == 5
     assert "Incident #" in page["text"] and "5 open alerts" in page["text"]
+    assert page["incident"]["new_since"] == 0 and "since the last page" not in page["text"]
     [g] = q(engine, "select distinct group_id from alerts where id = any(:ids)", ids=ids)
     [grp] = q(engine, "select notified_at from alert_groups where id = :g", g=g[0])
     assert grp.notified_at == T0
