@@ -17,6 +17,7 @@ secret is sealed before the row is written:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -35,9 +36,14 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def _fernet() -> Any:
+    return _fernet_for(app_secret())
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_for(secret: str) -> Any:
     from cryptography.fernet import Fernet
 
-    digest = hashlib.sha256(b"alertdesk-notify-seal:" + app_secret().encode()).digest()
+    digest = hashlib.sha256(b"alertdesk-notify-seal:" + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
