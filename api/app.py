@@ -14,6 +14,7 @@ from api.routes_groups import router as groups_router
 from api.routes_health import router as health_router
 from api.routes_heartbeats import router as heartbeats_router
 from api.routes_ingest import router as ingest_router
+from api.routes_integrations import router as integrations_router
 from api.routes_metrics import router as metrics_router
 from api.routes_notify import router as notify_router
 from api.routes_oncall import router as oncall_router
@@ -48,6 +49,7 @@ def create_app() -> FastAPI:
     app.include_router(reports_router)
     app.include_router(health_router)
     app.include_router(people_router)
+    app.include_router(integrations_router)
     app.add_middleware(BodyLimitMiddleware)
     return app
 

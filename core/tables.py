@@ -214,6 +214,9 @@ notifications = sa.Table(  # the outbox + delivery log (0007); see core/notify/
     sa.Column("created_at", TS, nullable=False),
     sa.Column("sent_at", TS),
     sa.Column("bundled_into", sa.BigInteger),
+    sa.Column("receipt", sa.Text),
+    sa.Column("receipt_at", TS),
+    sa.Column("receipt_error", sa.Text),
 )
 
 notification_attempts = sa.Table(

@@ -27,8 +27,8 @@ FAILED_CSS = "background-color: #ffebee; color: #b71c1c"
 TIER_LINE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*:\s*(.*?)\s*$")
 TIMELINE_COLUMNS = ["Fired at", "Tier", "Repeat", "Target", "Channel", "Status", "Attempts",
                     "Delivered at", "Last error"]
-LOG_COLUMNS = ["Time", "Channel", "Recipient", "Target", "Status", "Attempts", "Last error",
-               "Provider id", "Reason", "Alert"]
+LOG_COLUMNS = ["Time", "Channel", "Recipient", "Target", "Status", "Receipt", "Attempts",
+               "Last error", "Provider id", "Reason", "Alert"]
 
 
 # --- the editor's line syntax -----------------------------------------------------------
@@ -229,7 +229,8 @@ def log_frame(rows: list[dict[str, Any]], tz: ZoneInfo) -> pd.DataFrame:
         "Time": [fmt_time(r["created_at"], tz) for r in rows],
         "Channel": [r["channel"] for r in rows], "Recipient": [r["recipient"] for r in rows],
         "Target": [target_text(r["target"]) for r in rows],
-        "Status": [r["status"] for r in rows], "Attempts": [r["attempts"] for r in rows],
+        "Status": [r["status"] for r in rows], "Receipt": [receipt_text(r) for r in rows],
+        "Attempts": [r["attempts"] for r in rows],
         "Last error": [r["last_error"] or "" for r in rows],
         "Provider id": [r["provider_id"] or "" for r in rows],
         "Reason": [r["reason"] or "" for r in rows],
@@ -237,10 +238,20 @@ def log_frame(rows: list[dict[str, Any]], tz: ZoneInfo) -> pd.DataFrame:
     }, columns=LOG_COLUMNS)
 
 
+def receipt_text(r: Mapping[str, Any]) -> str:
+    """What the provider reported after accepting it (Twilio: SMS delivered, call answered)."""
+    receipt = r.get("receipt")
+    if not receipt:
+        return ""
+    return f"{receipt}: {r['receipt_error']}" if r.get("receipt_error") else str(receipt)
+
+
 def style_failed(df: pd.DataFrame) -> Styler:
-    """Failed deliveries in red, the whole row."""
-    return df.style.apply(lambda row: [FAILED_CSS if row["Status"] == "failed" else ""]
-                          * len(row), axis=1)
+    """Failed or undelivered deliveries in red, the whole row."""
+    def css(row: pd.Series) -> list[str]:
+        bad = row["Status"] == "failed" or str(row.get("Receipt", "")).startswith("undelivered")
+        return [FAILED_CSS if bad else ""] * len(row)
+    return df.style.apply(css, axis=1)
 
 
 def test_target(channel: str, value: str) -> dict[str, Any]:

@@ -116,7 +116,7 @@ class LogFilter:
 
 LOG_COLUMNS = ("id", "alert_id", "group_id", "channel", "recipient", "status", "attempts",
                "last_error", "provider_id", "reason", "created_at", "next_attempt_at",
-               "sent_at", "bundled_into")
+               "sent_at", "bundled_into", "receipt", "receipt_at", "receipt_error")
 
 
 def log_select(f: LogFilter) -> sa.Select[Any]:

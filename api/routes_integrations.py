@@ -1,0 +1,68 @@
+"""Requests that providers make to Alertdesk: Twilio's status callbacks (delivery receipts)
+today; the two-way actions (Slack buttons, SMS replies, voice keys, PagerDuty webhooks)
+join here. No API key: each request is authenticated by its provider's signature, checked
+with the provider's own code, over the URL the provider called (ALERTDESK_PUBLIC_URL +
+path when set: behind a proxy our own view of the URL differs)."""
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from core import db as core_db
+from core.clock import SYSTEM_CLOCK
+from core.errors import FieldError, Forbidden
+from core.notify import receipts
+from core.notify.base import NotifyConfig
+from core.notify.twilio import signed_by_twilio
+
+router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
+MAX_FIELDS = 200
+
+
+def called_url(request: Request) -> str:
+    """The URL the provider called, as it signed it."""
+    public = os.environ.get("ALERTDESK_PUBLIC_URL")
+    if not public:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{public.rstrip('/')}{request.url.path}{query}"
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body as a dict (Twilio's format)."""
+    try:
+        text = (await request.body()).decode("utf-8")
+        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS))
+    except (UnicodeDecodeError, ValueError):
+        raise FieldError("body", "must be a form-encoded body (UTF-8, at most "
+                                 f"{MAX_FIELDS} fields)") from None
+
+
+async def twilio_form(request: Request) -> dict[str, str]:
+    """The form of a request Twilio signed; 403 if the signature is not Twilio's."""
+    params = await form_of(request)
+    config = NotifyConfig.from_env()
+    if not config.twilio_token:
+        raise Forbidden("cannot verify Twilio's signature: ALERTDESK_TWILIO_AUTH_TOKEN is not set")
+    if not signed_by_twilio(config, called_url(request), params,
+                            request.headers.get("x-twilio-signature")):
+        raise Forbidden("X-Twilio-Signature does not match this request")
+    return params
+
+
+@router.post("/twilio/status", summary="Twilio status callback: an SMS delivered or not, a "
+             "call answered or not (signed by Twilio)")
+async def twilio_status(request: Request) -> dict[str, Any]:
+    receipt = receipts.parse(await twilio_form(request))
+
+    def record() -> int:
+        with core_db.transaction() as s:
+            return receipts.apply(s, receipt, SYSTEM_CLOCK.now())
+
+    changed = await run_in_threadpool(record)
+    return {"sid": receipt.sid, "status": receipt.status, "receipt": receipt.receipt,
+            "updated": changed}
