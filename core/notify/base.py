@@ -52,6 +52,7 @@ class Notification:
     idempotency_key: str = ""
     bundled: tuple[Mapping[str, Any], ...] = ()
     claimed_until: datetime | None = None  # our claim: outcomes are recorded only under it
+    takeover: bool = False  # claimed from a worker whose claim expired (no attempt added)
 
 
 def _flag(value: str | None, default: bool) -> bool:

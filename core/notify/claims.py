@@ -166,12 +166,13 @@ from unnest(cast(:followers as bigint[]), cast(:leaders as bigint[])) as m(follo
 where n.id = m.follower
 """)
 TAKE = sa.text("""
-update notifications set status = 'sending',
-    attempts = attempts + case when status = 'sending' then 0 else 1 end,
+with old as (select id, status = 'sending' as takeover from notifications where id = any(:ids))
+update notifications n set status = 'sending',
+    attempts = attempts + case when old.takeover then 0 else 1 end,
     claimed_until = :until, next_attempt_at = :until
-where id = any(:ids)
-returning id, channel, target, recipient, payload, attempts, alert_id, idempotency_key,
-          claimed_until
+from old where n.id = old.id
+returning n.id, channel, target, recipient, payload, attempts, alert_id, idempotency_key,
+          claimed_until, old.takeover
 """)
 FOLLOWERS = sa.text("""
 select bundled_into, payload from notifications
@@ -202,7 +203,7 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> Claim:
     order = {d.id: i for i, d in enumerate(due)}   # the claim's order: urgency, then age
     claimed = [Notification(r.id, r.channel, r.target or {}, r.recipient, r.payload or {},
                             r.attempts, r.alert_id, r.idempotency_key, tuple(bundled.get(r.id, ())),
-                            r.claimed_until)
+                            r.claimed_until, r.takeover)
                for r in sorted(rows, key=lambda r: order.get(r.id, 0))]
     counts = {"cancelled": len(stale), "bundled": len(plan.bundle), "deferred": len(plan.defer),
               "rate_limited": len(plan.rate_limited)}

@@ -162,11 +162,11 @@ def _log(n: Notification, result: str, outcome: Outcome) -> None:
             f" ({outcome.error})" if outcome.error else "")
 
 
-# Rows claimed but never started go back as they were. (A row that was a takeover did not
-# gain an attempt at its claim, so it loses one here: rare, only past the claim deadline.)
+# Rows claimed but never started go back as they were: the attempt the claim added is taken
+# back (a takeover added none).
 RELEASE = sa.text("""
-update notifications set status = 'pending', attempts = attempts - 1, claimed_until = null,
-    next_attempt_at = :now
+update notifications set status = 'pending', claimed_until = null, next_attempt_at = :now,
+    attempts = attempts - case when id = any(:fresh) then 1 else 0 end
 where id = any(:ids) and status = 'sending'
 """)
 
@@ -200,7 +200,7 @@ def deliver_due(engine: sa.Engine, now: datetime, limit: int = 500,
         return [(n, one(n)) for n in rows]
 
     done: list[tuple[Notification, Outcome]] = []
-    released: list[int] = []
+    released: list[Notification] = []
     flushed = time.monotonic()
     contacts = by_contact(claim.rows)
     with ThreadPoolExecutor(max_workers=min(config.concurrency, len(contacts)),
@@ -208,7 +208,7 @@ def deliver_due(engine: sa.Engine, now: datetime, limit: int = 500,
         for future in as_completed([pool.submit(in_order, rows) for rows in contacts]):
             for n, outcome in future.result():
                 if outcome is None:
-                    released.append(n.id)
+                    released.append(n)
                 else:
                     done.append((n, outcome))
             if len(done) >= FLUSH_EVERY or (done and time.monotonic() - flushed > FLUSH_S):
@@ -219,7 +219,8 @@ def deliver_due(engine: sa.Engine, now: datetime, limit: int = 500,
         counts[result] += 1
     if released:
         with core_db.transaction(engine) as s:
-            s.execute(RELEASE, {"ids": released, "now": now})
+            s.execute(RELEASE, {"ids": [n.id for n in released], "now": now,
+                                "fresh": [n.id for n in released if not n.takeover]})
         counts["released"] = len(released)
     return counts
 

@@ -168,6 +168,22 @@ def test_an_abandoned_claim_is_retried_after_it_expires(engine: sa.Engine, web: 
     assert attempts(engine, nid) == ["sent"]
 
 
+def test_rows_handed_back_unsent_keep_their_attempt_count(engine: sa.Engine,
+                                                          web: FakeHTTP) -> None:
+    """A batch that cannot start a send before its claims could expire hands the rows back
+    as they were: a fresh claim's attempt is taken back, a takeover had added none."""
+    taken = queue_one(engine, "webhook", {"url": f"{web.url}/a"}, T0)
+    with core_db.transaction(engine) as s:  # a worker claims it, then dies
+        assert [n.id for n in claim_due(s, T0).rows] == [taken]
+    fresh = queue_one(engine, "webhook", {"url": f"{web.url}/b"}, T0 + 61 * S)
+    slow = NotifyConfig(timeout_s=30)   # 2 x 30 s + 5 s leaves no time within a 60 s claim
+    assert deliver_due(engine, T0 + 61 * S, config=slow)["released"] == 2
+    assert web.requests == []
+    got = {i: (notification(engine, i).status, notification(engine, i).attempts)
+           for i in (taken, fresh)}
+    assert got == {taken: ("pending", 1), fresh: ("pending", 0)}
+
+
 def test_a_late_outcome_of_a_lost_claim_changes_nothing(engine: sa.Engine,
                                                         web: FakeHTTP) -> None:
     from core.notify.deliver import Outcome, record_many
