@@ -33,6 +33,7 @@ SEALED_FIELDS: dict[str, tuple[str, ...]] = {
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+SLACK_MEMBER_RE = re.compile(r"^[UW][A-Z0-9]{2,20}$")   # as core/people/rules.py checks it
 
 
 def _fernet() -> Any:
@@ -99,6 +100,9 @@ def validate_target(channel: str, target: Mapping[str, Any]) -> None:
     elif channel in ("sms", "voice"):
         _need(target, "to", bool(PHONE_RE.match(str(target.get("to", "")))),
               "must be an E.164 phone number, e.g. +15551234567")
+    elif channel == "slack" and "to" in target:
+        _need(target, "to", bool(SLACK_MEMBER_RE.match(str(target["to"]))),
+              "must be a Slack member id, e.g. U024BE7LH")
     elif channel == "slack":
         _check_url(target, "webhook_url") if "webhook_url" in target else _check_name(target, "webhook")
     elif channel == "webhook":
@@ -117,6 +121,8 @@ def recipient_for(channel: str, target: Mapping[str, Any]) -> str:
     if channel in ("email", "sms", "voice"):
         return str(target.get("to", "")).strip().lower()
     if channel == "slack":
+        if "to" in target:   # a person's Slack member id: a direct message
+            return f"slack:{target['to']}"
         if "webhook" in target:
             return f"slack:{target['webhook']}"
         return f"slack:{_short_hash(str(target.get('webhook_url', '')))}"

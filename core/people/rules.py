@@ -1,8 +1,9 @@
 """Contact methods and notification rules, pure (PagerDuty's model, GoAlert's delays).
 
 - A contact method is a way to reach one person: ``sms`` and ``voice`` (an E.164 phone
-  number), ``email``, or ``slack`` (a Slack member id such as ``U024BE7LH``: who the person
-  is in Slack, for the two-way integration; nothing is sent to it from here).
+  number), ``email``, or ``slack`` (a Slack member id such as ``U024BE7LH``: a direct
+  message from the Slack app, ALERTDESK_SLACK_BOT_TOKEN; also who the person is in Slack
+  for the two-way integration).
 - A notification rule says "for <urgency> pages, use <contact method> <delay> minutes after
   the page starts". Urgency follows severity: critical and high are **high** urgency,
   medium, low and info are **low**.
@@ -21,7 +22,7 @@ from typing import Any
 from core.errors import FieldError
 
 TYPES = ("sms", "voice", "email", "slack")
-NOTIFY_TYPES = ("sms", "voice", "email")    # what a rule may use
+NOTIFY_TYPES = ("sms", "voice", "email", "slack")    # what a rule may use
 URGENCIES = ("high", "low")
 HIGH_URGENCY = frozenset({"critical", "high"})
 MAX_DELAY_S = 24 * 3600

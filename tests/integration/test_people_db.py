@@ -71,7 +71,7 @@ def test_who_may_edit_and_what_is_refused(engine: sa.Engine) -> None:
              OPERATOR, T0)
     slack = call(engine, store.add_method, "olga", {"type": "slack", "address": "U024BE7LH"},
                  OPERATOR, T0)
-    for rules, field in (([{"urgency": "high", "contact_method_id": slack["id"]}],
+    for rules, field in (([{"urgency": "high", "contact_method_id": slack["id"] + 99}],
                           "rules[0].contact_method_id"),
                          ([{"urgency": "high", "contact_method_id": m["id"], "delay_s": -1}],
                           "rules[0].delay_s")):
@@ -148,3 +148,43 @@ def test_the_cli_adds_contacts_and_rules(engine: sa.Engine, db_url: str,
         who = c.scalar(sa.text("select actor from audit_log where action = 'rules_set'"))
     assert [tuple(r) for r in rules] == [("high", 0), ("low", 600)]
     assert who.startswith("cli:")
+
+
+def test_a_slack_rule_sends_the_person_a_direct_message(engine: sa.Engine,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """chat.postMessage to the member id with the bot token; Slack's "ok": false errors are
+    failures (not retried) unless Slack asks to retry (rate limit)."""
+    make_users(engine)
+    member = call(engine, store.add_method, "olga", {"type": "slack", "address": "U024BE7LH"},
+                  OPERATOR, T0)
+    call(engine, store.put_rules, "olga", {"rules": [
+        {"urgency": "high", "contact_method_id": member["id"], "delay_s": 0}]}, OPERATOR, T0)
+    with core_db.transaction(engine) as s:
+        create_policy(s, {"name": "db", "priority": 1, "match": {"service": "db"},
+                          "tiers": [{"delay_s": 0, "targets": [
+                              {"type": "user", "username": "olga"}]}]}, MANAGER, T0)
+    with fake_http() as slack:
+        slack.reply("/api/chat.postMessage",
+                    Reply(200, b'{"ok": false, "error": "ratelimited"}'),
+                    Reply(200, b'{"ok": true, "channel": "D0123", "ts": "1700000000.000100"}'))
+        monkeypatch.setenv("ALERTDESK_SLACK_API_URL", f"{slack.url}/api")
+        monkeypatch.setenv("ALERTDESK_SLACK_BOT_TOKEN", "xoxb-test-token")
+        make_alert(engine, T0, service="db", severity="critical", summary="db down")
+        tick(engine, T0)
+        tick(engine, T0 + 6 * S)          # the retry after Slack's rate limit
+        first, second = slack.requests
+        assert second.headers["authorization"] == "Bearer xoxb-test-token"
+        body = second.json()
+        assert body["channel"] == "U024BE7LH" and body["text"].startswith("[CRITICAL] db down")
+        with engine.connect() as c:
+            row = c.execute(sa.text("select channel, recipient, status, attempts, provider_id "
+                                    "from notifications")).one()
+        assert tuple(row) == ("slack", "slack:U024BE7LH", "sent", 2, "slack:D0123:1700000000.000100")
+        slack.default = Reply(200, b'{"ok": false, "error": "user_not_found"}')
+        make_alert(engine, T0 + 60 * S, service="db", severity="critical", summary="db again",
+                   device_id="other")
+        tick(engine, T0 + 200 * S)
+        with engine.connect() as c:
+            last = c.execute(sa.text("select status, last_error from notifications "
+                                     "order by id desc limit 1")).one()
+        assert tuple(last) == ("failed", "Slack API: user_not_found")

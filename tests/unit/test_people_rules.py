@@ -38,7 +38,6 @@ METHODS = {1: "sms", 2: "voice", 3: "email", 4: "slack"}
 @pytest.mark.parametrize("rules, field", [
     ([{"urgency": "urgent", "contact_method_id": 1, "delay_s": 0}], "rules[0].urgency"),
     ([{"urgency": "high", "contact_method_id": 9, "delay_s": 0}], "rules[0].contact_method_id"),
-    ([{"urgency": "high", "contact_method_id": 4, "delay_s": 0}], "rules[0].contact_method_id"),
     ([{"urgency": "high", "contact_method_id": 1, "delay_s": -60}], "rules[0].delay_s"),
     ([{"urgency": "high", "contact_method_id": 1, "delay_s": 86401}], "rules[0].delay_s"),
     ([{"urgency": "high", "contact_method_id": 1}] * 2, "rules[1]"),
