@@ -19,7 +19,7 @@ import jwt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, signin
 from core.actor import ROLES, Actor
 from core.errors import AuthError, Conflict, FieldError, Forbidden, NotFound
 from core.prepared import Prepared
@@ -91,6 +91,9 @@ def update_user(session: Session, username: str, actor: Actor, now: datetime,
         raise FieldError("body", "nothing to change: give role, is_active or password")
     after = session.execute(sa.update(users).where(users.c.username == username)
                             .values(**values).returning(*cols)).mappings().one()
+    if password is not None or is_active is False:   # the UI's lasting sign-ins end too
+        signin.revoke_user(session, username, now,
+                           "password changed" if password is not None else "user disabled")
     audit.record(session, actor, "user", username, "update", dict(before), dict(after), now,
                  "password changed" if password is not None else None)
     return dict(after)

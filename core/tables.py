@@ -326,3 +326,16 @@ audit_log = sa.Table(  # configuration changes, append-only (0012); read by core
     sa.Column("after", JSONB),
     sa.Column("note", sa.Text),
 )
+
+ui_sessions = sa.Table(  # web UI sign-in sessions (0025); see core/signin.py
+    "ui_sessions", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("sid_hash", sa.Text, nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("last_seen_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("revoked_at", TS),
+    sa.Column("revoked_reason", sa.Text),
+    sa.Column("via", sa.Text, nullable=False),
+)

@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on sys.pat
 import streamlit as st  # noqa: E402
 
 from core.actor import Actor  # noqa: E402
-from dashboard import ui  # noqa: E402
+from dashboard import cookies, ui  # noqa: E402
 
 st.set_page_config(page_title="Alertdesk", layout="wide")
 
@@ -32,6 +32,8 @@ def login_form(engine: object) -> None:
             st.rerun()
         with middle:
             st.error("wrong username or password")
+    if cookies.sent():   # the page came with a sign-in that no longer holds
+        cookies.clear()
 
 
 def sidebar(actor: Actor) -> None:
@@ -40,6 +42,7 @@ def sidebar(actor: Actor) -> None:
         if st.button("Log out", key="logout", icon=":material/logout:"):
             ui.logout()
             st.rerun()
+        ui.keep_signed_in()
 
 
 def home() -> None:

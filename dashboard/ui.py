@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import streamlit as st
 
-from core import auth, db, durations, views
+from core import auth, db, durations, signin, views
 from core.actor import Actor
+from core.clock import SYSTEM_CLOCK
 from core.errors import AlertdeskError, AuthError
 from core.migrations import apply as migrate
+from dashboard import cookies
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -79,34 +81,74 @@ def engine() -> db.Engine:
 # --- the signed-in user ---------------------------------------------------------------
 
 def login(engine_: db.Engine, username: str, password: str) -> bool:
+    """Check the password and open a lasting session (core/signin.py): its cookie is
+    written by the next run's sidebar (``keep_signed_in``)."""
     try:
         with db.transaction(engine_) as s:
             actor = auth.authenticate(s, username, password)
+            token = signin.start(s, actor.name, SYSTEM_CLOCK.now())
     except AuthError:
         return False
     st.session_state["actor"] = replace(actor, source="ui")
+    st.session_state["session_token"] = token
     return True
 
 
 def logout() -> None:
+    """End the session everywhere: the row is revoked (every tab, every copy of the cookie),
+    this session's state is dropped, and the login form clears the cookie."""
+    token = st.session_state.get("session_token") or cookies.sent()
+    if token:
+        with db.transaction(engine()) as s:
+            signin.end(s, token, SYSTEM_CLOCK.now())
+    _forget()
+
+
+def _forget() -> None:
     for key in list(st.session_state.keys()):
         del st.session_state[key]
 
 
 def refresh_actor(engine_: db.Engine) -> Actor | None:
-    """Re-read the signed-in user each run: a role change or deactivation applies at once."""
+    """Who is signed in, re-read every run: from this session's credential or the cookie
+    the page was opened with. A revoked, idle or expired session, a role change or a
+    disabled user applies at once."""
+    token = st.session_state.get("session_token") or cookies.sent()
+    if token is None:
+        return _refresh_without_session(engine_)
+    with db.transaction(engine_) as s:
+        resumed = signin.resume(s, token, SYSTEM_CLOCK.now())
+    if resumed is None:
+        _forget()
+        return None
+    st.session_state.update(actor=resumed.actor, tz=resumed.timezone, session_token=token,
+                            session_expires=resumed.expires_at)
+    return resumed.actor
+
+
+def _refresh_without_session(engine_: db.Engine) -> Actor | None:
+    """An actor put in the session by a test harness (AppTest), with no browser session:
+    the user is re-read all the same."""
     actor: Actor | None = st.session_state.get("actor")
     if actor is None:
         return None
     with db.transaction(engine_) as s:
         profile = views.user_profile(s, actor.name)
     if profile is None or not profile.is_active:
-        logout()
+        _forget()
         return None
     actor = Actor(profile.username, profile.role, "ui")
     st.session_state["actor"] = actor
     st.session_state["tz"] = profile.timezone
     return actor
+
+
+def keep_signed_in() -> None:
+    """Write this session's credential into the browser (once it is there, nothing
+    changes); the login form calls ``cookies.clear`` instead."""
+    token, expires = st.session_state.get("session_token"), st.session_state.get("session_expires")
+    if token and expires:
+        cookies.keep(token, int((expires - SYSTEM_CLOCK.now()).total_seconds()))
 
 
 def current_actor() -> Actor:
