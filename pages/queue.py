@@ -203,6 +203,21 @@ def action_bar(engine: Any, actor: Actor, key: str, ids: list[int]) -> None:
                                    args=(engine, actor, key, "silence"), width="stretch")
 
 
+def selection_line(ids: list[int]) -> None:
+    """What the actions will apply to, by alert id, and "Open" for a single one. Always
+    there and always one line, so nothing above the grid moves while rows are ticked (a
+    moving grid turned the next click into a click on another row)."""
+    with st.container(key="queue_selection"):
+        c_text, c_open = st.columns([5, 1], vertical_alignment="center")
+        listed = ", ".join(f"#{i}" for i in ids[:MAX_LISTED]) + (" …" if len(ids) > MAX_LISTED else "")
+        c_text.caption(f"{len(ids)} selected: {listed}" if ids else
+                       "No alert selected: tick rows to act on them, one to open it")
+        one = len(ids) == 1
+        c_open.page_link(ui.ALERT_PAGE, label=f"Open #{ids[0]}" if one else "Open alert",
+                         icon=":material/open_in_new:", disabled=not one,
+                         query_params={"id": str(ids[0])} if one else None)
+
+
 # --- the live part ---------------------------------------------------------------------
 
 def metrics_row(m: dict[str, int]) -> None:
@@ -230,15 +245,13 @@ def live_queue(engine: Any, actor: Actor, f: queue.AlertFilter, fkey: str) -> No
     ids = selected_ids(key)  # read before the grid, so the toolbar can sit above it
     if actor.can("operator"):
         action_bar(engine, actor, key, ids)
-    if len(ids) == 1:
-        st.page_link(ui.ALERT_PAGE, label=f"Open alert #{ids[0]}", icon=":material/open_in_new:",
-                     query_params={"id": str(ids[0])})
+    selection_line(ids)
     st.dataframe(ui.style_queue(ui.queue_display(df)), key=key, on_select="rerun",
                  selection_mode="multi-row", hide_index=True, height=min(36 * len(df) + 38, 640),
                  column_config=ui.QUEUE_COLUMN_CONFIG)
     shown = f"Showing {len(df)} of {total}" if total > len(df) else f"{total} alert{'s' * (total != 1)}"
     note = (" · selection active: rows stay put while you act (values still refresh)"
-            if pinned else " · refreshes every 10 s · select one row to open it")
+            if pinned else " · refreshes every 10 s")
     st.caption(f"{shown} · updated {ui.fmt_time(now, ui.user_tz())[11:]} ({ui.user_tz().key}){note}")
 
 

@@ -8,7 +8,7 @@ running, and saves <page>-<W>x<H>.png for every page at 1920x1080 and 1366x768 (
 an alert, the queue's group view and each page of the sidebar); with ``--wall-key`` (a
 viewer API key) also the NOC wall, which opens without a login.
 The alert page shown is the first alert of the queue (its row is selected in the grid and
-the "Open alert" link followed), so the script needs at least one open alert.
+the "Open #N" link followed), so the script needs at least one open alert.
 """
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def shoot(base: str, username: str, password: str, out: Path,
                 saved.append(out / f"queue-{width}x{height}.png")
                 page.screenshot(path=str(saved[-1]))
                 select_row(page, 0)
-                page.get_by_role("link", name="Open alert").click()
+                page.locator(".st-key-queue_selection a").click()   # "Open #N"
                 page.wait_for_selector('[data-testid="stHeading"] h1:has-text("Alert #")')
                 wait_for_app(page)
                 page.wait_for_timeout(800)
