@@ -53,9 +53,10 @@ def list_alerts(severity: list[str] | None = Query(None), state: list[str] | Non
                 service: str | None = None, device_id: str | None = None,
                 start_date: str | None = None, end_date: str | None = None, q: str | None = None,
                 group_id: int | None = None, suppressed: bool | None = None,
+                assignee: str | None = None,
                 page: int = 1, limit: int = 50, _: Actor = Viewer) -> dict[str, Any]:
     f = replace(_filter(severity, state, service, device_id, start_date, end_date, q),
-                group_id=group_id, suppressed=suppressed)
+                group_id=group_id, suppressed=suppressed, assignee=assignee)
     now = SYSTEM_CLOCK.now()
     with core_db.transaction() as s:
         rows, total = queue.list_alerts(s, f, page, limit)

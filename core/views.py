@@ -61,24 +61,25 @@ def active_usernames(session: Session) -> list[str]:
         .order_by(users.c.username)))
 
 
-def queue_metrics(session: Session, now: datetime) -> dict[str, int]:
-    """Headline figures over all open alerts, in one statement: open per severity,
-    ``open``, ``breached`` (the running SLA clock is past due) and ``unacknowledged``
-    (state new; silenced alerts are parked, not waiting)."""
+def queue_metrics(session: Session, now: datetime,
+                  f: queue.AlertFilter | None = None) -> dict[str, int]:
+    """Headline figures over the open alerts (those ``f`` selects, if given), in one
+    statement: open per severity, ``open``, ``breached`` (the running SLA clock is past
+    due) and ``unacknowledged`` (state new; silenced alerts are parked, not waiting)."""
     count = sa.func.count()
     cols = [count.filter(alerts.c.severity == s).label(s) for s in sev.SEVERITIES]
     cols += [count.label("open"),
              count.filter(alerts.c.sla_due_at < now).label("breached"),
              count.filter(alerts.c.state == lifecycle.NEW).label("unacknowledged")]
-    row = session.execute(sa.select(*cols).where(
-        alerts.c.state.in_(lifecycle.OPEN_STATES))).one()
+    where = queue.where_open(f)
+    row = session.execute(sa.select(*cols).where(*where)).one()
     return {k: int(v) for k, v in row._mapping.items()}
 
 
 def queue_page(session: Session, f: queue.AlertFilter, now: datetime,
-               limit: int = queue.MAX_LIMIT) -> tuple[pd.DataFrame, int]:
-    """The first ``limit`` alerts of the filtered queue, in queue order, and the total."""
-    rows, total = queue.list_alerts(session, f, page=1, limit=limit, columns=FRAME_SOURCE)
+               limit: int = queue.MAX_LIMIT, page: int = 1) -> tuple[pd.DataFrame, int]:
+    """One page of the filtered queue, in queue order, and the total."""
+    rows, total = queue.list_alerts(session, f, page=page, limit=limit, columns=FRAME_SOURCE)
     return queue_frame(rows, now), total
 
 

@@ -6,7 +6,7 @@ deadline that is running) is served by the partial index ``alerts_queue``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ class AlertFilter:
     extra: dict[str, Any] = field(default_factory=dict)
     group_id: int | None = None
     suppressed: bool | None = None  # True: only silenced/inhibited alerts; False: none of them
+    assignee: str | None = None     # "my alerts": assigned to this user
 
     def normalize(self) -> AlertFilter:
         states: list[str] = []
@@ -49,7 +50,8 @@ class AlertFilter:
                            tuple(dict.fromkeys(states)), self.service or None,
                            self.device_id or None, self.start_date, self.end_date,
                            (self.q or "").strip() or None, group_id=self.group_id,
-                           suppressed=self.suppressed)
+                           suppressed=self.suppressed,
+                           assignee=(self.assignee or "").strip().lower() or None)
 
     @property
     def open_only(self) -> bool:
@@ -73,6 +75,8 @@ def _where(f: AlertFilter) -> list[sa.ColumnElement[bool]]:
         conds.append(muted if f.suppressed else sa.not_(muted))
     if f.device_id:
         conds.append(alerts.c.device_id == f.device_id)
+    if f.assignee:
+        conds.append(alerts.c.assignee == f.assignee)
     if f.start_date:
         conds.append(alerts.c.created_at >= f.start_date)
     if f.end_date:
@@ -101,6 +105,20 @@ def list_alerts(session: Session, f: AlertFilter, page: int = 1, limit: int = 50
                            .limit(limit).offset((page - 1) * limit)).all()
     total = session.scalar(sa.select(sa.func.count()).select_from(alerts).where(*conds)) or 0
     return list(rows), int(total)
+
+
+def where_open(f: AlertFilter | None) -> list[sa.ColumnElement[bool]]:
+    """The conditions of ``f`` restricted to open alerts (its open states if it names
+    some, else every open state): what the queue's headline figures count."""
+    f = (f or AlertFilter()).normalize()
+    states = tuple(s for s in f.state if s in lifecycle.OPEN_STATES) or lifecycle.OPEN_STATES
+    return _where(replace(f, state=states))
+
+
+def count(session: Session, f: AlertFilter) -> int:
+    """How many alerts match (what a page's total says)."""
+    return int(session.scalar(sa.select(sa.func.count()).select_from(alerts)
+                              .where(*_where(f.normalize()))) or 0)
 
 
 def get_alert(session: Session, alert_id: int) -> sa.Row[Any]:

@@ -153,3 +153,13 @@ def test_healthz_and_openapi(http) -> None:
     spec = http.get("/openapi.json").json()
     assert "/api/v1/alerts/{alert_id}/acknowledge" in spec["paths"]
     assert http.get("/docs").status_code == 200
+
+
+def test_list_filters_by_assignee(http, ingest_key, operator, viewer) -> None:
+    mine = post_alert(http, ingest_key, device_id="a-1")
+    post_alert(http, ingest_key, device_id="a-2")
+    http.post(f"/api/v1/alerts/{mine['id']}/notes", json={"assign_to": "maria"}, headers=operator)
+    r = http.get("/api/v1/alerts", params={"assignee": "Maria"}, headers=viewer).json()
+    assert [a["id"] for a in r["data"]] == [mine["id"]] and r["total"] == 1
+    r = http.get("/api/v1/alerts", params={"assignee": "nobody"}, headers=viewer).json()
+    assert r["total"] == 0

@@ -57,3 +57,18 @@ def test_five_checkboxes_select_exactly_those_five(engine: sa.Engine, ui_url: st
         acked = c.execute(sa.text("select id from alerts where state = 'acknowledged' "
                                   "order by id")).scalars().all()
     assert acked == expected
+
+
+def test_the_queue_pages_past_500(engine: sa.Engine, ui_url: str, page: Page) -> None:  # noqa: F811
+    make_users(engine)
+    now = datetime.now(timezone.utc)
+    for i in range(520):
+        make_alert(engine, now - timedelta(seconds=i), summary=f"alert {i}", device_id=f"d{i}")
+    log_in(page, ui_url + "/queue", "victor", "secret-pass-1")
+    page.get_by_text("alerts 1–500 of 520").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Next ›").click()
+    page.get_by_text("alerts 501–520 of 520").wait_for(timeout=30_000)
+    wait_for_app(page)
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    assert box is not None and box["height"] < 36 * 21 + 40   # 20 rows, not 500
+    assert page.get_by_role("button", name="Next ›").is_disabled()
