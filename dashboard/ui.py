@@ -295,3 +295,4 @@ def compact_layout() -> None:
 def plain(text: str) -> str:
     """Escape Markdown/HTML so a message that quotes data shows as typed in st.error etc."""
     return "".join("\\" + ch if ch in MD_SPECIAL else ch for ch in str(text))
+

@@ -126,7 +126,7 @@ def test_wall_opens_from_its_url_with_a_viewer_key(engine: sa.Engine, ui_url: st
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     assert metric(page, "CRITICAL") == "2" and metric(page, "LOW") == "1"
     assert metric(page, "UNACKED") == "3"
-    assert "core router down" in page.locator('[data-testid="stTable"]').first.inner_text()
+    assert "core router down" in page.locator('.wall-table.top').inner_text()
     background = page.evaluate(
         "getComputedStyle(document.querySelector('[data-testid=\"stMain\"]')).backgroundColor")
     assert background == "rgb(0, 0, 0)"
