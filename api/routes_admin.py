@@ -79,6 +79,14 @@ def update_user(username: str, body: UserPatchBody, actor: Actor = Admin) -> dic
                                 is_active=body.is_active, password=body.password)
 
 
+@router.get("/api-keys", tags=["admin"],
+            summary="Every API key: name, prefix, role, last use, revocation (never the key)")
+def api_keys(actor: Actor = Admin) -> dict[str, Any]:
+    with core_db.transaction() as s:
+        rows = auth.list_api_keys(s, actor)
+    return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
+
+
 @router.delete("/api-keys/{key_id}", tags=["admin"],
                summary="Revoke an API key: it stops working at once (admin; audited)")
 def revoke_api_key(key_id: int, actor: Actor = Admin) -> dict[str, Any]:

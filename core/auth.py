@@ -175,6 +175,18 @@ def revoke_api_key(session: Session, key_id: int, actor: Actor, now: datetime) -
     return dict(after)
 
 
+def list_api_keys(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Every key, newest first: name, prefix, role, who made it, last use, revocation
+    (admin). Never the key or its hash."""
+    if not actor.can("admin"):
+        raise Forbidden("listing API keys needs the admin role")
+    rows = session.execute(sa.select(api_keys.c.id, api_keys.c.name, api_keys.c.key_prefix,
+                                     api_keys.c.role, api_keys.c.created_by,
+                                     api_keys.c.created_at, api_keys.c.last_used_at,
+                                     api_keys.c.revoked_at).order_by(api_keys.c.id.desc()))
+    return [dict(r) for r in rows.mappings()]
+
+
 # One round trip per request: find the key and record its use at most once a minute (so
 # ingest does not write a row per request).
 KEY_SQL = """

@@ -98,6 +98,9 @@ def main() -> None:
         st.Page(ui.PROFILE_PAGE, title="Profile", url_path="profile", icon=":material/person:"),
         st.Page(ui.WALL_PAGE, title="Wall", url_path="wall", icon=":material/tv:"),
     ]
+    if actor is None or actor.can("admin"):   # (registered before login: deep links work)
+        pages.append(st.Page(ui.ADMIN_PAGE, title="Users & API keys", url_path="admin",
+                             icon=":material/admin_panel_settings:"))
     # The pages are registered even before login, so a shared link such as
     # /queue?severity=critical keeps its page and filters through the login form.
     page = st.navigation(pages, position="sidebar" if actor else "hidden")

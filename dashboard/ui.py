@@ -38,18 +38,19 @@ WEEKLY_PAGE = ROOT / "pages" / "weekly.py"
 AUDIT_PAGE = ROOT / "pages" / "audit.py"
 HEALTH_PAGE = ROOT / "pages" / "health.py"
 PROFILE_PAGE = ROOT / "pages" / "profile.py"
+ADMIN_PAGE = ROOT / "pages" / "admin.py"
 SEVERITY_COLORS = {  # (background, text): readable without emoji or icon fonts
-    "critical": ("#b71c1c", "#ffffff"), "high": ("#e65100", "#ffffff"),
+    "critical": ("#b71c1c", "#ffffff"), "high": ("#c43e00", "#ffffff"),
     "medium": ("#f9a825", "#000000"), "low": ("#1565c0", "#ffffff"),
     "info": ("#616161", "#ffffff"),
 }
 QUEUE_COLUMN_CONFIG = {  # most urgent facts first, so narrow screens still show them
     "ID": st.column_config.NumberColumn("ID", width=60, format="%d", pinned=True),
     "Severity": st.column_config.TextColumn("Severity", width=75),
-    "SLA": st.column_config.TextColumn("SLA", width=190,
+    "SLA": st.column_config.TextColumn("SLA", width=170,
                                        help="Running clock: TTA until someone responds, then TTR"),
     "State": st.column_config.TextColumn("State", width=105),
-    "Summary": st.column_config.TextColumn("Summary", width=380),
+    "Summary": st.column_config.TextColumn("Summary", width=320),
     "Service": st.column_config.TextColumn("Service", width=110),
     "Device": st.column_config.TextColumn("Device", width=90),
     "Age": st.column_config.TextColumn("Age", width=70),
@@ -60,7 +61,7 @@ QUEUE_COLUMN_CONFIG = {  # most urgent facts first, so narrow screens still show
 }
 MD_SPECIAL = set("\\`*_[]<>#|~$")
 SLA_STYLES = {"breached": "background-color: #ffebee; color: #b71c1c",
-              "at risk": "background-color: #fff3e0; color: #e65100"}
+              "at risk": "background-color: #fff3e0; color: #b33c00"}
 
 
 # --- engine -------------------------------------------------------------------------

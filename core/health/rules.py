@@ -39,7 +39,7 @@ BANDS: tuple[tuple[float, str], ...] = (
 MAX_WINDOW = timedelta(days=90)
 _WINDOW = re.compile(r"^\s*(\d{1,4})\s*([hd])\s*$")
 BAND_COLORS = {"Excellent": "#1b5e20", "Good": "#558b2f", "Fair": "#f9a825",
-               "Poor": "#e65100", "Critical": "#b71c1c"}
+               "Poor": "#c43e00", "Critical": "#b71c1c"}
 
 
 @dataclass(frozen=True)
