@@ -25,6 +25,9 @@ from dashboard import ui
 
 BADGE = {"critical": "red", "high": "orange", "medium": "yellow", "low": "blue", "info": "gray"}
 SILENCE_FOR = {"15 minutes": 15, "1 hour": 60, "4 hours": 240, "24 hours": 1440}
+ACTION_PAST = {"acknowledged": "acknowledged", "investigating": "is investigating",
+               "resolved": "resolved", "closed": "closed", "silenced": "silenced",
+               "new": "reopened"}
 
 
 def alert_id_from_url() -> int | None:
@@ -219,6 +222,41 @@ def related(engine: Any, alert_id: int) -> None:
     ui.csv_button(df, f"alert-{alert_id}-related.csv", "related_csv")
 
 
+def change_text(event: dict[str, Any], now: datetime) -> str:
+    """ "victor acknowledged it 5 s ago" (pure)."""
+    meta = event.get("metadata") or {}
+    what = {"transition": f"moved it to {event['to_state']}",
+            "assign": f"assigned it to {meta.get('to')}",
+            "note": "added a note"}.get(str(event["kind"]), str(event["kind"]))
+    if event["kind"] == "transition" and event["to_state"] in ACTION_PAST:
+        what = f"{ACTION_PAST[event['to_state']]} it"
+    ago = ui.duration(max((now - event["at"]).total_seconds(), 0))
+    return f"{event['actor']} {what} {ago} ago"
+
+
+@st.fragment(run_every="10s")
+def live_status(engine: Any, alert_id: int, seen: int, me: str) -> None:
+    """The SLA clocks, live (re-read every 10 s), and a notice when someone else acted on
+    the alert since this page was drawn: what they did, and a way to see it."""
+    now = SYSTEM_CLOCK.now()
+    with db.transaction(engine) as s:
+        row = queue.get_alert(s, alert_id)
+        all_events = queue.events(s, alert_id)
+    newer = all_events[seen:]
+    others = [e for e in newer if e["actor"] != me and e["kind"] in ("transition", "assign", "note")]
+    if others:
+        with st.container(key="alert_changed"):
+            c_text, c_btn = st.columns([4, 1], vertical_alignment="center")
+            c_text.warning("Changed while you were looking: "
+                           + ui.plain("; ".join(change_text(e, now) for e in others[-3:])))
+            if c_btn.button("Show it", key="alert_reload", icon=":material/refresh:"):
+                st.session_state[f"alert_seen_{alert_id}"] = len(all_events)
+                st.rerun(scope="app")
+    st.subheader("SLA")
+    st.dataframe(sla_frame(row, now), hide_index=True, width="stretch")
+    st.caption(f"Live: updated {ui.fmt_time(now, ui.user_tz())[11:]}, every 10 s")
+
+
 def render() -> None:
     actor = ui.current_actor()
     engine = ui.engine()
@@ -247,8 +285,9 @@ def render() -> None:
             actions(engine, actor, row, users)
     left, right = st.columns([3, 2])
     with left:
-        st.subheader("SLA")
-        st.dataframe(sla_frame(row, now), hide_index=True, width="stretch")
+        # what this person has seen: set when they open the alert or click "Show it"
+        seen = st.session_state.setdefault(f"alert_seen_{alert_id}", len(events))
+        live_status(engine, alert_id, seen, actor.name)
         st.subheader("Details")
         fields(row, tz)
     with right:

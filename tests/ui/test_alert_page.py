@@ -95,3 +95,18 @@ def test_related_alerts_fired_together_link_to_their_detail(engine) -> None:
     assert related["Offset"].tolist()[0].endswith(" after")
     assert at.download_button(key="related_csv").label == "Download CSV"
     assert at.download_button(key="timeline_csv").label == "Download CSV"
+
+
+def test_a_change_by_someone_else_is_noticed_and_the_sla_stays_live(engine) -> None:
+    from core.actor import Actor
+
+    make_users(engine)
+    alert_id = make_alert(engine, now() - timedelta(minutes=3), summary="disk full")
+    at = open_alert(alert_id)
+    assert not at.warning
+    act(engine, alert_id, "acknowledge", now(), actor=Actor("victor", "operator", "ui"))
+    at.run()   # the next rerun (the fragment's 10 s timer in a browser)
+    notice = at.warning[0].value
+    assert "Changed while you were looking" in notice and "victor acknowledged it" in notice
+    at.button(key="alert_reload").click().run()
+    assert not at.warning and "acknowledged" in at.markdown[0].value
