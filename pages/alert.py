@@ -267,7 +267,7 @@ def render() -> None:
         st.info("Open an alert from the queue, or enter its id.")
         pick_alert()
         return
-    now, tz = SYSTEM_CLOCK.now(), ui.user_tz()
+    tz = ui.user_tz()
     try:
         with db.transaction(engine) as s:
             row = queue.get_alert(s, alert_id)
