@@ -17,6 +17,7 @@ from core import db as core_db
 from core.alerts.flapping import mark_flapping
 from core.alerts.store import expire_silences
 from core.clock import Clock
+from core.demo.live import demo_activity
 from core.escalation.jobs import (
     escalate_due,
     expedite_breaches,
@@ -40,6 +41,7 @@ Job = Callable[[Session, datetime], int]
 # Order matters: the marks (silences, inhibitions) come before any job that notifies, so
 # a muted alert never notifies even though ingest leaves inhibition to the tick.
 JOBS: list[tuple[str, Job]] = [
+    ("demo_activity", demo_activity),     # ALERTDESK_DEMO only: the fleet keeps firing
     ("expire_silences", expire_silences),
     ("apply_silences", silences_tick),        # maintenance windows start and end
     ("apply_inhibitions", inhibitions_tick),  # sources resolved by operators release targets

@@ -128,7 +128,7 @@ def _on_shift(rng: random.Random, t: datetime) -> tuple[str, str]:
     return rng.choice(SHIFTS[t.hour // 8]), "api" if rng.random() < 0.15 else "ui"
 
 
-def _source(svc: Service) -> str:
+def source_of(svc: Service) -> str:
     return "librenms" if svc[1] == "net" else "alertmanager"
 
 
@@ -166,7 +166,7 @@ def _incidents(rng: random.Random, now: datetime) -> list[Fire]:
             for name in (n for n in SYMPTOMS[svc[1]] if rng.random() < 0.85):
                 at = t0 + _s(rng.uniform(60, 720))
                 taken = Act(at + _s(rng.uniform(120, 1200)), "acknowledge", rng.choice(crew))
-                fixed = Act(fix + _s(rng.uniform(60, 600)), "resolve", "key:" + _source(svc), "api")
+                fixed = Act(fix + _s(rng.uniform(60, 600)), "resolve", "key:" + source_of(svc), "api")
                 script = (taken, fixed) if rng.random() < 0.6 else (fixed,)
                 fires.append(Fire(at, svc, device, TYPES[svc[1], name], "high", meta, script))
     return fires
@@ -179,7 +179,7 @@ def _flaps(rng: random.Random, now: datetime) -> list[Fire]:
         svc, device = rng.choice([d for d in FLEET if d[0][1] == "net"])
         t = now - timedelta(days=rng.uniform(1, DAYS - 1))
         for _ in range(rng.randint(8, 30)):
-            up = Act(t + _s(rng.uniform(60, 200)), "resolve", "key:" + _source(svc), "api")
+            up = Act(t + _s(rng.uniform(60, 200)), "resolve", "key:" + source_of(svc), "api")
             fires.append(Fire(t, svc, device, TYPES["net", "InterfaceDown"], "high",
                               {"flapping": True, "interface": f"xe-0/0/{k}"}, (up,)))
             t += _s(rng.uniform(240, 1500))
@@ -192,7 +192,7 @@ def _respond(rng: random.Random, f: Fire, tgt: sla.Targets) -> list[Act]:
     acts, who, src = list(f.acts), *_on_shift(rng, f.at)
     if not acts and rng.random() < auto:  # the source resolved it before anyone acted
         t = f.at + _s(tgt.tta_s * rng.uniform(0.03, 0.7))
-        acts = [Act(t, "resolve", "key:" + _source(f.svc), "api")]
+        acts = [Act(t, "resolve", "key:" + source_of(f.svc), "api")]
     elif not acts:
         slow = rng.random() < late + (0.15 if f.at.hour < 6 or f.at.hour >= 22 else 0.0)
         t = f.at + _s(max(20.0, tgt.tta_s * (rng.uniform(1.05, 2.5) if slow
@@ -207,7 +207,7 @@ def _respond(rng: random.Random, f: Fire, tgt: sla.Targets) -> list[Act]:
         if first != "resolve":
             share = rng.uniform(1.05, 2.0) if rng.random() < late_fix else rng.betavariate(2, 3)
             end = max(f.at + _s(tgt.ttr_s * share), acts[-1].t + _s(rng.uniform(60, 600)))
-            by = ("key:" + _source(f.svc), "api") if rng.random() < 0.3 else (who, src)
+            by = ("key:" + source_of(f.svc), "api") if rng.random() < 0.3 else (who, src)
             acts.append(Act(end, "resolve", *by))
         if rng.random() < 0.03:  # it came back: reopened, taken again, fixed for good
             t = acts[-1].t + _s(rng.uniform(1200, 10800))
@@ -231,12 +231,12 @@ def _fit(acts: list[Act], start: datetime, limit: datetime) -> list[Act]:
     return acts
 
 
-def _alert_in(f: Fire) -> AlertIn:
+def alert_in(f: Fire) -> AlertIn:
     """The alert as its source would post it: Prometheus-style labels and annotations."""
     (name, kind, team, _, _), (alertname, _, text) = f.svc, f.atype
     site, desc = f.device.split("-")[-2], f"{alertname} on {f.device} ({name}): {text}."
     return AlertIn(
-        summary=f"{alertname}: {text} on {f.device}", severity=f.severity, source=_source(f.svc),
+        summary=f"{alertname}: {text} on {f.device}", severity=f.severity, source=source_of(f.svc),
         service=name, device_id=f.device, description=desc, metadata=dict(f.meta or {}),
         labels={"alertname": alertname, "instance": f"{f.device}:{PORTS[kind]}", "env": "prod",
                 "job": name if kind == "app" else f"{kind}-exporter", "team": team, "region": site},
@@ -250,7 +250,7 @@ RESEND_S = 300  # how often a source repeats a firing alert in the demo history
 def _materialize(f: Fire, tgt: sla.Targets, acts: list[Act]) -> tuple[dict[str, Any], list[Event]]:
     """The alert row and its events: ``acts`` walked through the lifecycle rules as
     core.alerts.store.apply records them (rule ids, acknowledged_at, ack takes ownership)."""
-    a = _alert_in(f).normalize()
+    a = alert_in(f).normalize()
     row: dict[str, Any] = {k: getattr(a, k) for k in ("source", "service", "device_id", "severity",
                            "summary", "description", "labels", "annotations", "metadata")}
     row.update(zip(("tta_due_at", "ttr_due_at"), sla.due_times(f.at, tgt)),
@@ -258,7 +258,7 @@ def _materialize(f: Fire, tgt: sla.Targets, acts: list[Act]) -> tuple[dict[str, 
                resolved_at=None, closed_at=None, reopen_count=0, duplicate_count=1,
                created_at=f.at, last_seen_at=f.at, updated_at=f.at,
                tta_target_s=tgt.tta_s, ttr_target_s=tgt.ttr_s)
-    events: list[Event] = [(f.at, "key:" + _source(f.svc), "api", "created", None, "new", None,
+    events: list[Event] = [(f.at, "key:" + source_of(f.svc), "api", "created", None, "new", None,
                             {"fingerprint": row["fingerprint"], "severity": a.severity})]
     for t, action, who, src, note in acts:
         state, human = row["state"], not who.startswith("key:")
@@ -300,14 +300,14 @@ def _open_queue(s: Session, rng: random.Random, policies: dict[Any, sla.Targets]
     for state, plan in OPEN_QUEUE.items():
         for i, (severity, share) in enumerate(x.split(":") for x in plan.split()):
             f = next(f for c in rng.sample(CATALOG, len(CATALOG)) if c[2][1] == severity
-                     for f in [Fire(now, *c, severity)] if _alert_in(f).dedup_key() not in taken)
-            taken.add(_alert_in(f).dedup_key())
+                     for f in [Fire(now, *c, severity)] if alert_in(f).dedup_key() not in taken)
+            taken.add(alert_in(f).dedup_key())
             steps = OPEN_STEPS[state + ("+ack" if state == "silenced" and i % 2 else "")]
             tgt = sla.pick_targets(policies, severity, f.svc[0])
             running = tgt.ttr_s if "acknowledge" in steps else tgt.tta_s
             t = created = now - _s(float(share) * running)
-            bot = Actor("key:" + _source(f.svc), "operator", "api", is_human=False)
-            alert_id = ingest(s, _alert_in(f), bot, created).alert_id
+            bot = Actor("key:" + source_of(f.svc), "operator", "api", is_human=False)
+            alert_id = ingest(s, alert_in(f), bot, created).alert_id
             who = Actor(_on_shift(rng, created)[0], "operator", "ui")
             for action in steps:  # ack inside TTA; later steps part-way between then and now
                 t = (created + (min(now - t, _s(tgt.tta_s))) * rng.uniform(0.2, 0.7)

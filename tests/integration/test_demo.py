@@ -207,3 +207,30 @@ def test_demo_services_have_owning_teams(engine: sa.Engine) -> None:
     assert len(set(owners.values())) >= 3
     assert teams.NO_TEAM not in {r["team"] for r in rows}  # every demo service is owned
     assert {r["team"] for r in rows} <= set(owners.values())
+
+
+def test_the_demo_lives_on_after_the_seed(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ALERTDESK_DEMO on, the worker's ticks keep the fleet firing, repeating, flapping
+    and recovering through ingest; with it off the job does nothing."""
+    from core.demo.live import demo_activity
+    from core.worker import tick
+
+    seed_demo(engine, NOW)
+    before = one(engine, "select max(id) from alerts")
+    assert tick(engine, NOW)["demo_activity"] == 0            # ALERTDESK_DEMO unset
+    monkeypatch.setenv("ALERTDESK_DEMO", "1")
+    for i in range(24 * 60 // 5 * 2):                         # two hours of 5-second ticks
+        with core_db.transaction(engine) as s:
+            demo_activity(s, NOW + timedelta(seconds=5 * i))
+    new = one(engine, "select count(*) from alerts where id > :b", b=before)
+    recovered = one(engine, "select count(*) from alert_events where at >= :t and "
+                    "to_state = 'resolved' and actor like 'key:%'", t=NOW)
+    repeats = one(engine, "select coalesce(sum(duplicate_count), 0) from alerts "
+                  "where last_seen_at >= :t", t=NOW)
+    flaps = one(engine, "select max(reopen_count) from alerts where id > :b", b=before)
+    open_now = one(engine, "select count(*) from alerts where state in "
+                   "('new', 'acknowledged', 'investigating', 'silenced')")
+    print(f"2 h of demo: {new} new, {recovered} recovered, {repeats} repeats, open {open_now}")
+    assert new >= 60 and recovered >= 60 and repeats >= 100
+    assert flaps >= 5                                         # the flapper came back again
+    assert 10 <= open_now <= 120
