@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 export XDG_RUNTIME_DIR ?= /tmp/alertdesk-runtime-$(shell id -u)
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-dev system-deps lint run test test-db bench screenshots clean
+.PHONY: help setup setup-dev system-deps oidc-provider lint run test test-db bench screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -46,7 +46,13 @@ run: setup ## start database, API (:8000), worker and UI (:8501); Ctrl-C stops a
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m dashboard run
 
-test: setup-dev system-deps lint ## lint, then the whole suite on a real PostgreSQL (embedded unless ALERTDESK_TEST_DATABASE_URL)
+tests/oidc/node_modules: tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+oidc-provider: tests/oidc/node_modules ## the OpenID Provider the SSO test runs (npm, node 20)
+
+test: setup-dev system-deps oidc-provider lint ## lint, then the whole suite on a real PostgreSQL (embedded unless ALERTDESK_TEST_DATABASE_URL)
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m pytest $(PYTEST_ARGS)
 

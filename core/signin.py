@@ -60,14 +60,15 @@ def _hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def start(session: Session, username: str, now: datetime, via: str = "password") -> str:
+def start(session: Session, username: str, now: datetime, via: str = "password",
+          sso_key: str | None = None) -> str:
     """A new session for an authenticated user; returns the cookie value."""
     sid = secrets.token_urlsafe(32)
     expires = now + max_age()
     uid = session.execute(sa.select(users.c.id).where(users.c.username == username)).scalar_one()
     session.execute(ui_sessions.insert().values(
         sid_hash=_hash(sid), user_id=uid, created_at=now, last_seen_at=now, expires_at=expires,
-        via=via))
+        via=via, sso_key=sso_key))
     claims = {"typ": "ui", "sub": username, "sid": sid, "iat": int(now.timestamp()),
               "exp": int(expires.timestamp())}
     return jwt.encode(claims, app_secret(), algorithm="HS256")

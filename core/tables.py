@@ -338,4 +338,5 @@ ui_sessions = sa.Table(  # web UI sign-in sessions (0025); see core/signin.py
     sa.Column("revoked_at", TS),
     sa.Column("revoked_reason", sa.Text),
     sa.Column("via", sa.Text, nullable=False),
+    sa.Column("sso_key", sa.Text),
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on sys.path (RECIPES §3)
@@ -14,7 +15,8 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on sys.pat
 import streamlit as st  # noqa: E402
 
 from core.actor import Actor  # noqa: E402
-from dashboard import cookies, ui  # noqa: E402
+from core.sso import SsoConfig  # noqa: E402
+from dashboard import cookies, sso, ui  # noqa: E402
 
 st.set_page_config(page_title="Alertdesk", layout="wide")
 
@@ -32,8 +34,25 @@ def login_form(engine: object) -> None:
             st.rerun()
         with middle:
             st.error("wrong username or password")
+    single_sign_on(middle)
     if cookies.sent():   # the page came with a sign-in that no longer holds
         cookies.clear()
+
+
+def single_sign_on(where: Any) -> None:
+    """"Sign in with <provider>" (st.login) when ALERTDESK_OIDC_* is set; a refusal says why."""
+    cfg = SsoConfig.from_env()
+    if cfg is None:
+        return
+    with where:
+        refused = st.session_state.pop("sso_refused", None)
+        if refused:
+            st.error(ui.plain(refused))
+            if st.button("Use another account", key="sso_other", width="stretch"):
+                st.logout()
+        if st.button(f"Sign in with {cfg.name}", key="sso_login", type="primary",
+                     width="stretch", icon=":material/key:"):
+            st.login()
 
 
 def sidebar(actor: Actor) -> None:
@@ -41,6 +60,8 @@ def sidebar(actor: Actor) -> None:
         st.text(f"Signed in as {actor.name}\nRole: {actor.role}\nTimes in {ui.user_tz().key}")
         if st.button("Log out", key="logout", icon=":material/logout:"):
             ui.logout()
+            if sso.claims():     # also drop Streamlit's identity cookie of the provider
+                st.logout()
             st.rerun()
         ui.keep_signed_in()
 

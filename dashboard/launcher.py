@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core import config
 from core import db as core_db
+from dashboard import sso
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +52,7 @@ def children(url: str) -> dict[str, list[str]]:
         "ui": [py, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
                "--server.headless", "true", "--server.address", host,
                "--server.port", str(config.ui_port()), "--server.fileWatcherType", "none",
-               "--browser.gatherUsageStats", "false"],
+               "--browser.gatherUsageStats", "false", *sso.streamlit_args()],
     }
 
 

@@ -16,11 +16,12 @@ import pandas as pd
 import streamlit as st
 
 from core import auth, db, durations, signin, views
+from core import sso as core_sso
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.errors import AlertdeskError, AuthError
 from core.migrations import apply as migrate
-from dashboard import cookies
+from dashboard import cookies, sso
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -115,16 +116,36 @@ def refresh_actor(engine_: db.Engine) -> Actor | None:
     the page was opened with. A revoked, idle or expired session, a role change or a
     disabled user applies at once."""
     token = st.session_state.get("session_token") or cookies.sent()
-    if token is None:
+    if token is None and not sso.claims():
         return _refresh_without_session(engine_)
     with db.transaction(engine_) as s:
         resumed = signin.resume(s, token, SYSTEM_CLOCK.now())
     if resumed is None:
         _forget()
-        return None
+        token = _sso_session(engine_)
+        if token is None:
+            return None
+        with db.transaction(engine_) as s:
+            resumed = signin.resume(s, token, SYSTEM_CLOCK.now())
+        if resumed is None:
+            return None
     st.session_state.update(actor=resumed.actor, tz=resumed.timezone, session_token=token,
                             session_expires=resumed.expires_at)
     return resumed.actor
+
+
+def _sso_session(engine_: db.Engine) -> str | None:
+    """A new session for someone the identity provider just signed in (st.login), or None
+    (nobody, or refused: the reason waits for the login form in ``sso_refused``)."""
+    cfg, claims = core_sso.SsoConfig.from_env(), sso.claims()
+    if cfg is None or claims is None:
+        return None
+    try:
+        with db.transaction(engine_) as s:
+            return core_sso.sign_in(s, claims, cfg, SYSTEM_CLOCK.now())
+    except AuthError as err:
+        st.session_state["sso_refused"] = str(err)
+        return None
 
 
 def _refresh_without_session(engine_: db.Engine) -> Actor | None:

@@ -83,3 +83,33 @@ def test_forged_or_foreign_tokens_never_resume(engine: sa.Engine) -> None:
         assert who(engine, bad, MIN) is None
     with engine.connect() as c:   # the session id itself is never stored
         assert claims["sid"] not in str(c.execute(sa.text("select * from ui_sessions")).all())
+
+
+def test_sso_sign_in_creates_updates_and_refuses(engine: sa.Engine) -> None:
+    from core.errors import AuthError
+    from core.sso import SsoConfig, parse_roles, sign_in
+
+    make_users(engine)
+    cfg = SsoConfig("u", "i", "s", parse_roles("noc-admins=admin,noc-operators=operator"))
+    claims = {"iss": "http://idp", "sub": "a1", "iat": 100, "email": "Alice@example.test",
+              "name": "Alice", "groups": ["noc-operators"]}
+    with core_db.transaction(engine) as s:
+        token = sign_in(s, claims, cfg, T0)
+    assert who(engine, token, MIN) == "alice@example.test"
+    with pytest.raises(AuthError, match="has ended"):          # the same provider sign-in
+        with core_db.transaction(engine) as s:
+            sign_in(s, claims, cfg, T0 + MIN)
+    with core_db.transaction(engine) as s:                     # a new one, now an admin
+        sign_in(s, {**claims, "iat": 200, "groups": ["noc-admins"]}, cfg, T0 + 2 * MIN)
+    with pytest.raises(AuthError, match="no Alertdesk role"):
+        with core_db.transaction(engine) as s:
+            sign_in(s, {**claims, "sub": "b2", "email": "bob@example.test", "groups": []},
+                    cfg, T0)
+    with engine.connect() as c:
+        assert c.execute(sa.text("select role from users where username = 'alice@example.test'")
+                         ).scalar_one() == "admin"
+        assert c.execute(sa.text("select count(*) from users where username like 'bob%'")
+                         ).scalar_one() == 0
+        changes = c.execute(sa.text("select actor, action from audit_log where entity = 'user' "
+                                    "and entity_id = 'alice@example.test' order by id")).all()
+    assert [tuple(r) for r in changes] == [("system", "create"), ("sso:SSO", "update")]
