@@ -124,7 +124,7 @@ def main() -> None:
                              icon=":material/admin_panel_settings:"))
     # The pages are registered even before login, so a shared link such as
     # /queue?severity=critical keeps its page and filters through the login form.
-    page = st.navigation(pages, position="sidebar" if actor else "hidden")
+    page = st.navigation(pages, position="sidebar" if actor else "hidden", expanded=True)
     if actor is None:
         login_form(engine)
         return

@@ -104,13 +104,13 @@ def filter_bar(services: list[str], me: str) -> tuple[queue.AlertFilter, str]:
     _init_filters()
     if st.session_state["f_service"] not in services:
         services = [*services, st.session_state["f_service"]]
-    c1, c2, c3, c4, c5, c6 = st.columns([3, 4, 2, 3, 1.3, 1.1], vertical_alignment="bottom")
+    c1, c2, c3, c4, c5, c6 = st.columns([3, 4, 2, 3, 1.4, 1.3], vertical_alignment="bottom")
     c1.multiselect("Severity", list(sev.SEVERITIES), key="f_severity", placeholder="all")
     c2.multiselect("State", OPEN, key="f_state", placeholder="all open")
     c3.selectbox("Service", [ALL_SERVICES, *[s for s in services if s != ALL_SERVICES]],
                  key="f_service")
     c4.text_input("Search", key="f_q", placeholder="summary, service or device")
-    c5.selectbox("Suppressed", list(MUTED), key="f_muted",
+    c5.selectbox("Muted", list(MUTED), key="f_muted",
                  help="Silenced or inhibited alerts: show them, hide them, or only them")
     c6.toggle("Mine", key="f_mine", help="Only alerts assigned to you")
     values = {k: st.session_state[k] for k in FILTER_KEYS}
@@ -245,12 +245,13 @@ def show_outcome() -> None:
 
 def action_bar(engine: Any, actor: Actor, key: str, ids: list[int]) -> None:
     n = len(ids)
-    c_note, c_code, c_sil = st.columns([4, 1.4, 1])
-    c_note.text_input("Note (goes with the action)", key="queue_note", max_chars=10_000,
-                      placeholder="optional for acknowledge / investigate / resolve")
-    c_code.selectbox("Resolution code (on resolve)", [NO_RESOLUTION, *RESOLUTIONS],
-                     key="queue_resolution")
-    c_sil.selectbox("Silence for", list(SILENCE_FOR), index=1, key="queue_silence_for")
+    with st.expander("Note, resolution code, silence duration"):
+        c_note, c_code, c_sil = st.columns([4, 1.4, 1])
+        c_note.text_input("Note (goes with the action)", key="queue_note", max_chars=10_000,
+                          placeholder="optional for acknowledge / investigate / resolve")
+        c_code.selectbox("Resolution code (on resolve)", [NO_RESOLUTION, *RESOLUTIONS],
+                         key="queue_resolution")
+        c_sil.selectbox("Silence for", list(SILENCE_FOR), index=1, key="queue_silence_for")
     cols = st.columns(len(BULK_ACTIONS) + 1)
     for col, (action, label, kind) in zip(cols, BULK_ACTIONS):
         col.button(f"{label} ({n})" if n else label, key=f"act_{action}", type=kind,
@@ -266,16 +267,17 @@ def selection_line(ids: list[int], pin: dict[str, Any] | None) -> None:
     there and always one line, so nothing above the grid moves while rows are ticked (a
     moving grid turned the next click into a click on another row)."""
     with st.container(key="queue_selection"):
-        c_text, c_open = st.columns([5, 1], vertical_alignment="center")
+        # "Open" sits on the left: the grid's hover toolbar covers the right end of this line
+        c_open, c_text = st.columns([1, 6], vertical_alignment="center")
+        one = len(ids) == 1
+        c_open.page_link(ui.ALERT_PAGE, label=f"Open #{ids[0]}" if one else "Open alert",
+                         icon=":material/open_in_new:", disabled=not one,
+                         query_params={"id": str(ids[0])} if one else None)
         listed = ", ".join(f"#{i}" for i in ids[:MAX_LISTED]) + (" …" if len(ids) > MAX_LISTED else "")
         arrived = f" · {pin['new']} new alert{'s' * (pin['new'] != 1)} since you selected: " \
             "act or clear the selection to see them" if pin and pin.get("new") else ""
         c_text.caption((f"{len(ids)} selected: {listed}" if ids else
                         "No alert selected: tick rows to act on them, one to open it") + arrived)
-        one = len(ids) == 1
-        c_open.page_link(ui.ALERT_PAGE, label=f"Open #{ids[0]}" if one else "Open alert",
-                         icon=":material/open_in_new:", disabled=not one,
-                         query_params={"id": str(ids[0])} if one else None)
 
 
 # --- the live part ---------------------------------------------------------------------

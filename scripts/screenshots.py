@@ -55,11 +55,11 @@ def select_row(page: Page, row: int, table: str = '[data-testid="stDataFrame"]')
 PAGES = (("sla", "SLA compliance"), ("health", "Health scores"), ("weekly", "Weekly report"),
          ("groups", "Groups"), ("suppression", "Suppression"), ("escalation", "Escalation"),
          ("oncall", "On-call"), ("audit", "Audit"), ("profile", "Profile"),
-         ("queue-groups", "Queue"))
+         ("admin", "Users & API keys"), ("queue-groups", "Queue"))
 
 
 def other_pages(page: Page, out: Path, size: str) -> list[Path]:
-    """Through the sidebar, not page.goto: a reload starts a new session (signed out)."""
+    """Through the sidebar, as a person would (page.goto would work too: sign-in lasts)."""
     saved = []
     for name, link in PAGES:
         nav = page.locator('[data-testid="stSidebarNavLink"]', has_text=link)
@@ -104,7 +104,9 @@ def shoot(base: str, username: str, password: str, out: Path,
                 saved.append(out / f"queue-{width}x{height}.png")
                 page.screenshot(path=str(saved[-1]))
                 select_row(page, 0)
-                page.locator(".st-key-queue_selection a").click()   # "Open #N"
+                link = page.locator(".st-key-queue_selection a", has_text="Open #")
+                link.evaluate("e => e.scrollIntoView({block: 'center'})")  # not under the header
+                link.click()
                 page.wait_for_selector('[data-testid="stHeading"] h1:has-text("Alert #")')
                 wait_for_app(page)
                 page.wait_for_timeout(800)
