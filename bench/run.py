@@ -21,6 +21,9 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
   preview (bench/incidents.py).
 - ``delivery_per_s`` / ``critical_due_to_sent_s``: pages per second to a local webhook
   receiver; a new critical page's wait behind 10,000 pending ones (bench/delivery.py).
+- ``desk_queue_idle_ms`` / ``desk_queue_load_ms`` / ``desk_action_ms``: the queue in Chromium
+  over the 10,000 open alerts (from the sidebar / a reload) and an acknowledge from a click
+  to "done" (median of 5; bench/desk.py).
 - ``oncall_shifts_50x90d_ms``: final on-call shifts for 50 schedules over 90 days, pure,
   no database (median; bench/oncall.py; target <= 200 ms).
 - ``weekly_report_ms``: the weekly report (core.weekly.report) of the last whole week, ~80k
@@ -55,6 +58,7 @@ import sqlalchemy as sa
 from bench import audit as audit_bench
 from bench import (
     delivery,
+    desk,
     escalation,
     export_rss,
     generate,
@@ -99,6 +103,9 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
         out.update(incidents.run(engine))
         log("delivery: 5,000 webhooks to a local receiver; a critical page behind 10,000 ...")
         out.update(delivery.run(engine))
+    if not args.skip_desk:
+        log("the operator's desk in Chromium: queue with 10,000 open alerts, an acknowledge ...")
+        out.update(desk.run(engine))
     log("on-call shifts ...")
     out.update(oncall.run())
     log("weekly report ...")
@@ -127,6 +134,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip-ingest", action="store_true")
     p.add_argument("--skip-csv", action="store_true")
     p.add_argument("--skip-escalation", action="store_true")
+    p.add_argument("--skip-desk", action="store_true", help="no browser figures (bench/desk.py)")
     return p.parse_args(argv)
 
 

@@ -166,7 +166,7 @@ def table_data(s: Any, f: queue.AlertFilter, key: str, now: datetime
 def page_size() -> int:
     """Kept apart from its widget's state: the pager is not drawn while a selection holds
     the table, and Streamlit forgets the state of widgets not drawn."""
-    return int(st.session_state.get("queue_size", 500))
+    return int(st.session_state.get("queue_size", 100))
 
 
 def pager(total: int) -> None:
