@@ -108,6 +108,8 @@ def main() -> None:
                 icon=":material/monitor_heart:"),
         st.Page(ui.WEEKLY_PAGE, title="Weekly report", url_path="weekly",
                 icon=":material/summarize:"),
+        st.Page(ui.ANALYTICS_PAGE, title="Analytics", url_path="analytics",
+                icon=":material/insights:"),
         st.Page(ui.GROUPS_PAGE, title="Groups", url_path="groups", icon=":material/workspaces:"),
         st.Page(ui.SUPPRESSION_PAGE, title="Suppression", url_path="suppression",
                 icon=":material/notifications_off:"),

@@ -40,6 +40,7 @@ AUDIT_PAGE = ROOT / "pages" / "audit.py"
 HEALTH_PAGE = ROOT / "pages" / "health.py"
 PROFILE_PAGE = ROOT / "pages" / "profile.py"
 ADMIN_PAGE = ROOT / "pages" / "admin.py"
+ANALYTICS_PAGE = ROOT / "pages" / "analytics.py"
 SEVERITY_COLORS = {  # (background, text): readable without emoji or icon fonts
     "critical": ("#b71c1c", "#ffffff"), "high": ("#c43e00", "#ffffff"),
     "medium": ("#f9a825", "#000000"), "low": ("#1565c0", "#ffffff"),
