@@ -73,8 +73,10 @@ def alerts_behind(start: datetime, end: datetime, severity: str, service: str | 
     f = queue.AlertFilter(severity=(severity,), service=service, start_date=start, end_date=end)
     with db.transaction(ui.engine()) as s:
         rows, total = queue.list_alerts(s, f, 1, BEHIND)
-    st.subheader(f"{total:,} {severity} alert{'s' * (total != 1)} from "
-                 f"{ui.fmt_time(start, tz)} to {ui.fmt_time(end, tz)[11:]}")
+    a, b = start.astimezone(tz), end.astimezone(tz)
+    span = (f"on {a:%Y-%m-%d}" if end - start >= timedelta(hours=23)
+            else f"on {a:%Y-%m-%d} {a:%H:%M}–{b:%H:%M}")
+    st.subheader(f"{total:,} {severity} alert{'s' * (total != 1)} {span}")
     st.dataframe(pd.DataFrame({
         "Alert": [f"/alert?id={r.id}" for r in rows], "State": [r.state for r in rows],
         "Summary": [r.summary for r in rows], "Service": [r.service for r in rows],

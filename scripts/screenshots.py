@@ -53,6 +53,7 @@ def select_row(page: Page, row: int, table: str = '[data-testid="stDataFrame"]')
 
 
 PAGES = (("sla", "SLA compliance"), ("health", "Health scores"), ("weekly", "Weekly report"),
+         ("analytics", "Analytics"),
          ("groups", "Groups"), ("suppression", "Suppression"), ("escalation", "Escalation"),
          ("oncall", "On-call"), ("audit", "Audit"), ("profile", "Profile"),
          ("admin", "Users & API keys"), ("queue-groups", "Queue"))

@@ -54,4 +54,4 @@ def test_a_clicked_bar_lists_its_alerts(engine: sa.Engine) -> None:
     assert not at.exception
     behind = at.dataframe[0].value
     assert behind["Alert"].tolist() == [f"/alert?id={wanted}"]
-    assert "1 critical alert from" in at.subheader[1].value
+    assert "1 critical alert on " in at.subheader[1].value
