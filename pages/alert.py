@@ -25,6 +25,7 @@ from dashboard import ui
 
 BADGE = {"critical": "red", "high": "orange", "medium": "yellow", "low": "blue", "info": "gray"}
 SILENCE_FOR = {"15 minutes": 15, "1 hour": 60, "4 hours": 240, "24 hours": 1440}
+ALERT_KEYS = {"acknowledge": "A", "investigate": "I", "resolve": "X", "silence": "S"}
 ACTION_PAST = {"acknowledged": "acknowledged", "investigating": "is investigating",
                "resolved": "resolved", "closed": "closed", "silenced": "silenced",
                "new": "reopened"}
@@ -181,7 +182,8 @@ def actions(engine: Any, actor: Actor, row: Any, users: list[str]) -> None:
     for col, action in zip(cols, allowed):
         col.button(action.capitalize(), key=f"do_{action}", width="stretch",
                    type="primary" if action == "acknowledge" else "secondary",
-                   on_click=do_action, args=(engine, actor, row.id, action, None))
+                   on_click=do_action, args=(engine, actor, row.id, action, None),
+                   shortcut=ALERT_KEYS.get(action))
     cols[-1].button("Add note", key="do_note", width="stretch",
                     on_click=do_action, args=(engine, actor, row.id, "note", None))
     c1, c2, _ = st.columns([2, 2, 3])

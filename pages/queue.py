@@ -40,6 +40,9 @@ SILENCE_FOR = {"15 minutes": 15, "1 hour": 60, "4 hours": 240, "24 hours": 1440}
 BULK_ACTIONS = (("acknowledge", "Acknowledge", "primary"), ("investigate", "Investigate", "secondary"),
                 ("resolve", "Resolve", "secondary"), ("note", "Add note", "secondary"),
                 ("assign", "Assign to me", "secondary"))
+# Keyboard shortcuts of the action bar (Streamlit reserves C and R, so resolve is X).
+SHORTCUTS = {"acknowledge": "A", "investigate": "I", "resolve": "X", "note": "N",
+             "assign": "M", "silence": "S"}
 MAX_LISTED = 20
 
 
@@ -176,12 +179,12 @@ def pager(total: int) -> None:
     page = min(st.session_state.get("queue_pageno", 1), pages)
     c_prev, c_where, c_next, c_size = st.columns([1, 3, 1, 1.3], vertical_alignment="center")
     c_prev.button("‹ Previous", key="queue_prev", disabled=page <= 1, width="stretch",
-                  on_click=_go, args=(page - 1,))
+                  on_click=_go, args=(page - 1,), shortcut="Shift+Left")
     first = (page - 1) * size + 1 if total else 0
     c_where.markdown(f"Page **{page}** of {pages} · alerts {first:,}–{min(page * size, total):,}"
                      f" of {total:,}")
     c_next.button("Next ›", key="queue_next", disabled=page >= pages, width="stretch",
-                  on_click=_go, args=(page + 1,))
+                  on_click=_go, args=(page + 1,), shortcut="Shift+Right")
     c_size.selectbox("Rows per page", PAGE_SIZES, key="queue_page_size",
                      index=PAGE_SIZES.index(size), on_change=_resize,
                      label_visibility="collapsed", format_func=lambda n: f"{n} per page")
@@ -256,10 +259,11 @@ def action_bar(engine: Any, actor: Actor, key: str, ids: list[int]) -> None:
     for col, (action, label, kind) in zip(cols, BULK_ACTIONS):
         col.button(f"{label} ({n})" if n else label, key=f"act_{action}", type=kind,
                    disabled=not n, on_click=do_action, args=(engine, actor, key, action),
-                   width="stretch")
+                   width="stretch", shortcut=SHORTCUTS[action])
     cols[len(BULK_ACTIONS)].button(f"Silence ({n})" if n else "Silence", key="act_silence",
                                    disabled=not n, on_click=do_action,
-                                   args=(engine, actor, key, "silence"), width="stretch")
+                                   args=(engine, actor, key, "silence"), width="stretch",
+                                   shortcut=SHORTCUTS["silence"])
 
 
 def selection_line(ids: list[int], pin: dict[str, Any] | None) -> None:

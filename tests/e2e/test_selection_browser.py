@@ -75,3 +75,24 @@ def test_the_queue_pages_past_500(engine: sa.Engine, ui_url: str, page: Page) ->
     box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
     assert box is not None and box["height"] < 36 * 21 + 40   # 20 rows, not 500
     assert page.get_by_role("button", name="Next ›").is_disabled()
+
+
+def test_keyboard_acknowledges_the_selected_alert(engine: sa.Engine, ui_url: str,  # noqa: F811
+                                                  page: Page) -> None:  # noqa: F811
+    make_users(engine)
+    now = datetime.now(timezone.utc)
+    first = make_alert(engine, now - timedelta(minutes=5), summary="disk full", severity="high")
+    make_alert(engine, now, summary="other", severity="low")
+    log_in(page, ui_url + "/queue", "olga", "secret-pass-1")
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    page.wait_for_timeout(500)
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)       # tick the first row
+    page.get_by_role("button", name="Acknowledge (1)").wait_for(timeout=15_000)
+    wait_for_app(page)
+    page.locator("body").press("a")                           # A: acknowledge
+    page.wait_for_selector('[data-testid="stAlertContentSuccess"]', timeout=15_000)
+    with engine.connect() as c:
+        assert c.execute(sa.text("select state from alerts where id = :i"),
+                         {"i": first}).scalar_one() == "acknowledged"
