@@ -48,6 +48,8 @@ SEVERITY_COLORS = {  # (background, text): readable without emoji or icon fonts
 }
 QUEUE_COLUMN_CONFIG = {  # most urgent facts first, so narrow screens still show them
     "ID": st.column_config.NumberColumn("ID", width=60, format="%d", pinned=True),
+    "Open": st.column_config.LinkColumn("Open", width=52, display_text="open",
+                                        help="The alert's page, in a new tab (one click)"),
     "Severity": st.column_config.TextColumn("Severity", width=75),
     "SLA": st.column_config.TextColumn("SLA", width=170,
                                        help="Running clock: TTA until someone responds, then TTR"),
@@ -244,6 +246,7 @@ def queue_display(df: pd.DataFrame) -> pd.DataFrame:
     """The queue frame as the table shows it: strings for the countdowns, short labels."""
     return pd.DataFrame({
         "ID": df["id"].astype("int64"),
+        "Open": [f"/alert?id={i}" for i in df["id"]],
         "Severity": df["severity"],
         "SLA": [sla_text(c, r, lv) for c, r, lv in
                 zip(df["sla_clock"], df["sla_remaining_s"], df["sla_level"])],

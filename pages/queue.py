@@ -107,7 +107,7 @@ def filter_bar(services: list[str], me: str) -> tuple[queue.AlertFilter, str]:
     _init_filters()
     if st.session_state["f_service"] not in services:
         services = [*services, st.session_state["f_service"]]
-    c1, c2, c3, c4, c5, c6 = st.columns([3, 4, 2, 3, 1.4, 1.3], vertical_alignment="bottom")
+    c1, c2, c3, c4, c5, c6 = st.columns([3, 4, 2, 2.6, 1.4, 1.7], vertical_alignment="bottom")
     c1.multiselect("Severity", list(sev.SEVERITIES), key="f_severity", placeholder="all")
     c2.multiselect("State", OPEN, key="f_state", placeholder="all open")
     c3.selectbox("Service", [ALL_SERVICES, *[s for s in services if s != ALL_SERVICES]],
