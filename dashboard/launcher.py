@@ -83,21 +83,55 @@ def run() -> int:
         ok = _wait_http(f"{api}/healthz") and _wait_http(f"{ui}/_stcore/health")
         print(f"\nAlertdesk is {'up' if ok else 'starting (slowly)'}:\n  UI   {ui}\n"
               f"  API  {api}/api/v1  (docs: {api}/docs)\nCtrl-C stops everything.\n", flush=True)
-        return _supervise(procs)
+        return _supervise(procs, url)
     except KeyboardInterrupt:
         return 0
     finally:
         _stop(procs)
 
 
-def _supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:
+def _supervise(procs: dict[str, subprocess.Popen[bytes]], url: str) -> int:
+    """Watch the children and the embedded PostgreSQL. A child that exits stops everything
+    (never a half-alive desk); a postmaster that died is started again on the same data
+    (the API answers 503 meanwhile and every process reconnects by itself), and if it cannot
+    be, everything stops with the reason."""
+    server = core_db.embedded_in_use()
+    checked = time.monotonic()
     while True:
         for name, proc in procs.items():
             code = proc.poll()
             if code is not None:
                 print(f"{name} exited with code {code}; stopping Alertdesk", file=sys.stderr)
                 return code or 1
+        if server is not None and time.monotonic() - checked > PG_CHECK_S:
+            checked = time.monotonic()
+            if not core_db.embedded_alive(server):
+                code = _restart_database(server, url)
+                if code is not None:
+                    return code
         time.sleep(0.5)
+
+
+PG_CHECK_S = 2.0
+
+
+def _restart_database(server: object, url: str) -> int | None:
+    print("embedded PostgreSQL stopped; starting it again (the API answers 503 meanwhile)",
+          file=sys.stderr, flush=True)
+    try:
+        again = core_db.restart_embedded(server)
+    except Exception as err:  # noqa: BLE001 - any failure: stop everything, say why
+        print(f"embedded PostgreSQL could not be restarted ({type(err).__name__}: {err}); "
+              f"stopping Alertdesk. Its log: {getattr(server, 'log', 'pgdata/log')}",
+              file=sys.stderr, flush=True)
+        return 1
+    if again != url:
+        print("embedded PostgreSQL came back at another address; stopping Alertdesk "
+              "(start it again)", file=sys.stderr, flush=True)
+        return 1
+    print("embedded PostgreSQL is back; processes reconnect by themselves", file=sys.stderr,
+          flush=True)
+    return None
 
 
 def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:

@@ -90,3 +90,44 @@ def test_run_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         ctrl_c(proc)
     assert proc.returncode == 0, proc.stdout.read() if proc.stdout else ""
     assert not pid_file.exists()
+
+
+def test_a_killed_database_comes_back_without_a_person(tmp_path: Path) -> None:
+    """The embedded postmaster killed mid-run: the API answers 503 with Retry-After (never
+    500) until `make run` has started it again, then everything works with no accepted
+    alert lost."""
+    api_port, ui_port = free_port(), free_port()
+    proc = start(tmp_path, api_port, ui_port)
+    api, key = f"http://127.0.0.1:{api_port}", {"X-API-Key": KEY}
+    try:
+        wait_ready(proc)
+        accepted = []
+        r = httpx.post(f"{api}/api/v1/alerts", headers=key, json={"summary": "before", "severity": "high"})
+        assert r.status_code == 201
+        accepted.append(r.json()["id"])
+        pid = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        seen: list[int] = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            r = httpx.post(f"{api}/api/v1/alerts", headers=key, timeout=10,
+                           json={"summary": f"during {len(seen)}", "severity": "low",
+                                 "device_id": f"d{len(seen)}"})
+            seen.append(r.status_code)
+            if r.status_code == 503:
+                assert r.headers["retry-after"] == "5" and "database" in r.json()["error"]
+            if r.status_code == 201:
+                accepted.append(r.json()["id"])
+                if 503 in seen:
+                    break
+            time.sleep(0.2)
+        assert set(seen) <= {201, 503} and 503 in seen and seen[-1] == 201, seen
+        assert httpx.get(f"{api}/healthz").json()["database"] == "ok"
+        token = httpx.post(f"{api}/api/v1/auth/token", json={
+            "username": "root-admin", "password": "first-start-pw"}).json()["access_token"]
+        listed = httpx.get(f"{api}/api/v1/alerts", params={"limit": 500},
+                           headers={"Authorization": f"Bearer {token}"}).json()
+        assert set(accepted) <= {a["id"] for a in listed["data"]}   # nothing accepted was lost
+        assert proc.poll() is None                                  # the desk stayed up
+    finally:
+        ctrl_c(proc)
