@@ -14,13 +14,24 @@ import sqlalchemy as sa
 BATCH = 2000
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")   # what spreadsheets execute (OWASP CSV injection)
+
+
+def safe(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading ' (shown, not run)."""
+    if isinstance(value, str) and value.startswith(FORMULA):
+        return "'" + value
+    return value
+
+
 def cell(value: Any) -> Any:
-    """ISO-8601 times, JSON objects as sorted JSON text, everything else as it is."""
+    """ISO-8601 times, JSON objects as sorted JSON text, text neutralised (``safe``),
+    everything else as it is."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return value
+        return safe(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    return safe(value)
 
 
 def stream(engine: sa.Engine, stmt: sa.Executable, header: Sequence[str],

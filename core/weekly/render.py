@@ -15,13 +15,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from core import csvstream
 from core.durations import human
 from core.severity import SEVERITIES
 
 Fmt = Callable[[str, Any], Any]
 Table = tuple[str, list[str], list[list[Any]]]
 MD_SPECIAL = set("\\`*_[]<>#|~$!")
-FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def duration(seconds: float) -> str:
@@ -190,9 +190,7 @@ def to_html(r: dict[str, Any]) -> str:
 
 
 def csv_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA):
-        return "'" + value
-    return value
+    return csvstream.safe(value)
 
 
 def to_csv(r: dict[str, Any]) -> str:

@@ -163,3 +163,16 @@ def test_list_filters_by_assignee(http, ingest_key, operator, viewer) -> None:
     assert [a["id"] for a in r["data"]] == [mine["id"]] and r["total"] == 1
     r = http.get("/api/v1/alerts", params={"assignee": "nobody"}, headers=viewer).json()
     assert r["total"] == 0
+
+
+def test_csv_export_neutralises_formulas(http, ingest_key, viewer) -> None:
+    import csv
+    import io
+
+    post_alert(http, ingest_key, summary='=HYPERLINK("http://evil.example","click")',
+               device_id="f-1")
+    post_alert(http, ingest_key, summary="-2+3 dB drop", device_id="f-2")
+    rows = list(csv.DictReader(io.StringIO(
+        http.get("/api/v1/alerts/export.csv", headers=viewer).text)))
+    summaries = sorted(r["summary"] for r in rows)
+    assert summaries == ["'-2+3 dB drop", "'=HYPERLINK(\"http://evil.example\",\"click\")"]
