@@ -68,8 +68,11 @@ def _short_hash(value: str) -> str:
 
 
 def _url_display(url: str) -> str:
+    """A webhook URL as it may be shown or logged: scheme and host only (many providers put
+    their secret in the path), and a short hash that tells two URLs of one host apart (it
+    is also the contact key that throttling counts by)."""
     parts = urlsplit(url)
-    return f"{parts.hostname or ''}{parts.path}"
+    return f"{parts.scheme}://{parts.hostname or ''}/… #{_short_hash(url)[:6]}"
 
 
 def _need(target: Mapping[str, Any], name: str, ok: bool, message: str) -> None:
@@ -144,7 +147,7 @@ def seal_target(channel: str, target: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(stored.get(name), str):
             clear = stored.pop(name)
             stored[f"{name}_sealed"] = seal(clear)
-            if channel == "webhook":  # host+path (no query, no user info)
+            if channel == "webhook":  # scheme + host (the path may be a secret)
                 stored[f"{name}_display"] = _url_display(clear)
             elif channel == "slack":  # a Slack webhook's path is its token
                 stored[f"{name}_display"] = f"{urlsplit(clear).hostname or ''}/…"

@@ -120,7 +120,9 @@ def test_secrets_are_sealed_and_never_in_the_recipient(monkeypatch: pytest.Monke
     named = {"webhook": "noc-1"}
     cfg = NotifyConfig(env={"ALERTDESK_SLACK_WEBHOOK_NOC_1": url})
     assert target_secret(named, "webhook_url", cfg, "SLACK_WEBHOOK", "webhook") == url
-    assert recipient_for("webhook", {"url": "https://u:p@h.example/x?t=1"}) == "h.example/x"
+    shown = recipient_for("webhook", {"url": "https://u:p@h.example/x?t=1"})
+    assert shown.startswith("https://h.example/… #") and "/x" not in shown and "u:p" not in shown
+    assert shown != recipient_for("webhook", {"url": "https://h.example/y"})   # two contacts
 
 
 def test_slack_message_and_pagerduty_event_shapes() -> None:
