@@ -7,6 +7,7 @@ that file, or set the variable, when API replicas run on several machines).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -31,16 +32,38 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,62}$")
 MIN_PASSWORD = 8
 
 
-def hash_password(password: str) -> str:
+MAX_PASSWORD_BYTES = 72   # bcrypt reads no further; a longer one is refused, not cut
+
+
+def _rounds() -> int:
     # ALERTDESK_BCRYPT_ROUNDS lowers the cost for test suites only; production keeps 12.
-    rounds = int(os.environ.get("ALERTDESK_BCRYPT_ROUNDS", "12"))
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+    return int(os.environ.get("ALERTDESK_BCRYPT_ROUNDS", "12"))
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(_rounds())).decode()
+
+
+@functools.lru_cache(maxsize=4)
+def _decoy(rounds: int) -> bytes:
+    """A hash to check against when there is none (unknown user, SSO-only user, a password
+    too long): the same bcrypt work, so the answer's time says nothing about the account."""
+    return bcrypt.hashpw(b"alertdesk-decoy", bcrypt.gensalt(rounds))
 
 
 def check_password(password: str, hashed: str | None) -> bool:
-    if not hashed:
+    raw = password.encode()
+    if not hashed or len(raw) > MAX_PASSWORD_BYTES:
+        bcrypt.checkpw(raw[:MAX_PASSWORD_BYTES], _decoy(_rounds()))
         return False
-    return bcrypt.checkpw(password.encode(), hashed.encode())
+    return bcrypt.checkpw(raw, hashed.encode())
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise FieldError("password", f"must be at least {MIN_PASSWORD} characters")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise FieldError("password", f"must be at most {MAX_PASSWORD_BYTES} bytes (UTF-8)")
 
 
 def create_user(session: Session, username: str, password: str | None, role: str,
@@ -54,8 +77,8 @@ def create_user(session: Session, username: str, password: str | None, role: str
         raise FieldError("username", "use 1-63 lowercase letters, digits, '.', '_', '@' or '-'")
     if role not in ROLES:
         raise FieldError("role", f"must be one of {', '.join(ROLES)}")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise FieldError("password", f"must be at least {MIN_PASSWORD} characters")
+    if password is not None:
+        check_new_password(password)
     if session.scalar(sa.select(users.c.id).where(users.c.username == name)):
         raise Conflict(f"user {name!r} already exists")
     row = session.execute(users.insert().values(
@@ -76,8 +99,8 @@ def update_user(session: Session, username: str, actor: Actor, now: datetime,
         raise Forbidden("changing users needs the admin role")
     if role is not None and role not in ROLES:
         raise FieldError("role", f"must be one of {', '.join(ROLES)}")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise FieldError("password", f"must be at least {MIN_PASSWORD} characters")
+    if password is not None:
+        check_new_password(password)
     cols = (users.c.username, users.c.role, users.c.is_active)
     before = session.execute(sa.select(*cols).where(users.c.username == username)
                              .with_for_update()).mappings().one_or_none()
@@ -87,6 +110,8 @@ def update_user(session: Session, username: str, actor: Actor, now: datetime,
                               if v is not None}
     if password is not None:
         values["password_hash"] = hash_password(password)
+    if password is not None or is_active is False or (role is not None and role != before["role"]):
+        values["tokens_valid_after"] = now   # tokens issued before stop working
     if not values:
         raise FieldError("body", "nothing to change: give role, is_active or password")
     after = session.execute(sa.update(users).where(users.c.username == username)
@@ -107,29 +132,41 @@ def list_users(session: Session) -> list[dict[str, Any]]:
 
 
 def authenticate(session: Session, username: str, password: str) -> Actor:
+    """The user for a username and password; AuthError otherwise, after the same bcrypt
+    work whether the user exists or not."""
     row = session.execute(sa.select(users).where(
         users.c.username == (username or "").strip().lower())).one_or_none()
-    if row is None or not row.is_active or not check_password(password or "", row.password_hash):
+    ok = check_password(password or "", row.password_hash if row is not None else None)
+    if row is None or not row.is_active or not ok:
         raise AuthError("wrong username or password")
     return Actor(row.username, row.role, "api")
 
 
 def issue_token(actor: Actor, now: datetime) -> str:
-    claims = {"sub": actor.name, "role": actor.role, "iat": int(now.timestamp()),
+    claims = {"sub": actor.name, "role": actor.role, "iat": now.timestamp(),
               "exp": int((now + TOKEN_TTL).timestamp())}
     return jwt.encode(claims, app_secret(), algorithm="HS256")
 
 
 def actor_from_token(session: Session, token: str, source: str = "api") -> Actor:
-    """Decode a JWT and re-read the user, so a disabled user or a role change takes effect."""
+    """Decode a JWT (``exp`` and ``iat`` required) and re-read the user, so a disabled user
+    or a role change takes effect, and a token issued before the password last changed
+    (or the user was disabled) is refused."""
     try:
-        claims = jwt.decode(token, app_secret(), algorithms=["HS256"])
-    except jwt.PyJWTError as err:
-        raise AuthError(f"invalid token: {err}") from None
-    row = session.execute(sa.select(users.c.username, users.c.role, users.c.is_active)
+        claims = jwt.decode(token, app_secret(), algorithms=["HS256"],
+                            options={"require": ["exp", "iat", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise AuthError("invalid token: expired; sign in again") from None
+    except jwt.PyJWTError:
+        raise AuthError("invalid token") from None
+    row = session.execute(sa.select(users.c.username, users.c.role, users.c.is_active,
+                                    users.c.tokens_valid_after)
                           .where(users.c.username == claims.get("sub"))).one_or_none()
     if row is None or not row.is_active:
         raise AuthError("invalid token: user unknown or disabled")
+    if row.tokens_valid_after is not None and \
+            float(claims["iat"]) < row.tokens_valid_after.timestamp():
+        raise AuthError("invalid token: issued before the password changed; sign in again")
     return Actor(row.username, row.role, source)
 
 

@@ -23,6 +23,7 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text),
     sa.Column("is_active", sa.Boolean, nullable=False),
     sa.Column("created_at", TS, nullable=False),
+    sa.Column("tokens_valid_after", TS),
 )
 
 contact_methods = sa.Table(  # 0022; rules in core/people/rules.py

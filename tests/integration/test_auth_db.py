@@ -37,3 +37,67 @@ def test_bootstrap_ingest_key_is_stored_hashed_and_works(engine: sa.Engine) -> N
         with pytest.raises(AuthError):
             actor_from_api_key(s, "ad_other", T0)
     assert len(stored) == 1 and key not in stored[0].key_hash and stored[0].key_prefix == key[:7]
+
+
+def test_long_passwords_and_unknown_users_are_just_wrong(engine: sa.Engine) -> None:
+    import time
+
+    from core.errors import FieldError
+
+    with core_db.transaction(engine) as s:
+        create_user(s, "olga", "secret-pass-1", "operator")
+        with pytest.raises(FieldError) as err:
+            create_user(s, "nina", "x" * 73, "operator")
+        assert err.value.field == "password"
+    for name, password in (("olga", "y" * 100), ("olga", "é" * 40), ("nobody", "whatever-123")):
+        with pytest.raises(AuthError, match="wrong username or password"):
+            with core_db.transaction(engine) as s:
+                authenticate(s, name, password)
+
+    def took(name: str) -> float:
+        started = time.perf_counter()
+        with pytest.raises(AuthError), core_db.transaction(engine) as s:
+            authenticate(s, name, "not-the-password")
+        return time.perf_counter() - started
+    known = sorted(took("olga") for _ in range(5))[2]
+    unknown = sorted(took("nobody") for _ in range(5))[2]
+    print(f"wrong password: {known * 1000:.1f} ms known user, {unknown * 1000:.1f} ms unknown")
+    assert unknown > known / 3          # bcrypt runs for both (was 3 ms against ~250 ms)
+
+
+def test_tokens_end_with_a_password_change_role_change_or_deactivation(engine: sa.Engine) -> None:
+    from datetime import timedelta
+
+    import jwt as pyjwt
+
+    from core.auth import actor_from_token, issue_token, update_user
+    from core.secret import app_secret
+    from tests.factories import ADMIN, make_users
+
+    from datetime import datetime, timezone
+
+    make_users(engine)
+    now = datetime.now(timezone.utc)   # PyJWT checks exp against the real clock
+    old = {u: issue_token(authenticate_as(engine, u), now - timedelta(seconds=10))
+           for u in ("olga", "maria", "victor")}
+    later = now - timedelta(seconds=5)
+    with core_db.transaction(engine) as s:
+        update_user(s, "olga", ADMIN, later, password="a-new-passphrase-9")
+        update_user(s, "maria", ADMIN, later, role="viewer")
+    for user in ("olga", "maria"):
+        with pytest.raises(AuthError, match="issued before"):
+            with core_db.transaction(engine) as s:
+                actor_from_token(s, old[user])
+    with core_db.transaction(engine) as s:
+        assert actor_from_token(s, old["victor"]).name == "victor"      # untouched
+        assert actor_from_token(s, issue_token(authenticate_as(engine, "maria"),
+                                               now)).role == "viewer"
+    no_exp = pyjwt.encode({"sub": "victor", "iat": now.timestamp()}, app_secret(), algorithm="HS256")
+    with pytest.raises(AuthError, match="invalid token"):
+        with core_db.transaction(engine) as s:
+            actor_from_token(s, no_exp)
+
+
+def authenticate_as(engine: sa.Engine, username: str):  # type: ignore[no-untyped-def]
+    with core_db.transaction(engine) as s:
+        return authenticate(s, username, "secret-pass-1")
