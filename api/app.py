@@ -1,10 +1,11 @@
 """The FastAPI application: `uvicorn api.app:app`. OpenAPI at /docs."""
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import errors
 from api.limits import BodyLimitMiddleware
+from api.query import reject_unknown_query
 from api.routes_admin import health
 from api.routes_admin import router as admin_router
 from api.routes_alerts import router as alerts_router
@@ -29,7 +30,8 @@ from api.routes_weekly import router as weekly_router
 def create_app() -> FastAPI:
     app = FastAPI(title="Alertdesk API", version="1.0",
                   description="Alert operations desk: intake, lifecycle, SLA. "
-                              "Auth: `Authorization: Bearer <JWT or API key>` or `X-API-Key`.")
+                              "Auth: `Authorization: Bearer <JWT or API key>` or `X-API-Key`.",
+                  dependencies=[Depends(reject_unknown_query)])
     errors.install(app)
     app.include_router(health)
     app.include_router(admin_router)

@@ -19,6 +19,7 @@ from core.alerts.export import iter_csv
 from core.alerts.model import AlertIn
 from core.alerts.store import ActionRequest, add_note, apply
 from core.clock import SYSTEM_CLOCK
+from core.errors import FieldError
 from core.ingest.batch import IngestResult, ingest
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -52,16 +53,29 @@ def create_alert(body: AlertBody, response: Response, actor: Actor = Operator) -
 def list_alerts(severity: list[str] | None = Query(None), state: list[str] | None = Query(None),
                 service: str | None = None, device_id: str | None = None,
                 start_date: str | None = None, end_date: str | None = None, q: str | None = None,
-                group_id: int | None = None, suppressed: bool | None = None,
+                group_id: int | None = None, suppressed: str | None = Query(
+                    None, description="hide or only (silenced/inhibited alerts); true = only, "
+                                      "false = hide, show = both"),
                 assignee: str | None = None,
                 page: int = 1, limit: int = 50, _: Actor = Viewer) -> dict[str, Any]:
     f = replace(_filter(severity, state, service, device_id, start_date, end_date, q),
-                group_id=group_id, suppressed=suppressed, assignee=assignee)
+                group_id=group_id, suppressed=muted_filter(suppressed), assignee=assignee)
     now = SYSTEM_CLOCK.now()
     with core_db.transaction() as s:
         rows, total = queue.list_alerts(s, f, page, limit)
     return {"data": [alert_json(r, now) for r in rows], "page": page, "limit": limit,
             "total": total}
+
+
+MUTED = {"only": True, "true": True, "hide": False, "false": False, "show": None}
+
+
+def muted_filter(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    if value.strip().lower() not in MUTED:
+        raise FieldError("suppressed", "must be hide, only or show (or true/false)")
+    return MUTED[value.strip().lower()]
 
 
 @router.get("/export.csv", summary="CSV of every alert matching the filters (streamed)")

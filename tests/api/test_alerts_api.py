@@ -176,3 +176,18 @@ def test_csv_export_neutralises_formulas(http, ingest_key, viewer) -> None:
         http.get("/api/v1/alerts/export.csv", headers=viewer).text)))
     summaries = sorted(r["summary"] for r in rows)
     assert summaries == ["'-2+3 dB drop", "'=HYPERLINK(\"http://evil.example\",\"click\")"]
+
+
+def test_documented_filters_work_and_unknown_ones_are_refused(http, ingest_key, viewer) -> None:
+    post_alert(http, ingest_key, device_id="plain-1")
+    for value, count in (("hide", 1), ("only", 0), ("show", 1), ("false", 1), ("true", 0)):
+        r = http.get("/api/v1/alerts", params={"suppressed": value}, headers=viewer)
+        assert (r.status_code, r.json()["total"]) == (200, count), value
+    r = http.get("/api/v1/alerts", params={"suppressed": "maybe"}, headers=viewer)
+    assert (r.status_code, r.json()["field"]) == (422, "suppressed")
+    for params in ({"source": "alertmanager"}, {"assignee_id": "x"}, {"severity": "high", "foo": "1"}):
+        r = http.get("/api/v1/alerts", params=params, headers=viewer)
+        bad = next(k for k in params if k not in ("severity",))
+        assert (r.status_code, r.json()["field"]) == (422, bad), params
+        assert "unknown query parameter" in r.json()["error"]
+    assert http.get("/healthz", params={"x": "1"}).status_code == 422
