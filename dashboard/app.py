@@ -87,8 +87,16 @@ def wall_screen(engine: object, key: str) -> None:
                  "`python -m dashboard create-api-key wall --role viewer`.")
         st.stop()
     st.session_state["wall_token"] = key
-    st.navigation([st.Page(ui.WALL_PAGE, title="Wall", url_path="wall")],
+    # The default page is served at "/" whatever its url_path, so /wall needs a page of its
+    # own next to it (a lone wall page was the default, and /wall?token= said "not found").
+    st.navigation([st.Page(wall_home, title="Alertdesk", url_path="wall-home", default=True),
+                   st.Page(ui.WALL_PAGE, title="Wall", url_path="wall")],
                   position="hidden").run()
+
+
+def wall_home() -> None:
+    """/?wall=<key> lands on the wall page, with its key."""
+    st.switch_page(ui.WALL_PAGE, query_params=st.query_params.to_dict())
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, sync_playwright
 
-from scripts.screenshots import ARGS, CHROMIUM, log_in, select_row
+from scripts.screenshots import ARGS, CHROMIUM, log_in, select_row, wait_for_app
 from tests.e2e.test_launcher import free_port
 from tests.factories import event_rows, make_alert, make_users, row
 
@@ -130,6 +130,10 @@ def test_wall_opens_from_its_url_with_a_viewer_key(engine: sa.Engine, ui_url: st
     background = page.evaluate(
         "getComputedStyle(document.querySelector('[data-testid=\"stMain\"]')).backgroundColor")
     assert background == "rgb(0, 0, 0)"
+    page.goto(f"{ui_url}/wall?token={key}")           # the other documented URL
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=30_000)
+    wait_for_app(page)
+    assert "/wall" in page.url and "not found" not in page.inner_text("body").lower()
     page.goto(f"{ui_url}/?wall=not-a-key")
     page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=30_000)
     assert "Invalid or revoked wall token" in page.inner_text("body")
