@@ -66,15 +66,13 @@ def test_long_passwords_and_unknown_users_are_just_wrong(engine: sa.Engine) -> N
 
 
 def test_tokens_end_with_a_password_change_role_change_or_deactivation(engine: sa.Engine) -> None:
-    from datetime import timedelta
+    from datetime import datetime, timedelta, timezone
 
     import jwt as pyjwt
 
     from core.auth import actor_from_token, issue_token, update_user
     from core.secret import app_secret
     from tests.factories import ADMIN, make_users
-
-    from datetime import datetime, timezone
 
     make_users(engine)
     now = datetime.now(timezone.utc)   # PyJWT checks exp against the real clock
