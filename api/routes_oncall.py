@@ -51,7 +51,8 @@ def current(schedule_id: int | None = None, at: str | None = None,
     when = _now_or(at, "at")
     with core_db.transaction() as s:
         rows = store.current(s, schedule_id, when)
-    return rows[0] if schedule_id is not None else {"data": rows}
+    # one shape with or without schedule_id (the list envelope of every list endpoint)
+    return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
 
 
 @router.get("/schedules", summary="On-call schedules with their layers")

@@ -61,7 +61,7 @@ def test_current_with_and_without_schedule_id(http, viewer, manager) -> None:
     r = http.get(f"{ON}/current", params={"schedule_id": sid, "at": "2026-03-03T10:00:00Z"},
                  headers=viewer)
     assert r.status_code == 200, r.text
-    one = r.json()
+    one, = r.json()["data"]                      # the same envelope as without schedule_id
     assert (one["schedule_id"], one["username"]) == (sid, "maria")
     assert [datetime.fromisoformat(one[k]) for k in ("shift_start", "shift_end")] == [
         datetime.fromisoformat("2026-03-03T09:00:00+00:00"),
