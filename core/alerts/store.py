@@ -4,7 +4,7 @@ simultaneous acknowledges exactly one succeeds and the others see the new state 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from core.lifecycle import Step
 from core.tables import alert_events, alerts, users
 
 MAX_NOTE = 10_000
+MAX_SNOOZE = timedelta(days=30)   # one alert's silence (snooze)
 # Why an alert was resolved; false_positive feeds the per-model false-positive rate.
 RESOLUTIONS = ("fixed", "false_positive", "duplicate", "wont_fix", "expected", "other")
 
@@ -159,6 +160,9 @@ def _check_until(until: datetime | None, now: datetime) -> None:
         raise FieldError("until", "must include a time zone offset")
     if until <= now:
         raise FieldError("until", "must be in the future")
+    if until > now + MAX_SNOOZE:
+        raise FieldError("until", f"must be within {MAX_SNOOZE.days} days (a longer quiet "
+                                  "period is a silence rule, which says why and for whom)")
 
 
 def _check_resolution(req: ActionRequest) -> None:

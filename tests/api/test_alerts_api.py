@@ -1,5 +1,5 @@
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import sqlalchemy as sa
@@ -126,6 +126,9 @@ def test_silence_note_and_reopen_over_http(http, ingest_key, operator, engine) -
     assert r.status_code == 422 and r.json()["field"] == "until"
     r = http.post(f"/api/v1/alerts/{alert['id']}/silence", json={"until": "2099-01-01T00:00:00Z"},
                   headers=operator)
+    assert r.status_code == 422 and r.json()["field"] == "until"   # at most 30 days
+    soon = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    r = http.post(f"/api/v1/alerts/{alert['id']}/silence", json={"until": soon}, headers=operator)
     assert r.json()["state"] == "silenced"
     r = http.post(f"/api/v1/alerts/{alert['id']}/notes", json={"note": "vendor ticket 42",
                   "assign_to": "maria"}, headers=operator)
