@@ -36,11 +36,13 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core.clock import Clock
+from core.errors import Conflict
 from core.notify import console, email, pagerduty, slack, sms, voice, webhook
 from core.notify.base import DeliveryError, Notification, NotifyConfig
 from core.notify.claims import CLAIM, claim_due
 from core.notify.format import sample_payload
 from core.notify.outbox import enqueue, get_notification
+from core.notify.sms import HOURLY_LIMIT
 from core.notify.vault import recipient_for
 
 log = logging.getLogger("alertdesk.notify")
@@ -249,6 +251,10 @@ def deliver_for(engine: sa.Engine, now: datetime, budget_s: float = 3.0,
             return total
 
 
+SMS_LAST_HOUR = sa.text("""
+select count(*) from notifications
+where channel = 'sms' and recipient = :to and status = 'sent' and sent_at > :since
+""")
 INSERT_SENDING = sa.text("""
 update notifications set status = 'sending', attempts = 1, claimed_until = :until,
     next_attempt_at = :until where id = :id
@@ -263,8 +269,14 @@ def send_test(engine: sa.Engine, channel: str, target: dict[str, Any], now: date
     logged in the outbox (reason "test", no retry) and its log entry is returned."""
     config = config or NotifyConfig.from_env()
     payload = {**sample_payload(channel), "requested_by": actor}
+    recipient = recipient_for(channel, target)
     with core_db.transaction(engine) as s:
-        new_id = enqueue(s, channel=channel, target=target, recipient=recipient_for(channel, target),
+        if channel == "sms" and s.scalar(SMS_LAST_HOUR, {"to": recipient,
+                                                         "since": now - timedelta(hours=1)}) \
+                >= HOURLY_LIMIT:
+            raise Conflict(f"{recipient} got {HOURLY_LIMIT} SMS in the last hour (the limit "
+                           "holds for tests too); try again later")
+        new_id = enqueue(s, channel=channel, target=target, recipient=recipient,
                          payload=payload, idempotency_key=f"test:{uuid.uuid4()}", now=now,
                          reason="test")
         r = s.execute(INSERT_SENDING, {"id": new_id, "until": now + CLAIM}).one()

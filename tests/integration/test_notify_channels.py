@@ -150,3 +150,20 @@ def test_worker_tick_delivers_with_env_settings(engine: sa.Engine, monkeypatch: 
         queue_one(engine, "email", {"to": "oncall@example.com"}, T0)
         assert tick(engine, T0)["deliver"] == 1
     assert box.received[0][0] == "noc@alertdesk.test"
+
+
+def test_test_sms_keep_the_hourly_limit(engine: sa.Engine, web: FakeHTTP) -> None:
+    from core.errors import Conflict
+    from core.notify.deliver import send_test
+    from core.notify.sms import HOURLY_LIMIT
+
+    web.default = Reply(201, b'{"sid": "SM1"}')
+    cfg = NotifyConfig(twilio_base_url=web.url, **TWILIO)
+    for i in range(HOURLY_LIMIT):
+        assert send_test(engine, "sms", {"to": "+15551234567"}, T0 + i * S, "ada",
+                         config=cfg)["status"] == "sent"
+    with pytest.raises(Conflict, match="in the last hour"):
+        send_test(engine, "sms", {"to": "+15551234567"}, T0 + 20 * S, "ada", config=cfg)
+    assert len(web.requests) == HOURLY_LIMIT
+    send_test(engine, "sms", {"to": "+15551234567"}, T0 + 3700 * S, "ada", config=cfg)  # later
+    assert len(web.requests) == HOURLY_LIMIT + 1
