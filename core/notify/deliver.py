@@ -109,7 +109,9 @@ with o as (
     update notifications n set status = o.status,
         provider_id = coalesce(o.provider_id, n.provider_id),
         last_error = coalesce(o.error, n.last_error), sent_at = o.sent_at, claimed_until = null,
-        next_attempt_at = coalesce(o.next_at, n.next_attempt_at)
+        -- finished rows keep no attempt in the future (the claim's deadline was shown as one)
+        next_attempt_at = coalesce(o.next_at, case when o.status in ('sent', 'failed')
+                                                    then o.at else n.next_attempt_at end)
     from o where n.id = o.id and n.status = 'sending' and n.attempts = o.attempts
       and n.claimed_until is not distinct from o.until
     returning n.id, o.status, o.provider_id, o.sent_at, o.follow_error

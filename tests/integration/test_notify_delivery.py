@@ -166,6 +166,7 @@ def test_an_abandoned_claim_is_retried_after_it_expires(engine: sa.Engine, web: 
     n = notification(engine, nid)
     # the lost claim sent nothing and logged nothing: the takeover is attempt 1, not 2
     assert (n.status, n.attempts, len(web.requests)) == ("sent", 1, 1)
+    assert n.next_attempt_at <= n.sent_at        # finished: no attempt shown in the future
     assert attempts(engine, nid) == ["sent"]
 
 
