@@ -105,7 +105,11 @@ def _lock(session: Session, alert_id: int) -> sa.Row[Any]:
 def _effects(step: Step, row: sa.Row[Any], req: ActionRequest, actor: Actor,
              now: datetime) -> dict[str, Any]:
     values: dict[str, Any] = {"state": step.to_state}
-    if actor.is_human and step.action in lifecycle.RESPONSE_ACTIONS and row.acknowledged_at is None:
+    # A response stops the TTA clock: any person's, and an integration's explicit
+    # acknowledge (as PagerDuty counts an Events-API acknowledge); a source resolving its
+    # own alert is not a response.
+    responded = actor.is_human or step.action == "acknowledge"
+    if responded and step.action in lifecycle.RESPONSE_ACTIONS and row.acknowledged_at is None:
         values["acknowledged_at"] = now
     if step.to_state == lifecycle.RESOLVED:
         values.update(resolved_at=now, resolution=req.resolution)

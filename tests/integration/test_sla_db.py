@@ -127,3 +127,17 @@ def test_service_owners_are_validated_and_need_a_manager(engine: sa.Engine) -> N
         teams.put(ses, {" web ": "frontend", "billing": "payments"}, MANAGER, T0)
     with core_db.transaction(engine) as ses:
         assert teams.load(ses) == {"billing": "payments", "web": "frontend"}
+
+
+def test_an_integrations_acknowledge_stops_the_tta_clock(engine: sa.Engine) -> None:
+    """Decided as PagerDuty does: an API key's acknowledge is a response (the queue, the SLA
+    and the state agree); a source resolving its own alert is not."""
+    from tests.factories import make_alert, row
+
+    acked = make_alert(engine, T0, device_id="a")
+    act(engine, acked, "acknowledge", T0 + s(60), actor=MACHINE)
+    r = row(engine, acked)
+    assert (r.state, r.acknowledged_at) == ("acknowledged", T0 + s(60))
+    auto = make_alert(engine, T0, device_id="b")
+    act(engine, auto, "resolve", T0 + s(60), actor=MACHINE)
+    assert row(engine, auto).acknowledged_at is None
