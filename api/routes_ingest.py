@@ -38,8 +38,10 @@ def _run(caller: Credentials, parse: Callable[[Actor], tuple[list[Signal], Actor
         return len(signals), ingest_batch(s, signals, actor, now)
 
     received, result = core_db.run_transaction(work)
+    # one id per alert sent, in the order sent (null: a resolve that matched nothing), so a
+    # sender can map them back; the same id twice for two signals of one alert
     return {"status": "ok", "received": received, **result.summary(),
-            "alert_ids": sorted(set(result.ids.values()))}
+            "alert_ids": [result.ids.get(fp) for fp in result.order]}
 
 
 @router.post("/webhooks/alertmanager", openapi_extra=PAYLOAD_DOC,

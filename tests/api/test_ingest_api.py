@@ -150,3 +150,20 @@ def test_concurrent_webhooks_count_every_firing_once(http, ingest_key, engine) -
     with engine.connect() as c:
         firings = c.scalar(sa.text("select sum(duplicate_count) from alerts"))
     assert firings == 12 * 20
+
+
+def test_batch_ids_come_back_in_input_order_and_duplicates_count_per_signal(
+        http, ingest_key) -> None:  # type: ignore[no-untyped-def]
+    alerts = [{"summary": f"s{i}", "severity": "high", "device_id": f"order-{i}"} for i in range(4)]
+    same = {"summary": "same", "severity": "low", "device_id": "dup"}
+    r = http.post("/api/v1/webhooks/generic", headers=ingest_key,
+                  json={"alerts": [alerts[2], same, alerts[0], same, alerts[3], same, alerts[1]]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    ids = body["alert_ids"]
+    assert len(ids) == 7 and ids[1] == ids[3] == ids[5]          # one alert, three signals
+    assert (body["created"], body["deduplicated"]) == (5, 2)     # 2 of the 3 were repeats
+    again = http.post("/api/v1/webhooks/generic", headers=ingest_key,
+                      json={"alerts": [alerts[1], alerts[0]]}).json()
+    assert again["alert_ids"] == [ids[6], ids[2]]                # the order sent, not sorted
+    assert (again["created"], again["deduplicated"]) == (0, 2)
