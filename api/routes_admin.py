@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -16,9 +16,9 @@ from core import auth, teams
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
-from core.errors import FieldError
+from core.errors import FieldError, NotFound
 from core.sla.compliance import ComplianceQuery, compliance
-from core.sla.store import list_policies, upsert_policy
+from core.sla.store import delete_override, list_policies, upsert_policy
 
 router = APIRouter(prefix="/api/v1")
 health = APIRouter()
@@ -117,6 +117,16 @@ def put_sla_policies(body: SlaPolicyBody | list[SlaPolicyBody] = Body(...),
     with core_db.transaction() as s:
         rows = [upsert_policy(s, item.model_dump(), actor, now) for item in items]
     return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
+
+
+@router.delete("/sla/policies/{severity}/{service}", tags=["sla"], status_code=204,
+               summary="Remove a per-service override (managers; audited): the service "
+                       "falls back to the severity's default")
+def delete_sla_override(severity: str, service: str, actor: Actor = Manager) -> Response:
+    with core_db.transaction() as s:
+        if not delete_override(s, severity, service, actor, SYSTEM_CLOCK.now()):
+            raise NotFound(f"no SLA override for {severity}/{service}")
+    return Response(status_code=204)
 
 
 @router.get("/sla/compliance", tags=["sla"], summary="SLA compliance over a period")

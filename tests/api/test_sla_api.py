@@ -13,6 +13,15 @@ def test_policies_get_and_put_by_role(http, viewer, operator, manager) -> None:
     assert r.status_code == 422 and r.json()["field"] == "severity"
     rows = http.get("/api/v1/sla/policies", headers=viewer).json()["data"]
     assert [p for p in rows if p["service"] == "payments"][0]["tta_s"] == 120
+    # the override can be removed through the API too (the page could, the API could not)
+    assert http.delete("/api/v1/sla/policies/high/payments", headers=operator).status_code == 403
+    assert http.delete("/api/v1/sla/policies/high/payments", headers=manager).status_code == 204
+    rows = http.get("/api/v1/sla/policies", headers=viewer).json()["data"]
+    assert not [p for p in rows if p["service"] == "payments"]
+    r = http.delete("/api/v1/sla/policies/high/payments", headers=manager)
+    assert r.status_code == 404 and "no SLA override" in r.json()["error"]
+    r = http.delete("/api/v1/sla/policies/urgent/payments", headers=manager)
+    assert (r.status_code, r.json()["field"]) == (422, "severity")
 
 
 def test_compliance_endpoint_counts_open_breaches(http, ingest_key, viewer) -> None:
