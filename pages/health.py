@@ -58,7 +58,8 @@ def breakdown(row: dict[str, Any]) -> None:
     cols = st.columns(5)
     cols[0].metric("Score", f"{row['score']:.1f}", help=row["band"])
     for col, (key, name) in zip(cols[1:], hw.FACTORS.items()):
-        col.metric(name, f"−{row['penalties'][key]:.1f}")
+        points = round(float(row["penalties"][key] or 0), 1)
+        col.metric(name, f"−{points:.1f}" if points else "0", help="Points taken off")
     sev = ", ".join(f"{n} {s}" for s, n in row["open_by_severity"].items() if n) or "none"
     st.dataframe(ui.kv_frame([
         ("Band", row["band"]),

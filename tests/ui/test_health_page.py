@@ -57,7 +57,7 @@ def test_drill_down_factors_and_alerts_behind(engine) -> None:
     assert at.selectbox(key="health_pick_service").value == "billing"
     tiles = {m.label: m.value for m in at.metric}
     assert tiles == {"Score": "68.3", "Open alerts": "−6.7", "SLA breaches": "−25.0",
-                     "MTTR vs target": "−0.0", "Recurrence": "−0.0"}
+                     "MTTR vs target": "0", "Recurrence": "0"}   # not "−0.0"
     behind = at.dataframe[2].value
     assert behind["ID"].tolist() == [ids["late"], ids["fresh"]]
     assert behind["Why"].tolist() == ["SLA breached", "open"]
