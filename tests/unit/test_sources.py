@@ -115,10 +115,11 @@ def test_anomaly_bad_input_names_the_field(body: dict, field: str) -> None:
 
 def test_batch_collapses_repeats_last_status_wins() -> None:
     a = {"summary": "x", "severity": "low", "fingerprint": "fp-1"}
-    items = prepare(generic.parse([a, a, {**a, "status": "resolved"}, {**a, "fingerprint": "fp-0"}],
-                                  "s"))
+    items, order = prepare(generic.parse([a, a, {**a, "status": "resolved"},
+                                          {**a, "fingerprint": "fp-0"}], "s"))
     assert [(i[0].fingerprint, i[1], i[2]) for i in items] == [
         ("fp-0", "firing", 1), ("fp-1", "resolved", 2)]
+    assert [items[0][0].dedup_key() == k for k in order] == [False, False, False, True]
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -136,7 +137,7 @@ def test_batch_metadata_check_names_the_alert_that_postgres_would_refuse(bad: st
 
 def test_batch_metadata_beyond_64_bit_integers_and_emoji_are_kept() -> None:
     body = [{"summary": "big", "severity": "low", "metadata": {"n": 2**70, "e": "🚀"}}]
-    (alert, _, _), = prepare(generic.parse(body, "x"))
+    ((alert, _, _),), _ = prepare(generic.parse(body, "x"))
     assert alert.metadata == {"n": 2**70, "e": "🚀"}
 
 
