@@ -57,12 +57,15 @@ def list_alerts(severity: list[str] | None = Query(None), state: list[str] | Non
                     None, description="hide or only (silenced/inhibited alerts); true = only, "
                                       "false = hide, show = both"),
                 assignee: str | None = None,
+                sort: str | None = Query(None, description="priority (open lists' default: "
+                                         "severity, then SLA deadline), sla, newest (the "
+                                         "default otherwise), oldest, service"),
                 page: int = 1, limit: int = 50, _: Actor = Viewer) -> dict[str, Any]:
     f = replace(_filter(severity, state, service, device_id, start_date, end_date, q),
                 group_id=group_id, suppressed=muted_filter(suppressed), assignee=assignee)
     now = SYSTEM_CLOCK.now()
     with core_db.transaction() as s:
-        rows, total = queue.list_alerts(s, f, page, limit)
+        rows, total = queue.list_alerts(s, f, page, limit, sort=sort)
     return {"data": [alert_json(r, now) for r in rows], "page": page, "limit": limit,
             "total": total}
 

@@ -77,9 +77,12 @@ def queue_metrics(session: Session, now: datetime,
 
 
 def queue_page(session: Session, f: queue.AlertFilter, now: datetime,
-               limit: int = queue.MAX_LIMIT, page: int = 1) -> tuple[pd.DataFrame, int]:
-    """One page of the filtered queue, in queue order, and the total."""
-    rows, total = queue.list_alerts(session, f, page=page, limit=limit, columns=FRAME_SOURCE)
+               limit: int = queue.MAX_LIMIT, page: int = 1, sort: str | None = None
+               ) -> tuple[pd.DataFrame, int]:
+    """One page of the filtered queue, in ``sort`` order (queue order by default), and the
+    total."""
+    rows, total = queue.list_alerts(session, f, page=page, limit=limit, columns=FRAME_SOURCE,
+                                    sort=sort)
     return queue_frame(rows, now), total
 
 

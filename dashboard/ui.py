@@ -51,10 +51,10 @@ QUEUE_COLUMN_CONFIG = {  # most urgent facts first, so narrow screens still show
     "Open": st.column_config.LinkColumn("Open", width=52, display_text="open",
                                         help="The alert's page, in a new tab (one click)"),
     "Severity": st.column_config.TextColumn("Severity", width=75),
-    "SLA": st.column_config.TextColumn("SLA", width=170,
+    "SLA": st.column_config.TextColumn("SLA", width=158,
                                        help="Running clock: TTA until someone responds, then TTR"),
-    "State": st.column_config.TextColumn("State", width=105),
-    "Summary": st.column_config.TextColumn("Summary", width=320),
+    "State": st.column_config.TextColumn("State", width=100),
+    "Summary": st.column_config.TextColumn("Summary", width=250),
     "Service": st.column_config.TextColumn("Service", width=110),
     "Device": st.column_config.TextColumn("Device", width=90),
     "Age": st.column_config.TextColumn("Age", width=70),
@@ -242,11 +242,18 @@ def fmt_time(value: datetime | None, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def queue_display(df: pd.DataFrame) -> pd.DataFrame:
-    """The queue frame as the table shows it: strings for the countdowns, short labels."""
+def queue_display(df: pd.DataFrame, row_actions: bool = False) -> pd.DataFrame:
+    """The queue frame as the table shows it: strings for the countdowns, short labels;
+    with ``row_actions`` the one-click Ack / Resolve buttons, whose labels carry the alert
+    id (the click is applied to the id it names, never to a row position that a refresh
+    may have moved)."""
+    actions = {"Ack": [f"Ack #{i}" if st_ == "new" else None
+                       for i, st_ in zip(df["id"], df["state"].str.split(" ").str[0])],
+               "Resolve": [f"Resolve #{i}" for i in df["id"]]} if row_actions else {}
     return pd.DataFrame({
         "ID": df["id"].astype("int64"),
         "Open": [f"/alert?id={i}" for i in df["id"]],
+        **actions,
         "Severity": df["severity"],
         "SLA": [sla_text(c, r, lv) for c, r, lv in
                 zip(df["sla_clock"], df["sla_remaining_s"], df["sla_level"])],

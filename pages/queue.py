@@ -6,14 +6,17 @@ is positional (RECIPES §5), so a refresh that brought a new critical alert to r
 silently move the user's checkmarks onto other alerts. Therefore, while rows are selected,
 the table is *pinned*: it shows the same alerts in the same order as when the user
 selected (their values — state, SLA — still refresh), and the actions resolve positions
-against that pinned id list. Acting, clearing the selection or changing a filter unpins it
-(the table key includes the filters and a nonce bumped after each action).
+against that pinned id list. A bulk action, clearing the selection or changing a filter
+unpins it (the table key includes the filters and a nonce bumped after each bulk action).
+A row's one-click Ack / Resolve keeps the key, so the selection, the scroll position and
+the grid's own column sort survive it; the order chosen under the table (server-side, over
+every page) survives everything. Actions live in dashboard/queue_actions.py.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
@@ -22,28 +25,28 @@ from core import db, lifecycle, views
 from core import severity as sev
 from core.actor import Actor
 from core.alerts import export, queue
-from core.alerts.store import RESOLUTIONS, ActionRequest, apply_many
 from core.clock import SYSTEM_CLOCK
-from core.errors import ACTION_VERBS, FieldError
+from core.errors import FieldError
 from core.grouping import read as groups_view
 from dashboard import exports, ui
+from dashboard.queue_actions import (
+    action_bar,
+    row_action_columns,
+    selected_ids,
+    selected_rows,
+    selection_line,
+    show_outcome,
+)
 
 LIMIT = 500
 VIEWS = ("Alerts", "Groups")
 OPEN = list(lifecycle.OPEN_STATES)
 FILTER_KEYS = ("f_severity", "f_state", "f_service", "f_q", "f_muted", "f_mine")
 PAGE_SIZES = (50, 100, 250, 500)
-NO_RESOLUTION = "(no resolution code)"
+SORTS = {"priority": "Most urgent first", "sla": "SLA due soonest", "newest": "Newest first",
+         "oldest": "Oldest first", "service": "By service"}
 MUTED = {"show": None, "hide": False, "only": True}  # silenced/inhibited alerts
 ALL_SERVICES = "(all services)"
-SILENCE_FOR = {"15 minutes": 15, "1 hour": 60, "4 hours": 240, "24 hours": 1440}
-BULK_ACTIONS = (("acknowledge", "Acknowledge", "primary"), ("investigate", "Investigate", "secondary"),
-                ("resolve", "Resolve", "secondary"), ("note", "Add note", "secondary"),
-                ("assign", "Assign to me", "secondary"))
-# Keyboard shortcuts of the action bar (Streamlit reserves C and R, so resolve is X).
-SHORTCUTS = {"acknowledge": "A", "investigate": "I", "resolve": "X", "note": "N",
-             "assign": "M", "silence": "S"}
-MAX_LISTED = 20
 
 
 # --- filters <-> URL ------------------------------------------------------------------
@@ -134,19 +137,6 @@ def table_key(fkey: str) -> str:
     return f"queue_table_{fkey}_{st.session_state.get('queue_nonce', 0)}"
 
 
-def selected_rows(key: str) -> list[int]:
-    try:
-        return list(st.session_state[key]["selection"]["rows"])
-    except (KeyError, TypeError):
-        return []
-
-
-def selected_ids(key: str) -> list[int]:
-    pin = st.session_state.get("queue_pin") or {}
-    ids: list[int] = pin.get("ids", []) if pin.get("key") == key else []
-    return [ids[i] for i in selected_rows(key) if 0 <= i < len(ids)]
-
-
 def table_data(s: Any, f: queue.AlertFilter, key: str, now: datetime
                ) -> tuple[Any, int, dict[str, Any] | None]:
     """The live page of the queue, or the pinned alerts while a selection is active (then
@@ -156,11 +146,12 @@ def table_data(s: Any, f: queue.AlertFilter, key: str, now: datetime
         arrived = queue.count(s, replace(f, start_date=pin["at"]))
         return views.queue_rows_by_ids(s, pin["ids"], now), pin["total"], {**pin, "new": arrived}
     size, page = page_size(), st.session_state.get("queue_pageno", 1)
-    df, total = views.queue_page(s, f, now, size, page)
+    sort = sort_order()
+    df, total = views.queue_page(s, f, now, size, page, sort)
     if df.empty and page > 1:             # the page emptied (alerts resolved): go back
         page = max(1, -(-total // size))
         st.session_state["queue_pageno"] = page
-        df, total = views.queue_page(s, f, now, size, page)
+        df, total = views.queue_page(s, f, now, size, page, sort)
     st.session_state["queue_pin"] = {"key": key, "ids": df["id"].tolist(), "total": total,
                                      "at": now}
     return df, total, None
@@ -172,12 +163,21 @@ def page_size() -> int:
     return int(st.session_state.get("queue_size", 100))
 
 
+def sort_order() -> str:
+    """The server-side order (kept like the page size). The grid's own column headers sort
+    only the rows on screen and forget it when an action refreshes the grid; this order
+    covers every page and holds across actions, refreshes and reloads of the page."""
+    sort = st.session_state.get("queue_sort") or st.query_params.get("sort") or "priority"
+    return sort if sort in SORTS else "priority"
+
+
 def pager(total: int) -> None:
     """Server-side pages over any number of alerts: where we are, and the way on."""
     size = page_size()
     pages = max(1, -(-total // size))
     page = min(st.session_state.get("queue_pageno", 1), pages)
-    c_prev, c_where, c_next, c_size = st.columns([1, 3, 1, 1.3], vertical_alignment="center")
+    c_prev, c_where, c_next, c_sort, c_size = st.columns([1, 2.6, 1, 1.5, 1.2],
+                                                         vertical_alignment="center")
     c_prev.button("‹ Previous", key="queue_prev", disabled=page <= 1, width="stretch",
                   on_click=_go, args=(page - 1,), shortcut="Shift+Left")
     first = (page - 1) * size + 1 if total else 0
@@ -185,6 +185,9 @@ def pager(total: int) -> None:
                      f" of {total:,}")
     c_next.button("Next ›", key="queue_next", disabled=page >= pages, width="stretch",
                   on_click=_go, args=(page + 1,), shortcut="Shift+Right")
+    c_sort.selectbox("Order", list(SORTS), key="queue_sort_order",
+                     index=list(SORTS).index(sort_order()), on_change=_resort,
+                     label_visibility="collapsed", format_func=SORTS.__getitem__)
     c_size.selectbox("Rows per page", PAGE_SIZES, key="queue_page_size",
                      index=PAGE_SIZES.index(size), on_change=_resize,
                      label_visibility="collapsed", format_func=lambda n: f"{n} per page")
@@ -194,95 +197,17 @@ def _go(page: int) -> None:
     st.session_state["queue_pageno"] = page
 
 
+def _resort() -> None:
+    st.session_state["queue_sort"] = st.session_state["queue_sort_order"]
+    _go(1)
+
+
 def _resize() -> None:
     st.session_state["queue_size"] = st.session_state["queue_page_size"]
     _go(1)
 
 
 # --- actions ---------------------------------------------------------------------------
-
-def do_action(engine: Any, actor: Actor, key: str, action: str) -> None:
-    """Button callback: runs before the rerun, so it can clear the note and the selection."""
-    ids = selected_ids(key)
-    note = (st.session_state.get("queue_note") or "").strip() or None
-    now = SYSTEM_CLOCK.now()
-    if action == "note" and not note:
-        st.session_state["queue_outcome"] = ("note", {}, now, "Write a note first.")
-        return
-    until = None
-    if action == "silence":
-        until = now + timedelta(minutes=SILENCE_FOR[st.session_state.get("queue_silence_for", "1 hour")])
-    code = st.session_state.get("queue_resolution", NO_RESOLUTION)
-    req = ActionRequest(action, note=note, until=until,
-                        resolution=code if action == "resolve" and code != NO_RESOLUTION else None)
-    if action == "assign":
-        req = ActionRequest("note", note=note, assign_to=actor.name)
-    with db.transaction(engine) as s:
-        results = apply_many(s, ids, req, actor, now)
-    st.session_state["queue_outcome"] = (action, results, now, None)
-    st.session_state["queue_note"] = ""
-    st.session_state["queue_nonce"] = st.session_state.get("queue_nonce", 0) + 1
-
-
-def show_outcome() -> None:
-    out = st.session_state.get("queue_outcome")
-    if not out:
-        return
-    action, results, at, error = out
-    if error:
-        st.error(error)
-        return
-    done = [i for i, err in results.items() if err is None]
-    failed = [err for err in results.values() if err]
-    verb = {"note": "Noted", "assign": "Assigned to you"}.get(
-        action, ACTION_VERBS.get(action, action).capitalize())
-    when = ui.fmt_time(at, ui.user_tz())[11:]
-    if done:
-        ids = ", ".join(f"#{i}" for i in done[:MAX_LISTED]) + (" …" if len(done) > MAX_LISTED else "")
-        st.success(f"{verb} {len(done)} alert{'s' * (len(done) != 1)} at {when}: {ids}")
-    if failed:
-        lines = [f"- {ui.plain(m)}" for m in failed[:MAX_LISTED]]
-        more = [f"- … and {len(failed) - MAX_LISTED} more"] if len(failed) > MAX_LISTED else []
-        st.warning(f"{len(failed)} not changed:\n" + "\n".join(lines + more))
-
-
-def action_bar(engine: Any, actor: Actor, key: str, ids: list[int]) -> None:
-    n = len(ids)
-    with st.expander("Note, resolution code, silence duration"):
-        c_note, c_code, c_sil = st.columns([4, 1.4, 1])
-        c_note.text_input("Note (goes with the action)", key="queue_note", max_chars=10_000,
-                          placeholder="optional for acknowledge / investigate / resolve")
-        c_code.selectbox("Resolution code (on resolve)", [NO_RESOLUTION, *RESOLUTIONS],
-                         key="queue_resolution")
-        c_sil.selectbox("Silence for", list(SILENCE_FOR), index=1, key="queue_silence_for")
-    cols = st.columns(len(BULK_ACTIONS) + 1)
-    for col, (action, label, kind) in zip(cols, BULK_ACTIONS):
-        col.button(f"{label} ({n})" if n else label, key=f"act_{action}", type=kind,
-                   disabled=not n, on_click=do_action, args=(engine, actor, key, action),
-                   width="stretch", shortcut=SHORTCUTS[action])
-    cols[len(BULK_ACTIONS)].button(f"Silence ({n})" if n else "Silence", key="act_silence",
-                                   disabled=not n, on_click=do_action,
-                                   args=(engine, actor, key, "silence"), width="stretch",
-                                   shortcut=SHORTCUTS["silence"])
-
-
-def selection_line(ids: list[int], pin: dict[str, Any] | None) -> None:
-    """What the actions will apply to, by alert id, and "Open" for a single one. Always
-    there and always one line, so nothing above the grid moves while rows are ticked (a
-    moving grid turned the next click into a click on another row)."""
-    with st.container(key="queue_selection"):
-        # "Open" sits on the left: the grid's hover toolbar covers the right end of this line
-        c_open, c_text = st.columns([1, 6], vertical_alignment="center")
-        one = len(ids) == 1
-        c_open.page_link(ui.ALERT_PAGE, label=f"Open #{ids[0]}" if one else "Open alert",
-                         icon=":material/open_in_new:", disabled=not one,
-                         query_params={"id": str(ids[0])} if one else None)
-        listed = ", ".join(f"#{i}" for i in ids[:MAX_LISTED]) + (" …" if len(ids) > MAX_LISTED else "")
-        arrived = f" · {pin['new']} new alert{'s' * (pin['new'] != 1)} since you selected: " \
-            "act or clear the selection to see them" if pin and pin.get("new") else ""
-        c_text.caption((f"{len(ids)} selected: {listed}" if ids else
-                        "No alert selected: tick rows to act on them, one to open it") + arrived)
-
 
 # --- the live part ---------------------------------------------------------------------
 
@@ -306,17 +231,22 @@ def live_queue(engine: Any, actor: Actor, f: queue.AlertFilter, fkey: str) -> No
         m = views.queue_metrics(s, now, f)
         df, total, pin = table_data(s, f, key, now)
     metrics_row(m)
-    show_outcome()
     if df.empty:
+        show_outcome()
         st.info("No open alerts match these filters.")
         return
     ids = selected_ids(key)  # read before the grid, so the toolbar can sit above it
     if actor.can("operator"):
         action_bar(engine, actor, key, ids)
     selection_line(ids, pin)
-    st.dataframe(ui.style_queue(ui.queue_display(df)), key=key, on_select="rerun",
-                 selection_mode="multi-row", hide_index=True, height=min(36 * len(df) + 38, 640),
-                 column_config=ui.QUEUE_COLUMN_CONFIG)
+    can_act = actor.can("operator")
+    columns = {**ui.QUEUE_COLUMN_CONFIG, **(row_action_columns(engine, actor) if can_act else {})}
+    st.dataframe(ui.style_queue(ui.queue_display(df, row_actions=can_act)), key=key,
+                 on_select="rerun", selection_mode="multi-row", hide_index=True,
+                 height=min(36 * len(df) + 38, 640), column_config=columns)
+    # Below the grid (and as a toast): above it, the message would push the grid down
+    # under the pointer just as the operator reaches for the next row's button.
+    show_outcome()
     if pin is None:
         pager(total)
     note = (" · selection active: rows stay put while you act (values still refresh)"

@@ -20,6 +20,9 @@ from core.sla import rules as sla
 from core.tables import alert_events, alerts
 
 MAX_LIMIT = 500
+# Orders a list can come in. "priority" is the queue order (most severe first, then the SLA
+# deadline); the default for open-only lists, "newest" for any other.
+SORTS = ("priority", "sla", "newest", "oldest", "service")
 
 
 @dataclass(frozen=True)
@@ -88,18 +91,32 @@ def _where(f: AlertFilter) -> list[sa.ColumnElement[bool]]:
     return conds
 
 
+def _order(sort: str | None, open_only: bool) -> list[Any]:
+    sort = sort or ("priority" if open_only else "newest")
+    if sort not in SORTS:
+        raise FieldError("sort", f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+    c = alerts.c
+    orders: dict[str, list[Any]] = {
+        "priority": [c.severity_rank, c.sla_due_at, c.id],
+        "sla": [c.sla_due_at.asc().nulls_last(), c.severity_rank, c.id],
+        "newest": [c.created_at.desc(), c.id.desc()],
+        "oldest": [c.created_at, c.id],
+        "service": [c.service, c.severity_rank, c.sla_due_at, c.id]}
+    return orders[sort]
+
+
 def list_alerts(session: Session, f: AlertFilter, page: int = 1, limit: int = 50,
-                columns: Sequence[str] | None = None) -> tuple[list[sa.Row[Any]], int]:
-    """One page of alerts and the total. Open-only lists come in queue order (severity,
-    then SLA deadline); others newest first."""
+                columns: Sequence[str] | None = None, sort: str | None = None
+                ) -> tuple[list[sa.Row[Any]], int]:
+    """One page of alerts and the total, in ``sort`` order (SORTS). Open-only lists come
+    in queue order by default (severity, then SLA deadline); others newest first."""
     if not 1 <= limit <= MAX_LIMIT:
         raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
     if page < 1:
         raise FieldError("page", "must be 1 or more")
     f = f.normalize()
     conds = _where(f)
-    order = ([alerts.c.severity_rank, alerts.c.sla_due_at, alerts.c.id] if f.open_only
-             else [alerts.c.created_at.desc(), alerts.c.id.desc()])
+    order = _order(sort, f.open_only)
     cols = [alerts.c[name] for name in columns] if columns else list(alerts.c)
     rows = session.execute(sa.select(*cols).where(*conds).order_by(*order)
                            .limit(limit).offset((page - 1) * limit)).all()

@@ -194,3 +194,21 @@ def test_documented_filters_work_and_unknown_ones_are_refused(http, ingest_key, 
         assert (r.status_code, r.json()["field"]) == (422, bad), params
         assert "unknown query parameter" in r.json()["error"]
     assert http.get("/healthz", params={"x": "1"}).status_code == 422
+
+
+def test_list_sorts_on_the_server(http, ingest_key, operator, viewer) -> None:
+    low = post_alert(http, ingest_key, severity="low", service="a-svc", device_id="d1")
+    crit = post_alert(http, ingest_key, severity="critical", service="z-svc", device_id="d2")
+    mid = post_alert(http, ingest_key, severity="medium", service="m-svc", device_id="d3")
+
+    def ids(sort: str) -> list[int]:
+        r = http.get("/api/v1/alerts", params={"state": "open", "sort": sort}, headers=viewer)
+        assert r.status_code == 200, r.text
+        return [a["id"] for a in r.json()["data"]]
+
+    assert ids("priority") == [crit["id"], mid["id"], low["id"]]
+    assert ids("newest") == [mid["id"], crit["id"], low["id"]]
+    assert ids("oldest") == [low["id"], crit["id"], mid["id"]]
+    assert ids("service") == [low["id"], mid["id"], crit["id"]]
+    r = http.get("/api/v1/alerts", params={"sort": "loudest"}, headers=viewer)
+    assert r.status_code == 422 and "sort" in r.text and "priority" in r.text

@@ -96,3 +96,39 @@ def test_keyboard_acknowledges_the_selected_alert(engine: sa.Engine, ui_url: str
     with engine.connect() as c:
         assert c.execute(sa.text("select state from alerts where id = :i"),
                          {"i": first}).scalar_one() == "acknowledged"
+
+
+ACK_X, RESOLVE_X = 185, 277   # centres of the row's Ack / Resolve buttons (column widths)
+
+
+def test_row_buttons_act_in_one_click_without_moving_the_grid(engine: sa.Engine,  # noqa: F811
+                                                              ui_url: str, page: Page) -> None:  # noqa: F811
+    make_users(engine)
+    now = datetime.now(timezone.utc)
+    for i in range(6):
+        make_alert(engine, now - timedelta(minutes=i), summary=f"disk {i} full",
+                   device_id=f"db-{i:02d}", severity="high")
+    with core_db.transaction(engine) as s:
+        order = views.queue_page(s, queue.AlertFilter(state=("open",)), now)[0]["id"].tolist()
+    log_in(page, ui_url + "/queue", "olga", "secret-pass-1")
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    page.wait_for_timeout(500)
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    assert box is not None
+    row_y = lambda row: box["y"] + 35 + 35 * row + 17  # noqa: E731
+    page.mouse.click(box["x"] + 18, row_y(4))                  # a selection is held …
+    page.get_by_role("button", name="Acknowledge (1)").wait_for(timeout=15_000)
+    wait_for_app(page)
+    top = grid_top(page)
+    page.mouse.click(box["x"] + ACK_X, row_y(2))               # … while row 2 is acked
+    page.get_by_text(f"Acknowledged 1 alert").first.wait_for(timeout=15_000)
+    wait_for_app(page)
+    assert grid_top(page) == top, "the grid moved after the row action"
+    page.mouse.click(box["x"] + RESOLVE_X, row_y(3))           # and row 3 resolved
+    page.get_by_text("Resolved 1 alert").first.wait_for(timeout=15_000)
+    with engine.connect() as c:
+        states = dict(c.execute(sa.text("select id, state from alerts")).all())
+    assert states[order[2]] == "acknowledged" and states[order[3]] == "resolved"
+    assert sum(s != "new" for s in states.values()) == 2       # nothing else changed
+    # the selection survived both actions: the bulk button still names the one alert
+    assert f"1 selected: #{order[4]}" in page.locator(".st-key-queue_selection").inner_text()

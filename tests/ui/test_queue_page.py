@@ -121,3 +121,17 @@ def test_silence_then_the_row_shows_silenced(engine) -> None:
     assert timedelta(hours=3, minutes=59) < r.silenced_until - now() <= timedelta(hours=4)
     table = at.dataframe[0].value
     assert table.loc[table["ID"] == ids["low"], "State"].item() == "silenced"
+
+
+def test_server_side_order_holds_across_an_action(engine) -> None:
+    ids = seed(engine)
+    at = app_as("olga").run()
+    at.selectbox(key="queue_sort_order").set_value("newest").run()
+    newest = sorted(ids.values(), key=lambda i: row(engine, i).created_at, reverse=True)
+    assert at.dataframe[0].value["ID"].tolist() == newest
+    at = select_rows(at, [0])
+    at.button(key="act_acknowledge").click().run()
+    assert not at.exception and row(engine, newest[0]).state == "acknowledged"
+    assert at.dataframe[0].value["ID"].tolist() == newest      # still newest first
+    assert at.dataframe[0].value["Ack"].isna().tolist()[0]       # acked: no Ack button left
+    assert at.dataframe[0].value["Resolve"].tolist()[0] == f"Resolve #{newest[0]}"
