@@ -24,10 +24,15 @@ class Conflict(AlertdeskError):
 
 
 class InvalidTransition(Conflict):
-    def __init__(self, alert_id: int | None, state: str, action: str) -> None:
+    """``changed`` says who put the alert in that state and when ("resolved by olga 5s
+    ago"): the usual reason is that someone else acted first."""
+
+    def __init__(self, alert_id: int | None, state: str, action: str,
+                 changed: str | None = None) -> None:
         what = f"alert {alert_id}" if alert_id is not None else "the alert"
         verb = ACTION_VERBS.get(action, action)
-        super().__init__(f"{what} is {state}; it cannot be {verb}")
+        super().__init__(f"{what} is {state}; it cannot be {verb}"
+                         + (f" ({changed})" if changed else ""))
         self.alert_id = alert_id
         self.state = state
         self.action = action

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from core import lifecycle
 from core.actor import Actor
-from core.errors import AlertdeskError, FieldError, Forbidden, NotFound
+from core.durations import human
+from core.errors import AlertdeskError, FieldError, Forbidden, InvalidTransition, NotFound
 from core.lifecycle import Step
 from core.tables import alert_events, alerts, users
 
@@ -39,7 +40,11 @@ def apply(session: Session, alert_id: int, req: ActionRequest, actor: Actor,
         raise Forbidden(f"{actor.name} may not {req.action} alerts (operator role needed)")
     note = _note(req.note)
     row = _lock(session, alert_id)
-    steps = lifecycle.plan(row.state, req.action, row.state_before_silence, alert_id=alert_id)
+    try:
+        steps = lifecycle.plan(row.state, req.action, row.state_before_silence, alert_id=alert_id)
+    except InvalidTransition as err:
+        raise InvalidTransition(alert_id, err.state, err.action,
+                                _last_change(session, alert_id, now)) from None
     if req.action == "silence":
         _check_until(req.until, now)
     _check_resolution(req)
@@ -92,6 +97,17 @@ def apply_many(session: Session, alert_ids: list[int], req: ActionRequest, actor
         except AlertdeskError as err:
             results[alert_id] = str(err)
     return results
+
+
+def _last_change(session: Session, alert_id: int, now: datetime) -> str | None:
+    """Who moved the alert into its present state, and how long ago."""
+    last = session.execute(
+        sa.select(alert_events.c.to_state, alert_events.c.actor, alert_events.c.at)
+        .where(alert_events.c.alert_id == alert_id, alert_events.c.kind == "transition")
+        .order_by(alert_events.c.at.desc(), alert_events.c.id.desc()).limit(1)).one_or_none()
+    if last is None:
+        return None
+    return f"{last.to_state} by {last.actor} {human(max(0.0, (now - last.at).total_seconds()))} ago"
 
 
 def _lock(session: Session, alert_id: int) -> sa.Row[Any]:

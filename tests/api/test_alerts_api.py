@@ -1,3 +1,4 @@
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -48,7 +49,10 @@ def test_operator_acknowledges_then_conflict_409(http, ingest_key, operator, eng
     assert r.json()["state"] == "resolved"
     r = http.post(f"/api/v1/alerts/{alert['id']}/acknowledge", headers=operator)
     assert r.status_code == 409
-    assert r.json() == {"error": f"alert {alert['id']} is resolved; it cannot be acknowledged"}
+    # says who got there first, and when: the usual reason is that someone else acted
+    assert re.fullmatch(rf"alert {alert['id']} is resolved; it cannot be acknowledged "
+                        r"\(resolved by olga \d+s ago\)", r.json()["error"]), r.json()
+    assert set(r.json()) == {"error"}
     assert [e.to_state for e in event_rows(engine, alert["id"]) if e.kind == "transition"] == [
         "acknowledged", "resolved"]
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from tests.factories import act, event_rows, make_alert, make_users, row
+from tests.factories import OPERATOR, act, event_rows, make_alert, make_users, row
 from tests.ui.conftest import app_as, select_rows
 
 
@@ -76,7 +76,8 @@ def test_bulk_action_reports_alerts_it_could_not_change(engine) -> None:
     act(engine, ids["crit_soon"], "resolve", now())  # someone else resolves it meanwhile
     at.button(key="act_acknowledge").click().run()
     assert "Acknowledged 1 alert" in at.success[0].value
-    assert f"alert {ids['crit_soon']} is resolved; it cannot be acknowledged" in at.warning[0].value
+    assert f"alert {ids['crit_soon']} is resolved; it cannot be acknowledged (resolved by " \
+        f"{OPERATOR.name} " in at.warning[0].value           # who got there first, and when
     assert row(engine, ids["crit_soon"]).state == "resolved"
 
 
