@@ -121,7 +121,7 @@ def test_row_buttons_act_in_one_click_without_moving_the_grid(engine: sa.Engine,
     wait_for_app(page)
     top = grid_top(page)
     page.mouse.click(box["x"] + ACK_X, row_y(2))               # … while row 2 is acked
-    page.get_by_text(f"Acknowledged 1 alert").first.wait_for(timeout=15_000)
+    page.get_by_text("Acknowledged 1 alert").first.wait_for(timeout=15_000)
     wait_for_app(page)
     assert grid_top(page) == top, "the grid moved after the row action"
     page.mouse.click(box["x"] + RESOLVE_X, row_y(3))           # and row 3 resolved
@@ -132,3 +132,27 @@ def test_row_buttons_act_in_one_click_without_moving_the_grid(engine: sa.Engine,
     assert sum(s != "new" for s in states.values()) == 2       # nothing else changed
     # the selection survived both actions: the bulk button still names the one alert
     assert f"1 selected: #{order[4]}" in page.locator(".st-key-queue_selection").inner_text()
+
+
+def test_1366x768_shows_the_urgent_columns_without_scrolling(engine: sa.Engine,  # noqa: F811
+                                                             ui_url: str, page: Page) -> None:  # noqa: F811
+    from dashboard.queue_actions import ROW_WIDTHS
+    from dashboard.ui import QUEUE_COLUMN_CONFIG
+    make_users(engine)
+    make_alert(engine, datetime.now(timezone.utc), summary="disk full", severity="high")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, ui_url + "/queue", "olga", "secret-pass-1")
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    page.wait_for_timeout(800)
+    wait_for_app(page)
+    # the grid keeps an accessible copy of the columns it paints: those in view only
+    painted = page.evaluate("""() => [...document.querySelectorAll(
+        '[data-testid="stDataFrame"] [role=columnheader]')].map(t => t.textContent)""")
+    must = ["Ack", "Resolve", "Severity", "SLA", "State", "Summary", "Service"]
+    assert all(c in painted for c in must), painted
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    assert box is not None
+    upto_service = 33 + sum(int(c["width"]) for name, c in QUEUE_COLUMN_CONFIG.items()
+                            if name in ("ID", "Open", *must)) + sum(ROW_WIDTHS)
+    assert upto_service <= box["width"] and box["x"] + box["width"] <= 1366, (upto_service, box)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366   # no page scrollbar
