@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from starlette.routing import NoMatchFound
 
 from api import errors
 from api.limits import BodyLimitMiddleware
@@ -53,7 +54,20 @@ def create_app() -> FastAPI:
     app.include_router(people_router)
     app.include_router(integrations_router)
     app.add_middleware(BodyLimitMiddleware)
+    _build_routes_now(app)
     return app
+
+
+def _build_routes_now(app: FastAPI) -> None:
+    """FastAPI (0.165) prepares an included router's routes on the first request that
+    reaches it. The first requests of a busy start arrive together, and preparing routers
+    on several threads at once races in pydantic's schema building and in the process-wide
+    warnings filters (seen: 500s and reset connections under the mixed-load test). Resolving
+    a name that matches no route walks, and so prepares, every route now, on one thread."""
+    try:
+        app.url_path_for("-prepare-every-route-")
+    except NoMatchFound:
+        pass
 
 
 app = create_app()

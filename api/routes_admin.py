@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.params import instant
+from api.retry import RetryingRoute
 from api.schemas import ApiKeyBody, SlaPolicyBody, TokenRequest, UserBody, UserPatchBody
 from api.security import Admin, Manager, Viewer
 from core import auth, teams
@@ -20,8 +21,8 @@ from core.errors import FieldError, NotFound
 from core.sla.compliance import ComplianceQuery, compliance
 from core.sla.store import delete_override, list_policies, upsert_policy
 
-router = APIRouter(prefix="/api/v1")
-health = APIRouter()
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1")
+health = APIRouter(route_class=RetryingRoute)
 
 
 @router.post("/auth/token", tags=["auth"], summary="Username + password -> bearer JWT")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.encode import alert_json, alert_with_events
 from api.params import csv_list, instant
+from api.retry import RetryingRoute
 from api.schemas import ActionBody, AlertBody, NoteBody
 from api.security import Operator, Viewer
 from core import db as core_db
@@ -22,7 +23,7 @@ from core.clock import SYSTEM_CLOCK
 from core.errors import FieldError
 from core.ingest.batch import IngestResult, ingest
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/alerts", tags=["alerts"])
 ACTIONS = ("acknowledge", "investigate", "resolve", "close", "reopen", "silence")
 
 

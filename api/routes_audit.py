@@ -14,12 +14,13 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from api.params import instant
+from api.retry import RetryingRoute
 from api.security import Manager
 from core import db as core_db
 from core.actor import Actor
 from core.audit import AuditFilter, iter_csv, search
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/audit", tags=["audit"])
 
 
 def _filter(q: str | None, actor: str | None, entity: str | None, start: str | None,

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
+from api.retry import RetryingRoute
 from api.security import Manager, Operator, Viewer
 from core import db as core_db
 from core.actor import Actor
@@ -15,7 +16,7 @@ from core.escalation import store
 from core.escalation.manual import add_responder, escalate_now
 from core.escalation.preview import preview
 
-router = APIRouter(prefix="/api/v1", tags=["escalation"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1", tags=["escalation"])
 
 EXAMPLE = {
     "name": "payments-critical", "priority": 50,

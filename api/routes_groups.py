@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from api.params import instant
+from api.retry import RetryingRoute
 from api.schemas import ActionBody
 from api.security import Manager, Operator, Viewer
 from core import db as core_db
@@ -20,7 +21,7 @@ from core.grouping.actions import act_on_group
 from core.grouping.store import load_config
 from core.settings import put_setting
 
-router = APIRouter(prefix="/api/v1", tags=["groups"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1", tags=["groups"])
 
 
 @router.get("/groups", summary="Groups; filters status, service, device_id, start_date, end_date")

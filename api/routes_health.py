@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from api.retry import RetryingRoute
 from api.security import Viewer
 from core import db as core_db
 from core.actor import Actor
@@ -20,7 +21,7 @@ from core.health.detail import BEHIND_LIMIT, alerts_behind, service_health
 from core.health.rules import parse_window
 from core.health.store import daily_scores, health_scores, key_column
 
-router = APIRouter(prefix="/api/v1/reports", tags=["health"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/reports", tags=["health"])
 MAX_LIMIT = 5000
 
 

@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.retry import RetryingRoute
 from api.security import Operator, Viewer
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.ingest import heartbeats
 
-router = APIRouter(prefix="/api/v1/heartbeats", tags=["heartbeats"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/heartbeats", tags=["heartbeats"])
 
 
 class BeatBody(BaseModel):

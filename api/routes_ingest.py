@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from api.body import PAYLOAD_DOC, Payload
 from api.encode import alert_json
 from api.params import instant
+from api.retry import RetryingRoute
 from api.security import Caller, Credentials, Operator, Viewer
 from core import db as core_db
 from core.actor import Actor
@@ -23,7 +24,7 @@ from core.ingest.batch import BatchResult, ingest_batch
 from core.ingest.signal import Signal
 from core.ingest.sources import alertmanager, anomaly, generic
 
-router = APIRouter(prefix="/api/v1", tags=["ingest"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1", tags=["ingest"])
 PAYLOAD = Body(..., description="The source's JSON payload")
 
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from api.retry import RetryingRoute
 from core import db as core_db
 from core.clock import SYSTEM_CLOCK
 from core.errors import FieldError, Forbidden
@@ -19,7 +20,7 @@ from core.notify import receipts
 from core.notify.base import NotifyConfig
 from core.notify.twilio import signed_by_twilio
 
-router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/integrations", tags=["integrations"])
 MAX_FIELDS = 200
 
 

@@ -6,13 +6,14 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from api.retry import RetryingRoute
 from api.security import Viewer
 from core import db as core_db
 from core import metrics
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 
-router = APIRouter(tags=["metrics"])
+router = APIRouter(route_class=RetryingRoute, tags=["metrics"])
 
 
 @router.get("/metrics", summary="Alertdesk's own state for Prometheus")

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.params import csv_list, instant
+from api.retry import RetryingRoute
 from api.security import Manager, Viewer
 from core import db as core_db
 from core.actor import Actor
@@ -21,7 +22,7 @@ from core.notify.log import iter_log_csv
 from core.notify.outbox import LogFilter, delivery_log, get_notification
 from core.notify.vault import validate_target
 
-router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/notifications", tags=["notifications"])
 
 
 class TestBody(BaseModel):

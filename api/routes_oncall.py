@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from api.params import instant
+from api.retry import RetryingRoute
 from api.security import API_KEY_PREFIX, Manager, Operator, Viewer, current_actor
 from core import auth
 from core import db as core_db
@@ -25,7 +26,7 @@ from core.errors import AuthError, Forbidden
 from core.oncall import store
 from core.oncall.ics import FEED_DAYS, ics_feed
 
-router = APIRouter(prefix="/api/v1/on-call", tags=["on-call"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/on-call", tags=["on-call"])
 
 EXAMPLE = {
     "name": "NOC primary", "timezone": "America/New_York",

@@ -7,13 +7,14 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
+from api.retry import RetryingRoute
 from api.security import Viewer
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.people import store
 
-router = APIRouter(prefix="/api/v1/users/{username}", tags=["people"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/users/{username}", tags=["people"])
 
 METHOD_EXAMPLES = [{"type": "sms", "address": "+15551234567", "label": "work phone"},
                    {"type": "voice", "address": "+15551234567"},

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter
 
 from api.params import instant
+from api.retry import RetryingRoute
 from api.security import Viewer
 from core import db as core_db
 from core.actor import Actor
@@ -24,7 +25,7 @@ from core.reports.related import related_alerts
 from core.reports.stats import TOP_SERVICES, Scope, daily, scope, statistics, trends
 from core.reports.top import top_alerts
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/reports", tags=["reports"])
 
 
 def _scope(start: str | None, end: str | None, service: str | None, severity: str | None,

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from fastapi import Body as FastBody
 from pydantic import Field
 
+from api.retry import RetryingRoute
 from api.schemas import Body
 from api.security import Manager, Viewer
 from core import db as core_db
@@ -21,7 +22,7 @@ from core.clock import SYSTEM_CLOCK
 from core.retention import cleanup as retention
 from core.retention import schedule as retention_schedule
 
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1", tags=["admin"])
 
 
 class CleanupBody(Body):

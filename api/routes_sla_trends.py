@@ -12,13 +12,14 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.params import instant
+from api.retry import RetryingRoute
 from api.security import Viewer
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK, check_zone
 from core.sla.trends import BREACHED_LIMIT, breached_alerts, daily_trend
 
-router = APIRouter(prefix="/api/v1", tags=["sla"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1", tags=["sla"])
 
 
 def _period(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:

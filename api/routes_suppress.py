@@ -9,13 +9,14 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.retry import RetryingRoute
 from api.security import Manager, Operator, Viewer
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.suppression import inhibition_store, silences_store
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1")
 
 MATCHERS_DOC = ('[{"name": "service", "op": "=", "value": "billing"}, ...]; op is =, !=, =~ '
                 '(regex, anchored) or !~; a missing label reads as ""; the labels include the '

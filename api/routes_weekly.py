@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from api.retry import RetryingRoute
 from api.security import Viewer
 from core import db as core_db
 from core import views
@@ -23,7 +24,7 @@ from core.errors import FieldError
 from core.weekly.render import to_csv, to_html, to_markdown
 from core.weekly.report import last_complete_week, parse_week, weekly_report
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(route_class=RetryingRoute, prefix="/api/v1", tags=["reports"])
 FILES = {"html": (to_html, "text/html; charset=utf-8"),
          "md": (to_markdown, "text/markdown; charset=utf-8"),
          "csv": (to_csv, "text/csv; charset=utf-8")}

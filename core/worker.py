@@ -57,7 +57,6 @@ JOBS: list[tuple[str, Job]] = [
     ("raise_severities", raise_severities),        # severity escalation rule
     ("mark_flapping", mark_flapping),  # last: counts the state changes the jobs above made
 ]
-RETRYABLE = ("40001", "40P01")  # serialization failure, deadlock
 
 
 def tick(engine: sa.Engine, now: datetime, clock: Clock | None = None) -> dict[str, int]:
@@ -71,16 +70,8 @@ def tick(engine: sa.Engine, now: datetime, clock: Clock | None = None) -> dict[s
     return done
 
 
-def _run_job(engine: sa.Engine, job: Job, now: datetime, attempts: int = 3) -> int:
-    for attempt in range(attempts):
-        try:
-            with core_db.transaction(engine) as session:
-                return job(session, now)
-        except sa.exc.DBAPIError as err:
-            code = getattr(err.orig, "pgcode", None)
-            if code not in RETRYABLE or attempt == attempts - 1:
-                raise
-    return 0
+def _run_job(engine: sa.Engine, job: Job, now: datetime) -> int:
+    return core_db.run_transaction(lambda session: job(session, now), engine)
 
 
 def run_forever(engine: sa.Engine, clock: Clock, interval_s: float = 5.0,

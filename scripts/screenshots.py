@@ -52,6 +52,18 @@ def select_row(page: Page, row: int, table: str = '[data-testid="stDataFrame"]')
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * row + 17)
 
 
+# Centres of the queue row's Ack / Resolve buttons: the checkbox column (33 px), ID (60),
+# Open (52), then dashboard.queue_actions.ROW_WIDTHS (80, 104).
+ACK_X, RESOLVE_X = 185, 277
+
+
+def click_row_button(page: Page, row: int, x: float) -> None:
+    """Click a button cell of the queue grid (ACK_X / RESOLVE_X) on ``row``."""
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    assert box is not None, "no dataframe on the page"
+    page.mouse.click(box["x"] + x, box["y"] + 35 + 35 * row + 17)
+
+
 PAGES = (("sla", "SLA compliance"), ("health", "Health scores"), ("weekly", "Weekly report"),
          ("analytics", "Analytics"),
          ("groups", "Groups"), ("suppression", "Suppression"), ("escalation", "Escalation"),

@@ -40,6 +40,7 @@ def apply(session: Session, alert_id: int, req: ActionRequest, actor: Actor,
         raise Forbidden(f"{actor.name} may not {req.action} alerts (operator role needed)")
     note = _note(req.note)
     row = _lock(session, alert_id)
+    now = _after(row, now)
     try:
         steps = lifecycle.plan(row.state, req.action, row.state_before_silence, alert_id=alert_id)
     except InvalidTransition as err:
@@ -72,6 +73,7 @@ def add_note(session: Session, alert_id: int, note: str | None, actor: Actor, no
     if not text and not assign_to:
         raise FieldError("note", "is required")
     row = _lock(session, alert_id)
+    now = _after(row, now)
     if text:
         _event(session, alert_id, actor, now, "note", row.state, row.state, text, metadata or {})
     if assign_to:
@@ -86,7 +88,9 @@ def apply_many(session: Session, alert_ids: list[int], req: ActionRequest, actor
                now: datetime) -> dict[int, str | None]:
     """Bulk action: each alert in its own savepoint; returns id -> error message or None."""
     results: dict[int, str | None] = {}
-    for alert_id in alert_ids:
+    # One lock order: alerts by ascending id, as the source resolve/reopen statements take
+    # them, so two bulk actions over overlapping selections cannot deadlock each other.
+    for alert_id in sorted(set(alert_ids)):
         try:
             with session.begin_nested():
                 if req.action == "note":
@@ -108,6 +112,16 @@ def _last_change(session: Session, alert_id: int, now: datetime) -> str | None:
     if last is None:
         return None
     return f"{last.to_state} by {last.actor} {human(max(0.0, (now - last.at).total_seconds()))} ago"
+
+
+def _after(row: sa.Row[Any], now: datetime) -> datetime:
+    """The time of a change to a locked alert: ``now``, or just after its last change when
+    that is later. ``now`` is taken when the request starts, and a request that waited for
+    the lock starts before the one it waited for committed; without this its events would
+    sort before that one's (the timeline is ordered by time). Every writer of an alert's
+    state keeps ``updated_at`` as this high-water mark (greatest(updated_at, now))."""
+    last: datetime = row.updated_at
+    return max(now, last)
 
 
 def _lock(session: Session, alert_id: int) -> sa.Row[Any]:
@@ -213,12 +227,12 @@ def expire_silences(session: Session, now: datetime) -> int:
             for update skip locked
         ), upd as (
             update alerts a set state = due.state_before_silence, state_before_silence = null,
-                   silenced_until = null, updated_at = :now
+                   silenced_until = null, updated_at = greatest(a.updated_at, :now)
             from due where a.id = due.id
-            returning a.id, a.state
+            returning a.id, a.state, a.updated_at as at
         )
         insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)
-        select id, :now, 'worker', 'worker', 'transition', 'silenced', state, 'silence expired',
+        select id, at, 'worker', 'worker', 'transition', 'silenced', state, 'silence expired',
                '{"action": "unsilence", "rule": "UNSIL-3"}'::jsonb
         from upd
     """), {"now": now})

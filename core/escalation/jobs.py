@@ -275,7 +275,7 @@ with due as (
     update alert_escalations e set severity_due_at = null, severity_raised = true, updated_at = :now
     from due where e.alert_id = due.alert_id
 ), upd as (
-    update alerts a set severity = due.new, updated_at = :now
+    update alerts a set severity = due.new, updated_at = greatest(a.updated_at, :now)
     from due where a.id = due.alert_id and due.new <> due.old
     returning a.id, a.state, a.group_id, a.severity_rank, due.old, due.new, due.after_s
 ), grp as (  -- the group's highest severity follows (its triggers count inserts/states only)

@@ -22,13 +22,14 @@ with tgt as (
     where a.fingerprint = any(cast(:fps as text[])) and a.state in {OPEN_SQL}
     order by a.id for update
 ), upd as (
-    update alerts a set state = 'resolved', resolved_at = :now, updated_at = :now,
-           silenced_until = null, state_before_silence = null, last_seen_at = :now
+    update alerts a set state = 'resolved', resolved_at = greatest(a.updated_at, :now),
+           updated_at = greatest(a.updated_at, :now), silenced_until = null,
+           state_before_silence = null, last_seen_at = greatest(a.last_seen_at, :now)
     from tgt where a.id = tgt.id
-    returning a.id, a.fingerprint, tgt.state as from_state
+    returning a.id, a.fingerprint, tgt.state as from_state, a.updated_at as at
 ), ev as (
     insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)
-    select id, :now, :actor, :source, 'transition', from_state, 'resolved',
+    select id, at, :actor, :source, 'transition', from_state, 'resolved',
            'resolved by the source', cast(:meta as jsonb) from upd
 )
 select fingerprint, id from upd
@@ -54,12 +55,13 @@ with open_now as (
     order by a.id for update of a
 ), upd as (
     update alerts a set state = 'new', resolved_at = null, closed_at = null, resolution = null,
-           reopen_count = a.reopen_count + 1, updated_at = :now, last_seen_at = :now
+           reopen_count = a.reopen_count + 1, updated_at = greatest(a.updated_at, :now),
+           last_seen_at = greatest(a.last_seen_at, :now)
     from tgt where a.id = tgt.id and a.state = 'resolved'
-    returning a.id, a.fingerprint, a.group_id
+    returning a.id, a.fingerprint, a.group_id, a.updated_at as at
 ), ev as (
     insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)
-    select id, :now, :actor, :source, 'transition', 'resolved', 'new',
+    select id, at, :actor, :source, 'transition', 'resolved', 'new',
            'fired again within the flap window', cast(:meta as jsonb) from upd
 )
 select 'reopened' as kind, fingerprint as key, id, group_id from upd

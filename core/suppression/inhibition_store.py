@@ -125,7 +125,8 @@ with al as materialized (  -- each label the rules read is extracted once per al
     select a.id from alerts a join changed c on c.id = a.id order by a.id
     for no key update of a skip locked  -- FK checks (key share) of others never wait on it
 ), upd as (
-    update alerts a set inhibited_by = c.new_source, inhibit_rule_id = c.new_rule, updated_at = :now
+    update alerts a set inhibited_by = c.new_source, inhibit_rule_id = c.new_rule,
+           updated_at = greatest(a.updated_at, :now)
     from changed c join locked l on l.id = c.id
     where a.id = c.id and a.state in {OPEN_SQL} and a.inhibited_by is not distinct from c.old_source
       and a.inhibit_rule_id is not distinct from c.old_rule

@@ -148,7 +148,7 @@ with scope as (
     select a.id from alerts a join changed c on c.id = a.id order by a.id
     for no key update of a skip locked  -- FK checks (key share) of others never wait on it
 ), upd as (
-    update alerts a set silence_id = c.new, updated_at = :now
+    update alerts a set silence_id = c.new, updated_at = greatest(a.updated_at, :now)
     from changed c join locked l on l.id = c.id
     where a.id = c.id and a.silence_id is not distinct from c.old and a.state in {OPEN_SQL}
     returning a.id, a.state, c.old, c.new

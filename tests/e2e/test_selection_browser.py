@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 from core import db as core_db
 from core import views
 from core.alerts import queue
-from scripts.screenshots import log_in, wait_for_app
+from scripts.screenshots import ACK_X, RESOLVE_X, log_in, wait_for_app
 from tests.e2e.test_browser import page, ui_url  # noqa: F401 - fixtures
 from tests.factories import make_alert, make_users
 
@@ -98,7 +98,6 @@ def test_keyboard_acknowledges_the_selected_alert(engine: sa.Engine, ui_url: str
                          {"i": first}).scalar_one() == "acknowledged"
 
 
-ACK_X, RESOLVE_X = 185, 277   # centres of the row's Ack / Resolve buttons (column widths)
 
 
 def test_row_buttons_act_in_one_click_without_moving_the_grid(engine: sa.Engine,  # noqa: F811
