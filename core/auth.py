@@ -19,6 +19,7 @@ import bcrypt
 import jwt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from core import audit, signin
 from core.actor import ROLES, Actor
@@ -29,8 +30,8 @@ from core.tables import api_keys, users
 
 TOKEN_TTL = timedelta(hours=12)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,62}$")
-MIN_PASSWORD = 8
-
+MIN_PASSWORD = 12
+MIN_STRENGTH = 3   # zxcvbn's 0-4 score: 3 is "safely unguessable" (~10^8 guesses and up)
 
 MAX_PASSWORD_BYTES = 72   # bcrypt reads no further; a longer one is refused, not cut
 
@@ -59,11 +60,20 @@ def check_password(password: str, hashed: str | None) -> bool:
     return bcrypt.checkpw(raw, hashed.encode())
 
 
-def check_new_password(password: str) -> None:
+def check_new_password(password: str, username: str = "") -> None:
+    """A password being set (never one being tried): 12+ characters, at most bcrypt's 72
+    bytes, and not guessable by zxcvbn (common passwords, words, keyboard walks, dates,
+    repeats, the username); FieldError("password") says why."""
     if len(password) < MIN_PASSWORD:
         raise FieldError("password", f"must be at least {MIN_PASSWORD} characters")
     if len(password.encode()) > MAX_PASSWORD_BYTES:
         raise FieldError("password", f"must be at most {MAX_PASSWORD_BYTES} bytes (UTF-8)")
+    verdict = zxcvbn(password, user_inputs=[username, "alertdesk"] if username else ["alertdesk"])
+    if verdict["score"] < MIN_STRENGTH:
+        feedback = verdict["feedback"]
+        why = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
+        raise FieldError("password", "is too easy to guess: "
+                         + (why or "add another word or two; uncommon words are better"))
 
 
 def create_user(session: Session, username: str, password: str | None, role: str,
@@ -78,7 +88,7 @@ def create_user(session: Session, username: str, password: str | None, role: str
     if role not in ROLES:
         raise FieldError("role", f"must be one of {', '.join(ROLES)}")
     if password is not None:
-        check_new_password(password)
+        check_new_password(password, name)
     if session.scalar(sa.select(users.c.id).where(users.c.username == name)):
         raise Conflict(f"user {name!r} already exists")
     row = session.execute(users.insert().values(
@@ -100,7 +110,7 @@ def update_user(session: Session, username: str, actor: Actor, now: datetime,
     if role is not None and role not in ROLES:
         raise FieldError("role", f"must be one of {', '.join(ROLES)}")
     if password is not None:
-        check_new_password(password)
+        check_new_password(password, username)
     cols = (users.c.username, users.c.role, users.c.is_active)
     before = session.execute(sa.select(*cols).where(users.c.username == username)
                              .with_for_update()).mappings().one_or_none()
@@ -260,7 +270,12 @@ def bootstrap(session: Session, admin_user: str | None, admin_password: str | No
                           .where(users.c.role == "admin")):
         password = admin_password or secrets.token_urlsafe(12)
         generated = None if admin_password else password
-        create_user(session, admin_user or "admin", password, "admin", display_name="Administrator")
+        try:
+            create_user(session, admin_user or "admin", password, "admin",
+                        display_name="Administrator")
+        except FieldError as err:   # name the setting the operator has to change
+            raise FieldError("ALERTDESK_ADMIN_USER" if err.field == "username"
+                             else "ALERTDESK_ADMIN_PASSWORD", err.message) from None
     if api_key and not session.scalar(sa.select(api_keys.c.id)
                                       .where(api_keys.c.key_hash == _key_hash(api_key))):
         create_api_key(session, "bootstrap ingest key", "operator", None, key=api_key)

@@ -35,7 +35,7 @@ def users_section(rows: list[dict[str, Any]]) -> None:
         name = st.text_input("Username", key="au_name")
         role = st.selectbox("Role", ROLES, key="au_role")
         email = st.text_input("E-mail (optional)", key="au_email")
-        password = st.text_input("Password (at least 8 characters)", type="password",
+        password = st.text_input("Password (12+ characters, not guessable)", type="password",
                                  key="au_password")
         if st.form_submit_button("Add user", type="primary"):
             ui.write_action("admin_users", f"User {name.strip().lower()} added", _add_user,
