@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
-from core import audit, signin
+from core import audit, login_throttle, signin
 from core.actor import ROLES, Actor
-from core.errors import AuthError, Conflict, FieldError, Forbidden, NotFound
+from core.errors import AlertdeskError, AuthError, Conflict, FieldError, Forbidden, NotFound, Throttled
 from core.prepared import Prepared
 from core.secret import app_secret
 from core.tables import api_keys, users
@@ -150,6 +151,38 @@ def authenticate(session: Session, username: str, password: str) -> Actor:
     if row is None or not row.is_active or not ok:
         raise AuthError("wrong username or password")
     return Actor(row.username, row.role, "api")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One password sign-in: the actor, or the error to raise once the caller has committed
+    (a failure is counted by the same transaction, so raising inside it would undo that)."""
+
+    actor: Actor | None
+    error: AlertdeskError | None = None
+
+    def result(self) -> Actor:
+        if self.actor is None:
+            raise self.error or AuthError("wrong username or password")
+        return self.actor
+
+
+def attempt(session: Session, username: str, password: str, now: datetime,
+            address: str | None = None) -> Attempt:
+    """A throttled sign-in (core/login_throttle.py): refused unchecked while the account or
+    the client address is blocked; a failure is counted, a success clears the account."""
+    name = (username or "").strip().lower()
+    found = login_throttle.keys(name, address)
+    wait = login_throttle.retry_after(session, found, now)
+    if wait is not None:
+        return Attempt(None, Throttled(wait))
+    try:
+        actor = authenticate(session, name, password)
+    except AuthError as err:
+        login_throttle.record_failure(session, found, now)
+        return Attempt(None, err)
+    login_throttle.clear_account(session, found)
+    return Attempt(actor)
 
 
 def issue_token(actor: Actor, now: datetime) -> str:

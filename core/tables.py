@@ -341,3 +341,12 @@ ui_sessions = sa.Table(  # web UI sign-in sessions (0025); see core/signin.py
     sa.Column("via", sa.Text, nullable=False),
     sa.Column("sso_key", sa.Text),
 )
+
+login_throttle = sa.Table(  # failed password sign-ins (0028); see core/login_throttle.py
+    "login_throttle", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure_at", TS, nullable=False),
+    sa.Column("blocked_until", TS),
+)

@@ -30,10 +30,11 @@ def login_form(engine: object) -> None:
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Log in", type="primary", width="stretch")
     if submitted:
-        if ui.login(engine, username, password):  # type: ignore[arg-type]
+        refused = ui.login(engine, username, password)  # type: ignore[arg-type]
+        if refused is None:
             st.rerun()
         with middle:
-            st.error("wrong username or password")
+            st.error(refused)   # wrong username or password, or throttled: try again in …
     single_sign_on(middle)
     if cookies.sent():   # the page came with a sign-in that no longer holds
         cookies.clear()
