@@ -99,10 +99,11 @@ def revoke_api_key(key_id: int, actor: Actor = Admin) -> dict[str, Any]:
 
 
 @router.post("/api-keys", tags=["admin"], status_code=201,
-             summary="Create an API key; the key is shown once in this response")
+             summary="Create an API key (or, with scope wall/calendar, a URL token for that "
+                     "view only); the key is shown once in this response")
 def create_api_key(body: ApiKeyBody, actor: Actor = Admin) -> dict[str, Any]:
     with core_db.transaction() as s:
-        key, row = auth.create_api_key(s, body.name, body.role, actor)
+        key, row = auth.create_api_key(s, body.name, body.role, actor, scope=body.scope)
     return {**row, "key": key}
 
 

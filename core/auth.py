@@ -217,22 +217,37 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(session: Session, name: str, role: str, actor: Actor | None,
-                   key: str | None = None, now: datetime | None = None
-                   ) -> tuple[str, dict[str, Any]]:
-    """Create a key and return (plaintext, row). The plaintext is shown once, never stored."""
+# URL tokens: a scoped key opens its one read-only view and nothing else, and those URLs
+# take no other key (an admin's key must never end up in a TV's or calendar's URL).
+SCOPES = {"wall": "the NOC wall (/?wall=<key>)",
+          "calendar": "the on-call calendar feeds (.ics?token=<key>)"}
+
+
+def create_api_key(session: Session, name: str, role: str | None, actor: Actor | None,
+                   key: str | None = None, now: datetime | None = None,
+                   scope: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Create a key and return (plaintext, row). The plaintext is shown once, never stored.
+    ``scope`` "wall" or "calendar" makes a URL token for that view (role viewer); None, a
+    normal key (role default operator)."""
     if actor is not None and not actor.can("admin"):
         raise Forbidden("creating API keys needs the admin role")
     if not (name or "").strip():
         raise FieldError("name", "is required")
+    if scope is not None:
+        if scope not in SCOPES:
+            raise FieldError("scope", "must be wall, calendar or null (a normal API key)")
+        if role not in (None, "viewer"):
+            raise FieldError("role", f"a {scope} key only reads {SCOPES[scope]}: leave the "
+                                     "role out (it is viewer)")
+    role = role or ("viewer" if scope else "operator")
     if role not in ROLES:
         raise FieldError("role", f"must be one of {', '.join(ROLES)}")
     key = key or "ad_" + secrets.token_urlsafe(32)
     row = session.execute(api_keys.insert().values(
-        name=name.strip(), key_prefix=key[:7], key_hash=_key_hash(key), role=role,
+        name=name.strip(), key_prefix=key[:7], key_hash=_key_hash(key), role=role, scope=scope,
         created_by=actor.name if actor else "system",
     ).returning(api_keys.c.id, api_keys.c.name, api_keys.c.key_prefix, api_keys.c.role,
-                api_keys.c.created_at)).mappings().one()
+                api_keys.c.scope, api_keys.c.created_at)).mappings().one()
     audit.record(session, actor, "api_key", row["id"], "create", None, dict(row), now)
     return key, dict(row)
 
@@ -242,7 +257,7 @@ def revoke_api_key(session: Session, key_id: int, actor: Actor, now: datetime) -
     if not actor.can("admin"):
         raise Forbidden("revoking API keys needs the admin role")
     cols = (api_keys.c.id, api_keys.c.name, api_keys.c.key_prefix, api_keys.c.role,
-            api_keys.c.revoked_at)
+            api_keys.c.scope, api_keys.c.revoked_at)
     before = session.execute(sa.select(*cols).where(api_keys.c.id == key_id)
                              .with_for_update()).mappings().one_or_none()
     if before is None:
@@ -256,12 +271,12 @@ def revoke_api_key(session: Session, key_id: int, actor: Actor, now: datetime) -
 
 
 def list_api_keys(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """Every key, newest first: name, prefix, role, who made it, last use, revocation
-    (admin). Never the key or its hash."""
+    """Every key, newest first: name, prefix, role, scope, who made it, last use,
+    revocation (admin). Never the key or its hash."""
     if not actor.can("admin"):
         raise Forbidden("listing API keys needs the admin role")
     rows = session.execute(sa.select(api_keys.c.id, api_keys.c.name, api_keys.c.key_prefix,
-                                     api_keys.c.role, api_keys.c.created_by,
+                                     api_keys.c.role, api_keys.c.scope, api_keys.c.created_by,
                                      api_keys.c.created_at, api_keys.c.last_used_at,
                                      api_keys.c.revoked_at).order_by(api_keys.c.id.desc()))
     return [dict(r) for r in rows.mappings()]
@@ -271,26 +286,42 @@ def list_api_keys(session: Session, actor: Actor) -> list[dict[str, Any]]:
 # ingest does not write a row per request).
 KEY_SQL = """
 with k as (
-    select id, name, role, last_used_at from api_keys
+    select id, name, role, scope, last_used_at from api_keys
     where key_hash = :hash and revoked_at is null
 ), used as (
     update api_keys a set last_used_at = :now from k
     where a.id = k.id and (k.last_used_at is null or k.last_used_at < :stale)
 )
-select name, role from k
+select name, role, scope from k
 """
 
-KEY = Prepared("alertdesk_api_key", KEY_SQL, {
+KEY = Prepared("alertdesk_api_key_scoped", KEY_SQL, {
     "hash": "text", "now": "timestamptz", "stale": "timestamptz"})
 
 
-def actor_from_api_key(session: Session, key: str, now: datetime, source: str = "api") -> Actor:
+def actor_from_api_key(session: Session, key: str, now: datetime, source: str = "api",
+                       scope: str | None = None) -> Actor:
+    """The key's actor where a key of ``scope`` is wanted (None: the API, which takes only
+    normal keys). AuthError for an unknown or revoked key, Forbidden for the wrong kind."""
     rows = KEY.rows(session, {"hash": _key_hash(key), "now": now,
                               "stale": now - timedelta(minutes=1)})
     if not rows:
         raise AuthError("invalid API key")
-    name, role = rows[0]
+    name, role, key_scope = rows[0]
+    if key_scope != scope:
+        raise Forbidden(_wrong_kind(f"key:{name}", key_scope, scope))
     return Actor(f"key:{name}", role, source, is_human=False)
+
+
+def _wrong_kind(who: str, has: str | None, wanted: str | None) -> str:
+    if wanted is None:
+        return f"{who} is a {has} key: it opens only {SCOPES[str(has)]}, not the API"
+    create = (f"create a {wanted} key (python -m dashboard create-api-key NAME --scope "
+              f"{wanted}, or on the Users & API keys page)")
+    if has is None:
+        return (f"{who} is a normal API key, which must not go in a URL: {create}; it "
+                f"opens only {SCOPES[wanted]}")
+    return f"{who} is a {has} key; only a {wanted} key opens {SCOPES[wanted]}: {create}"
 
 
 def bootstrap(session: Session, admin_user: str | None, admin_password: str | None,

@@ -56,6 +56,7 @@ api_keys = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("last_used_at", TS),
     sa.Column("revoked_at", TS),
+    sa.Column("scope", sa.Text),   # 0029: 'wall', 'calendar' or null (a normal key)
 )
 
 sla_policies = sa.Table(

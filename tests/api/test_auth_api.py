@@ -71,3 +71,30 @@ def test_new_passwords_must_pass_the_policy(http: httpx.Client, admin: dict[str,
                   headers=admin)
     assert r.status_code == 201
     assert token(http, "nina", "tidal-copper-lantern").status_code == 200
+
+
+def test_wall_and_calendar_keys_are_made_by_the_api_and_open_nothing_else(
+        http: httpx.Client, admin: dict[str, str]) -> None:
+    r = http.post("/api/v1/api-keys", json={"name": "lobby tv", "scope": "wall"}, headers=admin)
+    assert r.status_code == 201, r.text
+    wall = r.json()
+    assert (wall["scope"], wall["role"]) == ("wall", "viewer") and wall["key"].startswith("ad_")
+    r = http.post("/api/v1/api-keys", json={"name": "tv", "scope": "wall", "role": "operator"},
+                  headers=admin)
+    assert r.status_code == 422 and r.json()["field"] == "role"
+    r = http.post("/api/v1/api-keys", json={"name": "tv", "scope": "admin"}, headers=admin)
+    assert r.status_code == 422 and r.json()["field"] == "scope"
+    normal = http.post("/api/v1/api-keys", json={"name": "prometheus"}, headers=admin).json()
+    assert (normal["scope"], normal["role"]) == (None, "operator")
+    for headers in ({"X-API-Key": wall["key"]}, {"Authorization": f"Bearer {wall['key']}"}):
+        for path in ("/api/v1/alerts", "/api/v1/on-call/current", "/metrics"):
+            r = http.get(path, headers=headers)
+            assert r.status_code == 403, (path, r.text)
+            assert "is a wall key: it opens only the NOC wall" in r.json()["error"]
+    r = http.post("/api/v1/alerts", json={"summary": "x", "severity": "low"},
+                  headers={"X-API-Key": wall["key"]})
+    assert r.status_code == 403
+    assert http.get("/api/v1/alerts", headers={"X-API-Key": normal["key"]}).status_code == 200
+    listed = {k["name"]: k["scope"] for k in http.get("/api/v1/api-keys", headers=admin).json()["data"]}
+    assert listed == {"lobby tv": "wall", "prometheus": None}
+

@@ -140,3 +140,19 @@ def test_old_weak_passwords_still_sign_in_and_a_weak_bootstrap_password_is_named
     with pytest.raises(FieldError, match="ALERTDESK_ADMIN_PASSWORD: is too easy"):
         with core_db.transaction(engine) as s:
             bootstrap(s, "boss", "administrator", None)
+
+
+def test_the_cli_makes_wall_and_calendar_keys(engine: sa.Engine,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from dashboard.__main__ import main
+
+    assert main(["create-api-key", "lobby-tv", "--scope", "wall"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("wall key 'lobby-tv': ad_") and "/?wall=ad_" in out
+    assert main(["create-api-key", "team-cal", "--scope", "calendar"]) == 0
+    assert ".ics?token=ad_" in capsys.readouterr().out
+    assert main(["create-api-key", "tv", "--scope", "wall", "--role", "admin"]) == 2
+    assert "role: a wall key only reads" in capsys.readouterr().err
+    with engine.connect() as c:
+        assert c.execute(sa.text("select name, role, scope from api_keys order by id")).all() == [
+            ("lobby-tv", "viewer", "wall"), ("team-cal", "viewer", "calendar")]
