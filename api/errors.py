@@ -1,5 +1,6 @@
 """Every error leaves as {"error": "..."} (plus "field" for bad input), with the status the
-contract names: 400 malformed, 401, 403, 404, 409, 413, 422; 503 with ``Retry-After`` while
+contract names: 400 malformed, 401, 403, 404, 409, 413, 422; 429 with ``Retry-After`` for
+sign-ins throttled after failures; 503 with ``Retry-After`` while
 the database cannot be reached (the processes reconnect by themselves when it is back)."""
 from __future__ import annotations
 
@@ -12,12 +13,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import AlertdeskError, AuthError, Conflict, FieldError, Forbidden, NotFound, Unavailable
+from core.errors import (
+    AlertdeskError,
+    AuthError,
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    Throttled,
+    Unavailable,
+)
 
 log = logging.getLogger("alertdesk.api")
 
 STATUS = [(FieldError, 422), (NotFound, 404), (Conflict, 409), (AuthError, 401), (Forbidden, 403),
-          (Unavailable, 503)]
+          (Throttled, 429), (Unavailable, 503)]
 
 
 def error_response(status: int, message: str, field: str | None = None,
@@ -32,6 +42,8 @@ def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AlertdeskError)
     status = next((code for cls, code in STATUS if isinstance(exc, cls)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, Throttled):
+        headers = {"Retry-After": str(exc.retry_after)}
     return error_response(status, str(exc), getattr(exc, "field", None), headers)
 
 

@@ -1,7 +1,7 @@
 """Tokens, users, API keys, SLA policies and compliance, health."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,17 +27,21 @@ health = APIRouter(route_class=RetryingRoute)
 
 @router.post("/auth/token", tags=["auth"], summary="Username + password -> bearer JWT")
 async def token(request: Request) -> dict[str, Any]:
+    """401 for a wrong username or password; 429 with Retry-After, unchecked, while the
+    account or the client address is throttled after failures (core/login_throttle.py)."""
     creds = await _token_request(request)
     now = SYSTEM_CLOCK.now()
+    address = request.client.host if request.client else None
     # bcrypt takes ~0.25 s by design: off the event loop, so logins never stall other requests
-    actor = await run_in_threadpool(_authenticate, creds.username, creds.password)
+    actor = await run_in_threadpool(_authenticate, creds.username, creds.password, now, address)
     return {"access_token": auth.issue_token(actor, now), "token_type": "bearer",
             "expires_in": int(auth.TOKEN_TTL.total_seconds()), "role": actor.role}
 
 
-def _authenticate(username: str, password: str) -> Actor:
+def _authenticate(username: str, password: str, now: datetime, address: str | None) -> Actor:
     with core_db.transaction() as s:
-        return auth.authenticate(s, username, password)
+        attempt = auth.attempt(s, username, password, now, address)
+    return attempt.result()   # after the commit: a failure stays counted
 
 
 async def _token_request(request: Request) -> TokenRequest:
@@ -96,10 +100,11 @@ def revoke_api_key(key_id: int, actor: Actor = Admin) -> dict[str, Any]:
 
 
 @router.post("/api-keys", tags=["admin"], status_code=201,
-             summary="Create an API key; the key is shown once in this response")
+             summary="Create an API key (or, with scope wall/calendar, a URL token for that "
+                     "view only); the key is shown once in this response")
 def create_api_key(body: ApiKeyBody, actor: Actor = Admin) -> dict[str, Any]:
     with core_db.transaction() as s:
-        key, row = auth.create_api_key(s, body.name, body.role, actor)
+        key, row = auth.create_api_key(s, body.name, body.role, actor, scope=body.scope)
     return {**row, "key": key}
 
 

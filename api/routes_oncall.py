@@ -3,10 +3,12 @@ replace: manager), final shifts, overrides (operator for themselves, manager for
 iCalendar feed. Rules: core/oncall/rules.py; field-named 422s: core/oncall/parse.py.
 
 The feed (``GET /api/v1/on-call/schedules/{id}.ics``) takes the usual header auth, or
-``?token=<API key>`` for calendar apps that cannot send headers. Only API keys go in the
-URL (never a JWT: it expires in hours and would leak a person's session into calendar
-providers' logs); any non-revoked key with viewer role or above works. Create a dedicated
-viewer key per subscription and revoke it to cut the calendar off.
+``?token=<calendar key>`` for calendar apps that cannot send headers. Only a calendar key
+goes in the URL: an API key of scope "calendar", which reads the feeds and nothing else
+(``python -m dashboard create-api-key team-calendar --scope calendar``). Never a JWT (it
+expires in hours and would leak a person's session into calendar providers' logs), never a
+normal key (an operator's or admin's key in a calendar provider's logs). Create one per
+subscription and revoke it to cut the calendar off.
 """
 from __future__ import annotations
 
@@ -81,15 +83,15 @@ def replace_schedule(schedule_id: int, body: dict[str, Any] = Body(examples=[EXA
 
 
 def feed_actor(request: Request, token: str | None = Query(
-        None, description="an API key (viewer+), for calendar apps that cannot send headers")
-               ) -> Actor:
+        None, description="a calendar key (an API key of scope calendar), for calendar apps "
+                          "that cannot send headers")) -> Actor:
     if not token:
         actor = current_actor(request)
     elif not token.startswith(API_KEY_PREFIX):
-        raise AuthError("token must be an API key (ad_...); JWTs are not accepted in URLs")
+        raise AuthError("token must be a calendar key (ad_...); JWTs are not accepted in URLs")
     else:
         with core_db.transaction() as s:
-            actor = auth.actor_from_api_key(s, token, SYSTEM_CLOCK.now())
+            actor = auth.actor_from_api_key(s, token, SYSTEM_CLOCK.now(), scope="calendar")
     if not actor.can("viewer"):
         raise Forbidden(f"{actor.name} may not read on-call schedules")
     return actor

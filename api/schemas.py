@@ -66,7 +66,11 @@ class UserPatchBody(Body):
 
 class ApiKeyBody(Body):
     name: str
-    role: str = "operator"
+    role: str | None = Field(None, description="viewer, operator (the default), manager, admin; "
+                                               "a wall or calendar key is always viewer")
+    scope: str | None = Field(None, description="null: a normal API key; wall: a URL token "
+                                                "for /?wall=<key> only; calendar: for the "
+                                                ".ics feeds' ?token=<key> only")
 
 
 class SlaPolicyBody(Body):

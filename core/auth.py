@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,18 +20,19 @@ import bcrypt
 import jwt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
-from core import audit, signin
+from core import audit, login_throttle, signin
 from core.actor import ROLES, Actor
-from core.errors import AuthError, Conflict, FieldError, Forbidden, NotFound
+from core.errors import AlertdeskError, AuthError, Conflict, FieldError, Forbidden, NotFound, Throttled
 from core.prepared import Prepared
 from core.secret import app_secret
 from core.tables import api_keys, users
 
 TOKEN_TTL = timedelta(hours=12)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,62}$")
-MIN_PASSWORD = 8
-
+MIN_PASSWORD = 12
+MIN_STRENGTH = 3   # zxcvbn's 0-4 score: 3 is "safely unguessable" (~10^8 guesses and up)
 
 MAX_PASSWORD_BYTES = 72   # bcrypt reads no further; a longer one is refused, not cut
 
@@ -59,11 +61,20 @@ def check_password(password: str, hashed: str | None) -> bool:
     return bcrypt.checkpw(raw, hashed.encode())
 
 
-def check_new_password(password: str) -> None:
+def check_new_password(password: str, username: str = "") -> None:
+    """A password being set (never one being tried): 12+ characters, at most bcrypt's 72
+    bytes, and not guessable by zxcvbn (common passwords, words, keyboard walks, dates,
+    repeats, the username); FieldError("password") says why."""
     if len(password) < MIN_PASSWORD:
         raise FieldError("password", f"must be at least {MIN_PASSWORD} characters")
     if len(password.encode()) > MAX_PASSWORD_BYTES:
         raise FieldError("password", f"must be at most {MAX_PASSWORD_BYTES} bytes (UTF-8)")
+    verdict = zxcvbn(password, user_inputs=[username, "alertdesk"] if username else ["alertdesk"])
+    if verdict["score"] < MIN_STRENGTH:
+        feedback = verdict["feedback"]
+        why = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
+        raise FieldError("password", "is too easy to guess: "
+                         + (why or "add another word or two; uncommon words are better"))
 
 
 def create_user(session: Session, username: str, password: str | None, role: str,
@@ -78,7 +89,7 @@ def create_user(session: Session, username: str, password: str | None, role: str
     if role not in ROLES:
         raise FieldError("role", f"must be one of {', '.join(ROLES)}")
     if password is not None:
-        check_new_password(password)
+        check_new_password(password, name)
     if session.scalar(sa.select(users.c.id).where(users.c.username == name)):
         raise Conflict(f"user {name!r} already exists")
     row = session.execute(users.insert().values(
@@ -100,7 +111,7 @@ def update_user(session: Session, username: str, actor: Actor, now: datetime,
     if role is not None and role not in ROLES:
         raise FieldError("role", f"must be one of {', '.join(ROLES)}")
     if password is not None:
-        check_new_password(password)
+        check_new_password(password, username)
     cols = (users.c.username, users.c.role, users.c.is_active)
     before = session.execute(sa.select(*cols).where(users.c.username == username)
                              .with_for_update()).mappings().one_or_none()
@@ -142,6 +153,38 @@ def authenticate(session: Session, username: str, password: str) -> Actor:
     return Actor(row.username, row.role, "api")
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One password sign-in: the actor, or the error to raise once the caller has committed
+    (a failure is counted by the same transaction, so raising inside it would undo that)."""
+
+    actor: Actor | None
+    error: AlertdeskError | None = None
+
+    def result(self) -> Actor:
+        if self.actor is None:
+            raise self.error or AuthError("wrong username or password")
+        return self.actor
+
+
+def attempt(session: Session, username: str, password: str, now: datetime,
+            address: str | None = None) -> Attempt:
+    """A throttled sign-in (core/login_throttle.py): refused unchecked while the account or
+    the client address is blocked; a failure is counted, a success clears the account."""
+    name = (username or "").strip().lower()
+    found = login_throttle.keys(name, address)
+    wait = login_throttle.retry_after(session, found, now)
+    if wait is not None:
+        return Attempt(None, Throttled(wait))
+    try:
+        actor = authenticate(session, name, password)
+    except AuthError as err:
+        login_throttle.record_failure(session, found, now)
+        return Attempt(None, err)
+    login_throttle.clear_account(session, found)
+    return Attempt(actor)
+
+
 def issue_token(actor: Actor, now: datetime) -> str:
     claims = {"sub": actor.name, "role": actor.role, "iat": now.timestamp(),
               "exp": int((now + TOKEN_TTL).timestamp())}
@@ -174,22 +217,37 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(session: Session, name: str, role: str, actor: Actor | None,
-                   key: str | None = None, now: datetime | None = None
-                   ) -> tuple[str, dict[str, Any]]:
-    """Create a key and return (plaintext, row). The plaintext is shown once, never stored."""
+# URL tokens: a scoped key opens its one read-only view and nothing else, and those URLs
+# take no other key (an admin's key must never end up in a TV's or calendar's URL).
+SCOPES = {"wall": "the NOC wall (/?wall=<key>)",
+          "calendar": "the on-call calendar feeds (.ics?token=<key>)"}
+
+
+def create_api_key(session: Session, name: str, role: str | None, actor: Actor | None,
+                   key: str | None = None, now: datetime | None = None,
+                   scope: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Create a key and return (plaintext, row). The plaintext is shown once, never stored.
+    ``scope`` "wall" or "calendar" makes a URL token for that view (role viewer); None, a
+    normal key (role default operator)."""
     if actor is not None and not actor.can("admin"):
         raise Forbidden("creating API keys needs the admin role")
     if not (name or "").strip():
         raise FieldError("name", "is required")
+    if scope is not None:
+        if scope not in SCOPES:
+            raise FieldError("scope", "must be wall, calendar or null (a normal API key)")
+        if role not in (None, "viewer"):
+            raise FieldError("role", f"a {scope} key only reads {SCOPES[scope]}: leave the "
+                                     "role out (it is viewer)")
+    role = role or ("viewer" if scope else "operator")
     if role not in ROLES:
         raise FieldError("role", f"must be one of {', '.join(ROLES)}")
     key = key or "ad_" + secrets.token_urlsafe(32)
     row = session.execute(api_keys.insert().values(
-        name=name.strip(), key_prefix=key[:7], key_hash=_key_hash(key), role=role,
+        name=name.strip(), key_prefix=key[:7], key_hash=_key_hash(key), role=role, scope=scope,
         created_by=actor.name if actor else "system",
     ).returning(api_keys.c.id, api_keys.c.name, api_keys.c.key_prefix, api_keys.c.role,
-                api_keys.c.created_at)).mappings().one()
+                api_keys.c.scope, api_keys.c.created_at)).mappings().one()
     audit.record(session, actor, "api_key", row["id"], "create", None, dict(row), now)
     return key, dict(row)
 
@@ -199,7 +257,7 @@ def revoke_api_key(session: Session, key_id: int, actor: Actor, now: datetime) -
     if not actor.can("admin"):
         raise Forbidden("revoking API keys needs the admin role")
     cols = (api_keys.c.id, api_keys.c.name, api_keys.c.key_prefix, api_keys.c.role,
-            api_keys.c.revoked_at)
+            api_keys.c.scope, api_keys.c.revoked_at)
     before = session.execute(sa.select(*cols).where(api_keys.c.id == key_id)
                              .with_for_update()).mappings().one_or_none()
     if before is None:
@@ -213,12 +271,12 @@ def revoke_api_key(session: Session, key_id: int, actor: Actor, now: datetime) -
 
 
 def list_api_keys(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """Every key, newest first: name, prefix, role, who made it, last use, revocation
-    (admin). Never the key or its hash."""
+    """Every key, newest first: name, prefix, role, scope, who made it, last use,
+    revocation (admin). Never the key or its hash."""
     if not actor.can("admin"):
         raise Forbidden("listing API keys needs the admin role")
     rows = session.execute(sa.select(api_keys.c.id, api_keys.c.name, api_keys.c.key_prefix,
-                                     api_keys.c.role, api_keys.c.created_by,
+                                     api_keys.c.role, api_keys.c.scope, api_keys.c.created_by,
                                      api_keys.c.created_at, api_keys.c.last_used_at,
                                      api_keys.c.revoked_at).order_by(api_keys.c.id.desc()))
     return [dict(r) for r in rows.mappings()]
@@ -228,26 +286,42 @@ def list_api_keys(session: Session, actor: Actor) -> list[dict[str, Any]]:
 # ingest does not write a row per request).
 KEY_SQL = """
 with k as (
-    select id, name, role, last_used_at from api_keys
+    select id, name, role, scope, last_used_at from api_keys
     where key_hash = :hash and revoked_at is null
 ), used as (
     update api_keys a set last_used_at = :now from k
     where a.id = k.id and (k.last_used_at is null or k.last_used_at < :stale)
 )
-select name, role from k
+select name, role, scope from k
 """
 
-KEY = Prepared("alertdesk_api_key", KEY_SQL, {
+KEY = Prepared("alertdesk_api_key_scoped", KEY_SQL, {
     "hash": "text", "now": "timestamptz", "stale": "timestamptz"})
 
 
-def actor_from_api_key(session: Session, key: str, now: datetime, source: str = "api") -> Actor:
+def actor_from_api_key(session: Session, key: str, now: datetime, source: str = "api",
+                       scope: str | None = None) -> Actor:
+    """The key's actor where a key of ``scope`` is wanted (None: the API, which takes only
+    normal keys). AuthError for an unknown or revoked key, Forbidden for the wrong kind."""
     rows = KEY.rows(session, {"hash": _key_hash(key), "now": now,
                               "stale": now - timedelta(minutes=1)})
     if not rows:
         raise AuthError("invalid API key")
-    name, role = rows[0]
+    name, role, key_scope = rows[0]
+    if key_scope != scope:
+        raise Forbidden(_wrong_kind(f"key:{name}", key_scope, scope))
     return Actor(f"key:{name}", role, source, is_human=False)
+
+
+def _wrong_kind(who: str, has: str | None, wanted: str | None) -> str:
+    if wanted is None:
+        return f"{who} is a {has} key: it opens only {SCOPES[str(has)]}, not the API"
+    create = (f"create a {wanted} key (python -m dashboard create-api-key NAME --scope "
+              f"{wanted}, or on the Users & API keys page)")
+    if has is None:
+        return (f"{who} is a normal API key, which must not go in a URL: {create}; it "
+                f"opens only {SCOPES[wanted]}")
+    return f"{who} is a {has} key; only a {wanted} key opens {SCOPES[wanted]}: {create}"
 
 
 def bootstrap(session: Session, admin_user: str | None, admin_password: str | None,
@@ -260,7 +334,12 @@ def bootstrap(session: Session, admin_user: str | None, admin_password: str | No
                           .where(users.c.role == "admin")):
         password = admin_password or secrets.token_urlsafe(12)
         generated = None if admin_password else password
-        create_user(session, admin_user or "admin", password, "admin", display_name="Administrator")
+        try:
+            create_user(session, admin_user or "admin", password, "admin",
+                        display_name="Administrator")
+        except FieldError as err:   # name the setting the operator has to change
+            raise FieldError("ALERTDESK_ADMIN_USER" if err.field == "username"
+                             else "ALERTDESK_ADMIN_PASSWORD", err.message) from None
     if api_key and not session.scalar(sa.select(api_keys.c.id)
                                       .where(api_keys.c.key_hash == _key_hash(api_key))):
         create_api_key(session, "bootstrap ingest key", "operator", None, key=api_key)

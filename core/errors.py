@@ -50,6 +50,16 @@ class Forbidden(AlertdeskError):
     """Authenticated but the role is too low (HTTP 403)."""
 
 
+class Throttled(AlertdeskError):
+    """Too many failed sign-ins: refused unchecked until ``retry_after`` seconds have passed
+    (HTTP 429 with Retry-After)."""
+
+    def __init__(self, retry_after: int) -> None:
+        wait = f"{retry_after} s" if retry_after < 120 else f"{-(-retry_after // 60)} min"
+        super().__init__(f"too many failed sign-ins; try again in {wait}")
+        self.retry_after = retry_after
+
+
 ACTION_VERBS = {
     "acknowledge": "acknowledged",
     "investigate": "investigated",

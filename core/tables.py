@@ -56,6 +56,7 @@ api_keys = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.Column("last_used_at", TS),
     sa.Column("revoked_at", TS),
+    sa.Column("scope", sa.Text),   # 0029: 'wall', 'calendar' or null (a normal key)
 )
 
 sla_policies = sa.Table(
@@ -340,4 +341,13 @@ ui_sessions = sa.Table(  # web UI sign-in sessions (0025); see core/signin.py
     sa.Column("revoked_reason", sa.Text),
     sa.Column("via", sa.Text, nullable=False),
     sa.Column("sso_key", sa.Text),
+)
+
+login_throttle = sa.Table(  # failed password sign-ins (0028); see core/login_throttle.py
+    "login_throttle", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure_at", TS, nullable=False),
+    sa.Column("blocked_until", TS),
 )

@@ -142,13 +142,14 @@ def sla_level(remaining: float | None, target: int) -> str:
 
 
 def wall_snapshot(engine: sa.Engine, now: datetime, token: str | None) -> dict[str, Any]:
-    """Everything the NOC wall shows, in one transaction. The wall key (when given) is
-    re-checked on every refresh, so revoking it blanks a screen open for days (AuthError).
+    """Everything the NOC wall shows, in one transaction. The wall key (when given; a key of
+    scope "wall") is re-checked on every refresh, so revoking it blanks a screen open for
+    days (AuthError).
     A database that cannot be reached raises Unavailable, for the wall's stale banner."""
     try:
         with core_db.transaction(engine) as s:
             if token is not None:
-                auth.actor_from_api_key(s, token, now, source="ui")
+                auth.actor_from_api_key(s, token, now, source="ui", scope="wall")
             metrics = queue_metrics(s, now)
             top, total = queue_page(s, queue.AlertFilter(state=("open",)), now, WALL_TOP)
             oncall = oncall_store.current(s, None, now)

@@ -28,6 +28,7 @@ from core.escalation.jobs import (
 )
 from core.escalation.renotify import renotify_duplicates
 from core.ingest.heartbeats import check_heartbeats
+from core.login_throttle import forget_login_failures
 from core.notify.deliver import deliver_for
 from core.notify.followups import pagerduty_followups
 from core.retention.schedule import RetentionRunner
@@ -56,6 +57,7 @@ JOBS: list[tuple[str, Job]] = [
     ("renotify_duplicates", renotify_duplicates),  # force-send after N more signals
     ("raise_severities", raise_severities),        # severity escalation rule
     ("mark_flapping", mark_flapping),  # last: counts the state changes the jobs above made
+    ("forget_login_failures", forget_login_failures),  # quiet failed sign-ins count from 0
 ]
 
 

@@ -52,11 +52,19 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_create_api_key(args: argparse.Namespace) -> int:
+    from core import config
     from core.auth import create_api_key
 
     with core_db.transaction(_engine()) as s:
-        key, row = create_api_key(s, args.name, args.role, _cli_actor())
-    print(f"API key {row['name']!r} ({row['role']}): {key}\nStore it now; it is not shown again.")
+        key, row = create_api_key(s, args.name, args.role, _cli_actor(), scope=args.scope)
+    what = (f"{row['scope']} key {row['name']!r}" if row["scope"]
+            else f"API key {row['name']!r} ({row['role']})")
+    print(f"{what}: {key}\nStore it now; it is not shown again.")
+    if row["scope"] == "wall":
+        print(f"Open the wall at http://127.0.0.1:{config.ui_port()}/?wall={key}")
+    elif row["scope"] == "calendar":
+        print(f"Subscribe to http://127.0.0.1:{config.api_port()}/api/v1/on-call/schedules/"
+              f"<schedule id>.ics?token={key}")
     return 0
 
 
@@ -161,9 +169,15 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("--role", choices=ROLES, default="operator")
     u.add_argument("--email")
     u.add_argument("--password", help="default: $ALERTDESK_NEW_PASSWORD or a prompt")
-    k = sub.add_parser("create-api-key", help="create an API key (printed once)")
+    k = sub.add_parser("create-api-key", help="create an API key, or a wall/calendar URL "
+                                              "token with --scope (printed once)")
     k.add_argument("name")
-    k.add_argument("--role", choices=ROLES, default="operator")
+    k.add_argument("--role", choices=ROLES,
+                   help="a normal key's role (default operator); a scoped key is viewer")
+    k.add_argument("--scope", choices=("wall", "calendar"),
+                   help="wall: opens only /?wall=<key>; calendar: only the .ics feeds' "
+                        "?token=<key>; these URLs take no other key (default: a normal key, "
+                        "for headers)")
     a = sub.add_parser("add-contact", help="add a contact method to a user")
     a.add_argument("username")
     a.add_argument("type", choices=("sms", "voice", "email", "slack"))

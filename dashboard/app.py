@@ -30,10 +30,11 @@ def login_form(engine: object) -> None:
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Log in", type="primary", width="stretch")
     if submitted:
-        if ui.login(engine, username, password):  # type: ignore[arg-type]
+        refused = ui.login(engine, username, password)  # type: ignore[arg-type]
+        if refused is None:
             st.rerun()
         with middle:
-            st.error("wrong username or password")
+            st.error(refused)   # wrong username or password, or throttled: try again in …
     single_sign_on(middle)
     if cookies.sent():   # the page came with a sign-in that no longer holds
         cookies.clear()
@@ -73,18 +74,23 @@ def home() -> None:
 
 
 def wall_screen(engine: object, key: str) -> None:
-    """``/?wall=<key>`` or ``/wall?token=<key>``: the NOC wall with a viewer-role API key as
-    a read-only token, before (and instead of) the login gate; no sidebar, no actions."""
+    """``/?wall=<key>`` or ``/wall?token=<key>``: the NOC wall with a wall key (an API key
+    of scope "wall", which opens nothing else) as a read-only token, before (and instead
+    of) the login gate; no sidebar, no actions. Any other key is refused, and says why."""
     from core import auth, db
     from core.clock import SYSTEM_CLOCK
-    from core.errors import AuthError
+    from core.errors import AuthError, Forbidden
 
     try:
         with db.transaction(engine) as s:  # type: ignore[arg-type]
-            auth.actor_from_api_key(s, key, SYSTEM_CLOCK.now(), source="ui")
+            auth.actor_from_api_key(s, key, SYSTEM_CLOCK.now(), source="ui", scope="wall")
     except AuthError:
-        st.error("# Invalid or revoked wall token\nCreate one with "
-                 "`python -m dashboard create-api-key wall --role viewer`.")
+        st.error("# Invalid or revoked wall token\nCreate a wall key with "
+                 "`python -m dashboard create-api-key lobby-tv --scope wall` (or on the "
+                 "Users & API keys page).")
+        st.stop()
+    except Forbidden as err:
+        st.error(f"# Not a wall token\n{ui.plain(str(err))}")
         st.stop()
     st.session_state["wall_token"] = key
     # The default page is served at "/" whatever its url_path, so /wall needs a page of its

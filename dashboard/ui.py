@@ -19,7 +19,7 @@ from core import auth, db, durations, signin, views
 from core import sso as core_sso
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
-from core.errors import AlertdeskError, AuthError
+from core.errors import AlertdeskError, AuthError, Throttled
 from core.migrations import apply as migrate
 from dashboard import cookies, sso
 
@@ -85,18 +85,28 @@ def engine() -> db.Engine:
 
 # --- the signed-in user ---------------------------------------------------------------
 
-def login(engine_: db.Engine, username: str, password: str) -> bool:
-    """Check the password and open a lasting session (core/signin.py): its cookie is
-    written by the next run's sidebar (``keep_signed_in``)."""
+def login(engine_: db.Engine, username: str, password: str) -> str | None:
+    """Check the password (throttled after failures: core/login_throttle.py) and open a
+    lasting session (core/signin.py), whose cookie the next run's sidebar writes
+    (``keep_signed_in``). None when signed in, else the message for the form."""
+    now = SYSTEM_CLOCK.now()
+    with db.transaction(engine_) as s:
+        attempt = auth.attempt(s, username, password, now, _client_address())
+        token = signin.start(s, attempt.actor.name, now) if attempt.actor else None
     try:
-        with db.transaction(engine_) as s:
-            actor = auth.authenticate(s, username, password)
-            token = signin.start(s, actor.name, SYSTEM_CLOCK.now())
-    except AuthError:
-        return False
+        actor = attempt.result()   # after the commit: a failure stays counted
+    except (AuthError, Throttled) as err:
+        return str(err)
     st.session_state["actor"] = replace(actor, source="ui")
     st.session_state["session_token"] = token
-    return True
+    return None
+
+
+def _client_address() -> str | None:
+    """The browser's address as Streamlit sees it (None from localhost or behind a local
+    proxy, and in AppTest, which has no connection): only accounts are throttled then."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
 
 
 def logout() -> None:

@@ -1,6 +1,7 @@
 """Users & API keys (admins): who may sign in and with which role, and the keys machines
 use. Adding a user, changing a role, disabling someone or setting a new password, creating
-a key (shown once) and revoking one all go through core.auth, audited; a disabled user or a
+a key (shown once; a normal API key, or a wall/calendar URL token) and revoking one all go
+through core.auth, audited; a disabled user or a
 new password ends that person's web sessions at once. The same is in the API
 (``/api/v1/users``, ``/api/v1/api-keys``)."""
 from __future__ import annotations
@@ -17,6 +18,8 @@ from core.errors import FieldError
 from dashboard import ui
 
 KEEP = "(unchanged)"
+KINDS: dict[str | None, str] = {None: "API key (role below)", "wall": "wall screen URL",
+                                "calendar": "calendar feed URL"}
 
 
 def users_section(rows: list[dict[str, Any]]) -> None:
@@ -35,7 +38,7 @@ def users_section(rows: list[dict[str, Any]]) -> None:
         name = st.text_input("Username", key="au_name")
         role = st.selectbox("Role", ROLES, key="au_role")
         email = st.text_input("E-mail (optional)", key="au_email")
-        password = st.text_input("Password (at least 8 characters)", type="password",
+        password = st.text_input("Password (12+ characters, not guessable)", type="password",
                                  key="au_password")
         if st.form_submit_button("Add user", type="primary"):
             ui.write_action("admin_users", f"User {name.strip().lower()} added", _add_user,
@@ -59,11 +62,16 @@ def keys_section(rows: list[dict[str, Any]]) -> None:
     created = st.session_state.pop("admin_new_key", None)
     if created:
         st.warning("Copy the key now: it is shown once and stored only as a hash.")
-        st.code(created, language=None)
+        st.code(created["key"], language=None)
+        if created["scope"] == "wall":
+            st.caption("Open the wall at /?wall=<key> (or /wall?token=<key>) on this site.")
+        elif created["scope"] == "calendar":
+            st.caption("Subscribe to /api/v1/on-call/schedules/<id>.ics?token=<key> on the API.")
     tz = ui.user_tz()
     st.dataframe(pd.DataFrame({
         "ID": [r["id"] for r in rows], "Name": [r["name"] for r in rows],
         "Starts with": [r["key_prefix"] + "…" for r in rows], "Role": [r["role"] for r in rows],
+        "Opens": [KINDS[r["scope"]] for r in rows],
         "Created by": [r["created_by"] or "" for r in rows],
         "Created": [ui.fmt_time(r["created_at"], tz) for r in rows],
         "Last used": [ui.fmt_time(r["last_used_at"], tz) if r["last_used_at"] else "never"
@@ -74,12 +82,17 @@ def keys_section(rows: list[dict[str, Any]]) -> None:
     with add, st.form("admin_add_key", clear_on_submit=True):
         st.markdown("**Create a key**")
         name = st.text_input("Name (what uses it: prometheus, lobby tv…)", key="ak_name")
-        role = st.selectbox("Role", ROLES, index=ROLES.index("operator"), key="ak_role",
-                            help="viewer for a wall screen; operator to send alerts in")
+        scope = st.selectbox("Kind", list(KINDS), format_func=KINDS.get, key="ak_scope",
+                             help="A wall or calendar key goes in a URL and opens only that "
+                                  "view (read-only); those URLs take no other key")
+        role = st.selectbox("Role (API keys only)", ROLES, index=ROLES.index("operator"),
+                            key="ak_role", help="operator to send alerts in; wall and "
+                                                "calendar keys are always viewer")
         if st.form_submit_button("Create key", type="primary"):
-            ui.write_action("admin_keys", f"Key {name.strip()} created", _add_key, name, role)
+            ui.write_action("admin_keys", f"Key {name.strip()} created", _add_key, name, role,
+                            scope)
             st.rerun()
-    live = {r["id"]: f"#{r['id']} {r['name']} ({r['role']}, {r['key_prefix']}…)"
+    live = {r["id"]: f"#{r['id']} {r['name']} ({r['scope'] or r['role']}, {r['key_prefix']}…)"
             for r in rows if r["revoked_at"] is None}
     with revoke, st.form("admin_revoke_key"):
         st.markdown("**Revoke a key** (it stops working at once)")
@@ -104,9 +117,10 @@ def _change_user(session: Any, who: str, role: str, active: str, password: str) 
                      password=password or None)
 
 
-def _add_key(session: Any, name: str, role: str) -> None:
-    key, _ = auth.create_api_key(session, name, role, ui.current_actor(), now=SYSTEM_CLOCK.now())
-    st.session_state["admin_new_key"] = key
+def _add_key(session: Any, name: str, role: str, scope: str | None) -> None:
+    key, _ = auth.create_api_key(session, name, None if scope else role, ui.current_actor(),
+                                 now=SYSTEM_CLOCK.now(), scope=scope)
+    st.session_state["admin_new_key"] = {"key": key, "scope": scope}
 
 
 def _revoke_key(session: Any, key_id: int) -> None:

@@ -1,8 +1,8 @@
 """NOC wall screen: a read-only page for a TV across the room.
 
-Opened as ``/?wall=<key>`` (or ``/wall?token=<key>``) with a viewer-role API key
-(``python -m dashboard create-api-key wall --role viewer``): no login form, no sidebar, no
-action buttons. Signed-in users also reach it from the sidebar ("Wall").
+Opened as ``/?wall=<key>`` (or ``/wall?token=<key>``) with a wall key, an API key of scope
+"wall" that opens nothing else (``python -m dashboard create-api-key lobby-tv --scope wall``):
+no login form, no sidebar, no action buttons. Signed-in users also reach it from the sidebar ("Wall").
 
 Dark theme and big tiles via injected CSS. The tiles are ``st.metric`` elements inside keyed
 containers (CSS targets ``.st-key-wall_tile_<severity>``). The two tables are HTML written
@@ -27,7 +27,7 @@ import streamlit as st
 from core import db, views
 from core import severity as sev
 from core.clock import SYSTEM_CLOCK
-from core.errors import AuthError, Unavailable
+from core.errors import AuthError, Forbidden, Unavailable
 from dashboard import ui
 
 STALE_AFTER = timedelta(seconds=60)
@@ -170,9 +170,9 @@ def live(engine: db.Engine, now_fn: Callable[[], datetime], token: str | None) -
     try:
         st.session_state["wall_data"] = views.wall_snapshot(engine, now, token)
         st.session_state["wall_last_ok"] = now
-    except AuthError:
+    except (AuthError, Forbidden):
         st.session_state.pop("wall_data", None)
-        st.error("WALL TOKEN REVOKED OR INVALID — no data shown. Create a new viewer key.")
+        st.error("WALL TOKEN REVOKED OR INVALID — no data shown. Create a new wall key.")
         return
     except Unavailable as err:
         error = str(err)

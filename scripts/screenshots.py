@@ -6,7 +6,8 @@
 Logs in headless (Debian chromium at /usr/bin/chromium), waits for each page to finish
 running, and saves <page>-<W>x<H>.png for every page at 1920x1080 and 1366x768 (the queue,
 an alert, the queue's group view and each page of the sidebar); with ``--wall-key`` (a
-viewer API key) also the NOC wall, which opens without a login.
+wall key: ``python -m dashboard create-api-key screenshots --scope wall``) also the NOC wall,
+which opens without a login.
 The alert page shown is the first alert of the queue (its row is selected in the grid and
 the "Open #N" link followed), so the script needs at least one open alert.
 """
@@ -141,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--password", default=os.environ.get("ALERTDESK_ADMIN_PASSWORD"),
                     help="default: $ALERTDESK_ADMIN_PASSWORD")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    ap.add_argument("--wall-key", help="a viewer API key: also shoot the NOC wall")
+    ap.add_argument("--wall-key", help="a wall key (create-api-key NAME --scope wall): "
+                                       "also shoot the NOC wall")
     args = ap.parse_args(argv)
     if not args.password:
         ap.error("no password: pass --password or set ALERTDESK_ADMIN_PASSWORD")

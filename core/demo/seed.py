@@ -8,7 +8,7 @@ later at night and for low severities; most fixes are closed, a few reopened. No
 are open in every open state, inside, near (< 20 % left) and past their SLA, made through
 the real intake and lifecycle code. Demo users (operators ``noc-*`` in six time zones,
 manager ``mgr-sofia``, viewer ``viewer-dan``; no admin, the launcher bootstraps that) share
-ALERTDESK_DEMO_PASSWORD, else ``demo-password``: they are for demos only, never production.
+ALERTDESK_DEMO_PASSWORD, else ``demo-desk-pass-1``: they are for demos only, never production.
 Reproducible relative to ``now``; one transaction under an advisory lock; only into a
 database without alerts (a second call returns {"skipped": 1} and writes nothing).
 """
@@ -56,7 +56,7 @@ from core.sla import rules as sla
 from core.sla.store import load_targets
 from core.tables import alert_events, alert_groups, alerts, users
 
-DEFAULT_PASSWORD, SEED, DAYS = "demo-password", 20261123, 30
+DEFAULT_PASSWORD, SEED, DAYS = "demo-desk-pass-1", 20261123, 30
 LOCK_KEY = 0x616C657274646D6F  # "alertdmo": one seeder at a time, cluster-wide
 class Act(NamedTuple):
     t: datetime
@@ -106,8 +106,10 @@ def seed_demo(engine: sa.Engine, now: datetime) -> dict[str, int]:
 def _users(s: Session) -> int:
     """The demo users that do not exist yet, with the shared demo password."""
     password = os.environ.get("ALERTDESK_DEMO_PASSWORD") or DEFAULT_PASSWORD
-    if len(password) < auth.MIN_PASSWORD:
-        raise FieldError("ALERTDESK_DEMO_PASSWORD", f"needs {auth.MIN_PASSWORD}+ characters")
+    try:
+        auth.check_new_password(password)
+    except FieldError as err:
+        raise FieldError("ALERTDESK_DEMO_PASSWORD", err.message) from None
     have = set(s.scalars(sa.select(users.c.username)))
     new = [u.split(" ", 3) for u in USERS if u.split()[0] not in have]
     for name, role, tz, display in new:

@@ -1,6 +1,6 @@
 """On-call over HTTP: contract shapes, current with and without schedule_id, field-named
 422s with nothing stored, overrides by role, the iCalendar feed (parsed by icalendar) and
-its ?token= API-key auth."""
+its ?token= calendar-key auth."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -152,17 +152,35 @@ def test_ics_feed_shows_gaps(http, viewer, manager, frozen) -> None:
 
 
 def test_ics_token_auth(http, engine, manager, frozen) -> None:
+    """The URL takes only a calendar key, which reads the feed and nothing else."""
     sid = create(http, manager)["id"]
     with core_db.transaction(engine) as s:
-        key, _ = create_api_key(s, "calendar", "viewer", None)
+        key, row = create_api_key(s, "team calendar", None, None, scope="calendar")
+        normal, _ = create_api_key(s, "old feed", "viewer", None)
+        wall, _ = create_api_key(s, "lobby tv", None, None, scope="wall")
+    assert row["scope"] == "calendar" and row["role"] == "viewer"
     assert http.get(f"{ON}/schedules/{sid}.ics").status_code == 401
     r = http.get(f"{ON}/schedules/{sid}.ics", params={"token": key})
     assert r.status_code == 200 and b"BEGIN:VCALENDAR" in r.content
     assert http.get(f"{ON}/schedules/{sid}.ics", params={"token": key + "x"}).status_code == 401
     jwt = manager["Authorization"].split()[1]
     r = http.get(f"{ON}/schedules/{sid}.ics", params={"token": jwt})
-    assert r.status_code == 401 and "API key" in r.json()["error"]
+    assert r.status_code == 401 and "calendar key" in r.json()["error"]
     assert http.get(f"{ON}/schedules/999.ics", params={"token": key}).status_code == 404
+    r = http.get(f"{ON}/schedules/{sid}.ics", params={"token": normal})
+    assert r.status_code == 403, r.text
+    assert r.json()["error"].startswith("key:old feed is a normal API key, which must not go "
+                                        "in a URL: create a calendar key (python -m dashboard "
+                                        "create-api-key NAME --scope calendar")
+    r = http.get(f"{ON}/schedules/{sid}.ics", params={"token": wall})
+    assert r.status_code == 403 and "only a calendar key opens" in r.json()["error"]
+    for path in (f"{ON}/schedules/{sid}", f"{ON}/schedules/{sid}.ics", "/api/v1/alerts"):
+        r = http.get(path, headers={"X-API-Key": key})   # not an API key for anything else
+        assert r.status_code == 403, (path, r.text)
+        assert r.json()["error"] == ("key:team calendar is a calendar key: it opens only the "
+                                     "on-call calendar feeds (.ics?token=<key>), not the API")
+    assert http.get(f"{ON}/schedules/{sid}.ics",
+                    headers={"X-API-Key": normal}).status_code == 200   # headers: as before
 
 
 def test_overrides_are_removed_by_their_owner_or_a_manager(http, operator, manager,

@@ -106,10 +106,11 @@ def test_queue_refreshes_itself_and_exports_csv(engine: sa.Engine, ui_url: str,
     assert {r["severity"] for r in rows} == {"high"}
 
 
-def test_wall_opens_from_its_url_with_a_viewer_key(engine: sa.Engine, ui_url: str,
+def test_wall_opens_from_its_url_with_a_wall_key(engine: sa.Engine, ui_url: str,
                                                    page: Page) -> None:
     """What the TV shows: no login and no sidebar, black, the tiles with the real counts,
-    the top of the queue; a wrong key shows an error and no data."""
+    the top of the queue; a wrong key, or a key that is not a wall key, shows an error and
+    no data."""
     from core import db as core_db
     from core.auth import create_api_key
 
@@ -119,7 +120,7 @@ def test_wall_opens_from_its_url_with_a_viewer_key(engine: sa.Engine, ui_url: st
     make_alert(engine, now, summary="uplink flapping", severity="critical", device_id="edge-2")
     make_alert(engine, now, summary="disk 80%", severity="low")
     with core_db.transaction(engine) as s:
-        key, _ = create_api_key(s, "lobby tv", "viewer", None)
+        key, _ = create_api_key(s, "lobby tv", None, None, scope="wall")
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{ui_url}/?wall={key}")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=30_000)
@@ -137,4 +138,10 @@ def test_wall_opens_from_its_url_with_a_viewer_key(engine: sa.Engine, ui_url: st
     page.goto(f"{ui_url}/?wall=not-a-key")
     page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=30_000)
     assert "Invalid or revoked wall token" in page.inner_text("body")
+    assert not page.locator('[data-testid="stMetric"]').count()
+    with core_db.transaction(engine) as s:   # a normal key, whatever its role: refused
+        normal, _ = create_api_key(s, "old tv", "viewer", None)
+    page.goto(f"{ui_url}/?wall={normal}")
+    page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=30_000)
+    assert "Not a wall token" in page.inner_text("body")
     assert not page.locator('[data-testid="stMetric"]').count()

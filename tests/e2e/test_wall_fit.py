@@ -38,7 +38,7 @@ def test_the_wall_fits_1080p_and_4k(engine: sa.Engine, ui_url: str, page: Page) 
         make_alert(engine, now - timedelta(minutes=i), severity=("high", "low")[i % 2],
                    summary=f"disk {i} full", device_id=f"db-{i}")
     with core_db.transaction(engine) as s:
-        key, _ = create_api_key(s, "lobby tv", "viewer", None)
+        key, _ = create_api_key(s, "lobby tv", None, None, scope="wall")
     for width, height, smallest in ((1920, 1080, 24), (3840, 2160, 48)):
         page.set_viewport_size({"width": width, "height": height})
         page.goto(f"{ui_url}/?wall={key}")

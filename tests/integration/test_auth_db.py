@@ -20,10 +20,10 @@ def test_first_start_creates_admin_with_generated_password_once(engine: sa.Engin
 
 def test_admin_created_even_when_demo_users_came_first(engine: sa.Engine) -> None:
     with core_db.transaction(engine) as s:
-        create_user(s, "noc-anna", "demo-password", "operator")
-        assert bootstrap(s, "boss", "boss-password", None) is None  # given, so not printed
+        create_user(s, "noc-anna", "noc-anna-own-pass", "operator")
+        assert bootstrap(s, "boss", "boss-passphrase-7", None) is None  # given, so not printed
     with core_db.transaction(engine) as s:
-        assert authenticate(s, "boss", "boss-password").role == "admin"
+        assert authenticate(s, "boss", "boss-passphrase-7").role == "admin"
 
 
 def test_bootstrap_ingest_key_is_stored_hashed_and_works(engine: sa.Engine) -> None:
@@ -99,3 +99,60 @@ def test_tokens_end_with_a_password_change_role_change_or_deactivation(engine: s
 def authenticate_as(engine: sa.Engine, username: str):  # type: ignore[no-untyped-def]
     with core_db.transaction(engine) as s:
         return authenticate(s, username, "secret-pass-1")
+
+
+@pytest.mark.parametrize(("password", "why"), [
+    ("eleven-char", "at least 12 characters"),
+    ("passwordpassword", "too easy to guess: Repeats"),
+    ("password12345", "too easy to guess: This is"),       # a very common password
+    ("qwertyuiop[]", "too easy to guess"),                 # a keyboard walk
+    ("nina-nina-nina", "too easy to guess"),               # the username, repeated
+    ("x" * 73, "at most 72 bytes"),
+])
+def test_new_passwords_must_be_long_and_not_guessable(engine: sa.Engine, password: str,
+                                                      why: str) -> None:
+    from core.auth import update_user
+    from core.errors import FieldError
+    from tests.factories import ADMIN, make_users
+
+    make_users(engine)
+    with pytest.raises(FieldError, match=why) as err, core_db.transaction(engine) as s:
+        create_user(s, "nina", password, "operator")
+    assert err.value.field == "password"
+    with pytest.raises(FieldError, match=why), core_db.transaction(engine) as s:
+        update_user(s, "olga", ADMIN, T0, password=password)
+    with engine.connect() as c:
+        assert c.execute(sa.text("select count(*) from users where username = 'nina'")
+                         ).scalar_one() == 0
+
+
+def test_old_weak_passwords_still_sign_in_and_a_weak_bootstrap_password_is_named(
+        engine: sa.Engine) -> None:
+    from core.auth import hash_password
+    from core.errors import FieldError
+
+    with core_db.transaction(engine) as s:   # set before the policy: only its hash is known
+        s.execute(sa.text("insert into users (username, display_name, timezone, role, "
+                          "password_hash, is_active, created_at) values ('old', 'old', 'UTC', "
+                          "'viewer', :h, true, now())"), {"h": hash_password("password")})
+    with core_db.transaction(engine) as s:
+        assert authenticate(s, "old", "password").name == "old"
+    with pytest.raises(FieldError, match="ALERTDESK_ADMIN_PASSWORD: is too easy"):
+        with core_db.transaction(engine) as s:
+            bootstrap(s, "boss", "administrator", None)
+
+
+def test_the_cli_makes_wall_and_calendar_keys(engine: sa.Engine,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from dashboard.__main__ import main
+
+    assert main(["create-api-key", "lobby-tv", "--scope", "wall"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("wall key 'lobby-tv': ad_") and "/?wall=ad_" in out
+    assert main(["create-api-key", "team-cal", "--scope", "calendar"]) == 0
+    assert ".ics?token=ad_" in capsys.readouterr().out
+    assert main(["create-api-key", "tv", "--scope", "wall", "--role", "admin"]) == 2
+    assert "role: a wall key only reads" in capsys.readouterr().err
+    with engine.connect() as c:
+        assert c.execute(sa.text("select name, role, scope from api_keys order by id")).all() == [
+            ("lobby-tv", "viewer", "wall"), ("team-cal", "viewer", "calendar")]

@@ -68,6 +68,23 @@ def test_admin_creates_a_key_once_and_revokes_it(engine: sa.Engine) -> None:
                                  "where name = 'lobby tv'")).scalar_one()
 
 
+def test_admin_creates_a_wall_key_that_opens_only_the_wall(engine: sa.Engine) -> None:
+    make_users(engine)
+    at = admin_page()
+    at.text_input(key="ak_name").input("lobby tv")
+    at.selectbox(key="ak_scope").select("wall")
+    at.button[2].click().run()
+    assert not at.exception
+    key = at.code[0].value
+    assert "/?wall=<key>" in at.caption[0].value
+    with engine.connect() as c:
+        assert c.execute(sa.text("select role, scope from api_keys where name = 'lobby tv'")
+                         ).one() == ("viewer", "wall")
+    assert "wall screen URL" in at.dataframe[1].value["Opens"].tolist()
+    wall = app_as(None, wall=key).run()
+    assert not wall.exception and not wall.error and wall.metric
+
+
 def test_the_page_is_not_there_for_others(engine: sa.Engine) -> None:
     make_users(engine)
     at = app_as("olga", "operator")

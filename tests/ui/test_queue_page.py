@@ -42,6 +42,25 @@ def test_login_form_refuses_wrong_password_then_signs_in(engine) -> None:
     assert at.title[0].value == "Active queue"
 
 
+def test_login_form_says_when_sign_ins_are_throttled(engine, monkeypatch) -> None:
+    """After the free failures the form refuses, even the right password, with a clear
+    message (no crash); an unknown user gets the very same answer."""
+    monkeypatch.setenv("ALERTDESK_LOGIN_FREE_FAILURES", "1")
+    make_users(engine)
+    at = app_as(None).run()
+    for username in ("olga", "nobody"):
+        for password in ("wrong-password", "wrong-again", "secret-pass-1"):
+            at.text_input[0].input(username)
+            at.text_input[1].input(password)
+            at.button[0].click().run()
+            assert not at.exception
+        assert at.error[0].value.startswith("too many failed sign-ins; try again in ")
+    assert at.title[0].value == "Alertdesk"    # still the login form
+    with engine.connect() as c:
+        assert c.execute(sa.text("select kind, failures from login_throttle")).all() == [
+            ("account", 2), ("account", 2)]    # refused attempts are not counted
+
+
 def test_queue_sorted_by_severity_then_sla_time_left(engine) -> None:
     ids = seed(engine)
     at = app_as("olga").run()

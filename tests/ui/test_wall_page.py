@@ -16,9 +16,11 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def key(engine: sa.Engine, role: str = "viewer", name: str = "wall") -> str:
+def key(engine: sa.Engine, name: str = "wall", role: str | None = None,
+        scope: str | None = "wall") -> str:
+    """A wall key (by default), or another kind of key."""
     with db.transaction(engine) as s:
-        return create_api_key(s, name, role, None)[0]
+        return create_api_key(s, name, role, None, scope=scope)[0]
 
 
 def seed(engine: sa.Engine) -> None:
@@ -91,10 +93,16 @@ def test_wrong_token_shows_error_and_no_data(engine) -> None:
     assert not at.text_input and not at.button
 
 
-def test_operator_key_works_but_revoked_key_does_not(engine) -> None:
+def test_only_a_wall_key_opens_the_wall_and_a_revoked_one_does_not(engine) -> None:
     seed(engine)
-    at = app_as(None, wall=key(engine, "operator", "op")).run()
-    assert not at.exception and metrics(at)["CRITICAL"] == "2" and not at.button
+    for other in (key(engine, "ops", "operator", None), key(engine, "boss", "admin", None),
+                  key(engine, "feed", scope="calendar")):
+        at = app_as(None, wall=other).run()
+        assert not at.exception and not at.metric and not at.text_input
+        assert at.error[0].value.startswith("# Not a wall token")
+        assert "create a wall key" in at.error[0].value
+    at = app_as(None, token=key(engine, "viewer key", "viewer", None)).run()   # /wall?token= too
+    assert "normal API key, which must not go in a URL" in at.error[0].value
     revoked = key(engine, name="old wall")
     with engine.begin() as c:
         c.execute(sa.text("update api_keys set revoked_at = now() where name = 'old wall'"))

@@ -1,0 +1,100 @@
+"""Sign-in over HTTP: failed passwords are throttled per account and per client address
+(429 + Retry-After, the same for unknown users), new passwords must pass the policy."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from core import db as core_db
+from core.auth import attempt
+from core.errors import Throttled
+
+
+def token(http: httpx.Client, username: str, password: str) -> httpx.Response:
+    return http.post("/api/v1/auth/token", json={"username": username, "password": password})
+
+
+def test_failed_sign_ins_are_throttled_with_429_and_retry_after(http: httpx.Client,
+                                                               engine: sa.Engine) -> None:
+    answers = {}
+    for username in ("olga", "nobody"):          # an unknown user gets the very same answers
+        seen = [token(http, username, "wrong-guess") for _ in range(6)]
+        refused = token(http, username, "secret-pass-1")
+        answers[username] = [(r.status_code, r.json()) for r in seen] + \
+            [(refused.status_code, refused.json())]
+        assert [r.status_code for r in seen] == [401] * 6
+        assert refused.status_code == 429
+        assert refused.json() == {"error": "too many failed sign-ins; try again in 30 s"}
+        assert 28 <= int(refused.headers["Retry-After"]) <= 30
+    assert answers["olga"] == answers["nobody"]
+    with engine.connect() as c:   # the state is in PostgreSQL: any process sees it
+        assert c.execute(sa.text("select kind, failures from login_throttle order by kind")
+                         ).all() == [("account", 6), ("account", 6), ("address", 12)]
+    with core_db.transaction(engine) as s:   # e.g. a UI process: blocked there too
+        tried = attempt(s, "olga", "secret-pass-1", datetime.now(timezone.utc), None)
+    with pytest.raises(Throttled):
+        tried.result()
+
+
+def test_a_success_clears_the_accounts_count(http: httpx.Client, engine: sa.Engine) -> None:
+    for _ in range(5):
+        assert token(http, "olga", "wrong-guess").status_code == 401
+    assert token(http, "olga", "secret-pass-1").status_code == 200
+    for _ in range(5):   # five free failures again, not a block
+        assert token(http, "olga", "wrong-guess").status_code == 401
+    assert token(http, "olga", "secret-pass-1").status_code == 200
+
+
+def test_the_client_address_is_throttled_across_accounts(
+        http: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALERTDESK_LOGIN_ADDRESS_FREE_FAILURES", "2")
+    for name in ("olga", "victor", "maria"):
+        assert token(http, name, "Winter2026!").status_code == 401
+    r = token(http, "ada", "secret-pass-1")
+    assert r.status_code == 429 and "Retry-After" in r.headers
+
+
+def test_new_passwords_must_pass_the_policy(http: httpx.Client, admin: dict[str, str]) -> None:
+    for password, why in (("short-pw-1", "at least 12 characters"),
+                          ("password12345", "This is similar to a commonly used password"),
+                          ("nina-nina-nina-nina", "too easy to guess")):
+        r = http.post("/api/v1/users", json={"username": "nina", "password": password},
+                      headers=admin)
+        assert r.status_code == 422 and r.json()["field"] == "password", r.text
+        assert why in r.json()["error"], r.text
+        r = http.patch("/api/v1/users/olga", json={"password": password}, headers=admin)
+        assert r.status_code == 422 and r.json()["field"] == "password", r.text
+    r = http.post("/api/v1/users", json={"username": "nina", "password": "tidal-copper-lantern"},
+                  headers=admin)
+    assert r.status_code == 201
+    assert token(http, "nina", "tidal-copper-lantern").status_code == 200
+
+
+def test_wall_and_calendar_keys_are_made_by_the_api_and_open_nothing_else(
+        http: httpx.Client, admin: dict[str, str]) -> None:
+    r = http.post("/api/v1/api-keys", json={"name": "lobby tv", "scope": "wall"}, headers=admin)
+    assert r.status_code == 201, r.text
+    wall = r.json()
+    assert (wall["scope"], wall["role"]) == ("wall", "viewer") and wall["key"].startswith("ad_")
+    r = http.post("/api/v1/api-keys", json={"name": "tv", "scope": "wall", "role": "operator"},
+                  headers=admin)
+    assert r.status_code == 422 and r.json()["field"] == "role"
+    r = http.post("/api/v1/api-keys", json={"name": "tv", "scope": "admin"}, headers=admin)
+    assert r.status_code == 422 and r.json()["field"] == "scope"
+    normal = http.post("/api/v1/api-keys", json={"name": "prometheus"}, headers=admin).json()
+    assert (normal["scope"], normal["role"]) == (None, "operator")
+    for headers in ({"X-API-Key": wall["key"]}, {"Authorization": f"Bearer {wall['key']}"}):
+        for path in ("/api/v1/alerts", "/api/v1/on-call/current", "/metrics"):
+            r = http.get(path, headers=headers)
+            assert r.status_code == 403, (path, r.text)
+            assert "is a wall key: it opens only the NOC wall" in r.json()["error"]
+    r = http.post("/api/v1/alerts", json={"summary": "x", "severity": "low"},
+                  headers={"X-API-Key": wall["key"]})
+    assert r.status_code == 403
+    assert http.get("/api/v1/alerts", headers={"X-API-Key": normal["key"]}).status_code == 200
+    listed = {k["name"]: k["scope"] for k in http.get("/api/v1/api-keys", headers=admin).json()["data"]}
+    assert listed == {"lobby tv": "wall", "prometheus": None}
+
