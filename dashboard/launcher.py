@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from core import config
@@ -76,33 +77,52 @@ def run() -> int:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     url = prepare()
     env = {**os.environ, "ALERTDESK_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in children(url).items()}
+    commands = children(url)
+
+    def spawn(name: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(commands[name], cwd=ROOT, env=env)
+
+    procs = {name: spawn(name) for name in commands}
     api = f"http://127.0.0.1:{config.api_port()}"
     ui = f"http://127.0.0.1:{config.ui_port()}"
     try:
         ok = _wait_http(f"{api}/healthz") and _wait_http(f"{ui}/_stcore/health")
         print(f"\nAlertdesk is {'up' if ok else 'starting (slowly)'}:\n  UI   {ui}\n"
               f"  API  {api}/api/v1  (docs: {api}/docs)\nCtrl-C stops everything.\n", flush=True)
-        return _supervise(procs, url)
+        return _supervise(procs, url, spawn)
     except KeyboardInterrupt:
         return 0
     finally:
         _stop(procs)
 
 
-def _supervise(procs: dict[str, subprocess.Popen[bytes]], url: str) -> int:
-    """Watch the children and the embedded PostgreSQL. A child that exits stops everything
-    (never a half-alive desk); a postmaster that died is started again on the same data
-    (the API answers 503 meanwhile and every process reconnects by itself), and if it cannot
-    be, everything stops with the reason."""
+def _supervise(procs: dict[str, subprocess.Popen[bytes]], url: str,
+               spawn: Callable[[str], subprocess.Popen[bytes]] | None = None) -> int:
+    """Watch the children and the embedded PostgreSQL. A child that exits is started again
+    (the worker is stateless: its claims expire and another pass takes them; the API and
+    the UI hold nothing a restart loses), unless it exited RESTARTS times within
+    RESTART_WINDOW_S: then everything stops with the reason (never a half-alive desk, never
+    a restart loop). A postmaster that died is started again on the same data (the API
+    answers 503 meanwhile and every process reconnects by itself), and if it cannot be,
+    everything stops with the reason."""
     server = core_db.embedded_in_use()
     checked = time.monotonic()
+    restarts: dict[str, list[float]] = {}
     while True:
-        for name, proc in procs.items():
+        for name, proc in list(procs.items()):
             code = proc.poll()
-            if code is not None:
-                print(f"{name} exited with code {code}; stopping Alertdesk", file=sys.stderr)
+            if code is None:
+                continue
+            now = time.monotonic()
+            recent = [t for t in restarts.get(name, []) if now - t < RESTART_WINDOW_S]
+            if spawn is None or len(recent) >= RESTARTS:
+                print(f"{name} exited with code {code}"
+                      f"{f' ({len(recent)} restarts in {RESTART_WINDOW_S // 60} min)' if recent else ''}"
+                      "; stopping Alertdesk", file=sys.stderr, flush=True)
                 return code or 1
+            print(f"{name} exited with code {code}; starting it again", file=sys.stderr,
+                  flush=True)
+            procs[name], restarts[name] = spawn(name), [*recent, now]
         if server is not None and time.monotonic() - checked > PG_CHECK_S:
             checked = time.monotonic()
             if not core_db.embedded_alive(server):
@@ -112,6 +132,7 @@ def _supervise(procs: dict[str, subprocess.Popen[bytes]], url: str) -> int:
         time.sleep(0.5)
 
 
+RESTARTS, RESTART_WINDOW_S = 5, 300
 PG_CHECK_S = 2.0
 
 

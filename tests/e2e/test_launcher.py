@@ -131,3 +131,57 @@ def test_a_killed_database_comes_back_without_a_person(tmp_path: Path) -> None:
         assert proc.poll() is None                                  # the desk stayed up
     finally:
         ctrl_c(proc)
+
+
+def child_pids(parent: int, marker: str) -> list[int]:
+    """Processes whose parent is ``parent`` and whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and marker in cmd:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_killed_worker_is_started_again(tmp_path: Path) -> None:
+    """kill -9 of the worker: `make run` starts another, which does the work (an alert
+    posted afterwards gets its worker-made escalation), and the desk never went down."""
+    api_port, ui_port = free_port(), free_port()
+    proc = start(tmp_path, api_port, ui_port)
+    api, key = f"http://127.0.0.1:{api_port}", {"X-API-Key": KEY}
+    try:
+        wait_ready(proc)
+        [worker] = child_pids(proc.pid, "dashboard worker")
+        os.kill(worker, signal.SIGKILL)
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline and "starting it again" not in line:
+            line = proc.stdout.readline()
+        assert line.startswith("worker exited with code -9; starting it again"), line
+        [again] = child_pids(proc.pid, "dashboard worker")
+        assert again != worker
+        alert = {"summary": "disk full", "service": "billing", "device_id": "db-01",
+                 "labels": {"alertname": "DiskFull"}}
+        target = httpx.post(f"{api}/api/v1/alerts", headers=key, json={
+            **alert, "severity": "medium", "fingerprint": "warn-1"}).json()["id"]
+        source = httpx.post(f"{api}/api/v1/alerts", headers=key, json={
+            **alert, "severity": "critical", "fingerprint": "crit-1"}).json()["id"]
+        token = httpx.post(f"{api}/api/v1/auth/token", json={
+            "username": "root-admin", "password": "first-start-pw"}).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        deadline = time.monotonic() + 60     # the default rule's mark is the worker's work
+        got: dict = {}  # type: ignore[type-arg]
+        while time.monotonic() < deadline and got.get("inhibited_by") != source:
+            got = httpx.get(f"{api}/api/v1/alerts/{target}", headers=auth).json()
+            time.sleep(0.5)
+        assert got.get("inhibited_by") == source, got
+        assert proc.poll() is None
+    finally:
+        ctrl_c(proc)
