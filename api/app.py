@@ -7,6 +7,7 @@ from starlette.routing import NoMatchFound
 from api import errors
 from api.limits import BodyLimitMiddleware
 from api.query import reject_unknown_query
+from api.routes_actions import router as actions_router
 from api.routes_admin import health
 from api.routes_admin import router as admin_router
 from api.routes_alerts import router as alerts_router
@@ -53,6 +54,7 @@ def create_app() -> FastAPI:
     app.include_router(health_router)
     app.include_router(people_router)
     app.include_router(integrations_router)
+    app.include_router(actions_router)
     app.add_middleware(BodyLimitMiddleware)
     _build_routes_now(app)
     return app

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 ROLES: tuple[str, ...] = ("viewer", "operator", "manager", "admin")
 ROLE_RANK = {role: i for i, role in enumerate(ROLES)}
-SOURCES = ("ui", "api", "worker", "system", "webhook", "alertmanager")
+SOURCES = ("ui", "api", "worker", "system", "webhook", "alertmanager",
+           "link", "sms", "voice", "slack", "pagerduty")   # the last five: two-way paging
 
 
 @dataclass(frozen=True)

@@ -351,3 +351,12 @@ login_throttle = sa.Table(  # failed password sign-ins (0028); see core/login_th
     sa.Column("last_failure_at", TS, nullable=False),
     sa.Column("blocked_until", TS),
 )
+
+action_link_uses = sa.Table(  # spent signed action links (0030); see core/respond/links.py
+    "action_link_uses", metadata,
+    sa.Column("notification_id", sa.BigInteger, primary_key=True),
+    sa.Column("action", sa.Text, primary_key=True),
+    sa.Column("used_at", TS, nullable=False),
+    sa.Column("used_by", sa.Text, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=False),
+)

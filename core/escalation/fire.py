@@ -68,13 +68,15 @@ def user_sends(username: str, person: Reachable | None, severity: str) -> list[S
     active user."""
     planned = people.plan(severity, list(person.rules), person.methods) if person else []
     if planned:
-        return [Send(m.type, {"type": m.type, "to": m.address}, f"user:{username}:cm{cid}:{d}",
+        return [Send(m.type, {"type": m.type, "to": m.address, "user": username},
+                     f"user:{username}:cm{cid}:{d}",
                      f"{m.type} to {m.address}" + (f" after {_minutes(d)}" if d else ""), d)
                 for cid, m, d in planned]
     address = {c: person.first(c) if person else None for c in PERSON_CHANNELS}
     wanted = [c for c in default_channels(severity) if c in PERSON_CHANNELS] or ["email"]
     chosen = [c for c in wanted if address[c]] or [c for c in ("email", "sms") if address[c]][:1]
-    sends = [Send(c, {"type": c, "to": address[c]}, f"user:{username}:{c}",
+    # "user": who the page is for, so its action links and replies act as that person
+    sends = [Send(c, {"type": c, "to": address[c], "user": username}, f"user:{username}:{c}",
                   f"{c} to {address[c]}") for c in chosen]
     why = "no such active user" if person is None else "no email or phone"
     return sends or [Send("console", {"type": "console"}, f"user:{username}:console",

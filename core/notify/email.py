@@ -11,12 +11,14 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from core.notify import links
 from core.notify.base import DeliveryError, Notification, NotifyConfig
 from core.notify.format import email_parts
 
 
 def build_message(n: Notification, config: NotifyConfig) -> EmailMessage:
-    subject, text, html = email_parts(n.payload, n.bundled)
+    actions = links.for_page(n.id, n.target, n.payload, config.env.get("ALERTDESK_PUBLIC_URL"))
+    subject, text, html = email_parts(n.payload, n.bundled, actions)
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = config.smtp_from

@@ -103,12 +103,27 @@ def bundle_lines(bundled: Sequence[Mapping[str, Any]]) -> list[str]:
             for p in bundled]
 
 
-def email_parts(payload: Mapping[str, Any],
-                bundled: Sequence[Mapping[str, Any]] = ()) -> tuple[str, str, str]:
-    """(subject, text, html); bundled summaries are appended under "Also within the minute"."""
+ACTION_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "escalate": "Escalate"}
+
+
+def email_parts(payload: Mapping[str, Any], bundled: Sequence[Mapping[str, Any]] = (),
+                actions: Mapping[str, str] | None = None) -> tuple[str, str, str]:
+    """(subject, text, html); bundled summaries are appended under "Also within the minute";
+    ``actions`` (action -> signed link) become one-click links, no login needed."""
     subject = str(payload.get("subject") or payload.get("summary") or "Alertdesk")
     text = str(payload.get("text") or subject)
     body_html = str(payload.get("html") or f"<p>{html.escape(text)}</p>")
+    if actions:
+        text += "\n\nAct without signing in (each link works once, for 24 hours):\n" + "\n".join(
+            f"- {ACTION_LABELS[a]}: {link}" for a, link in actions.items())
+        buttons = " ".join(
+            f'<a href="{html.escape(link, quote=True)}" style="display:inline-block;'
+            'padding:10px 16px;margin:4px;border:1px solid #444;border-radius:6px;'
+            f'color:#111;text-decoration:none">{ACTION_LABELS[a]}</a>'
+            for a, link in actions.items())
+        block = f"<p>{buttons}</p>"
+        body_html = (body_html.replace("</body>", block + "</body>", 1) if "</body>" in body_html
+                     else body_html + block)
     if bundled:
         subject += f" (+{len(bundled)} more)"
         extra = bundle_lines(bundled)
@@ -120,13 +135,15 @@ def email_parts(payload: Mapping[str, Any],
     return subject, text, body_html
 
 
-def sms_text(payload: Mapping[str, Any], bundled: int = 0) -> str:
+def sms_text(payload: Mapping[str, Any], bundled: int = 0, ack_link: str | None = None) -> str:
     """At most 160 characters: "CRIT billing/db-01: disk full #12 +2 more" — tag, where,
-    summary (cut with '…' to fit), the bundle count; the link only if it still fits."""
+    summary (cut with '…' to fit), the bundle count; with ``ack_link`` " Ack: <link>" always
+    (the summary is cut for it: acting matters more than the last words), else the alert
+    link only if it still fits. Replies ACK / RES / ESC <id> work either way."""
     sev = SEVERITY_TAGS.get(str(payload.get("severity")), "INFO")
     where = "/".join(str(payload[k]) for k in ("service", "device_id") if payload.get(k))
     head = f"{sev} {where}: " if where else f"{sev}: "
-    tail = f" +{bundled} more" if bundled else ""
+    tail = (f" +{bundled} more" if bundled else "") + (f" Ack: {ack_link}" if ack_link else "")
     alert_id = payload.get("alert_id")
     ref = f" #{alert_id}" if alert_id is not None else ""
     room = SMS_MAX - len(head) - len(tail) - len(ref)
@@ -134,7 +151,7 @@ def sms_text(payload: Mapping[str, Any], bundled: int = 0) -> str:
     if len(summary) > room:
         summary = summary[: max(room - 1, 0)] + "…"
     text = f"{head}{summary}{ref}{tail}"
-    link = str(payload.get("link") or "")
+    link = "" if ack_link else str(payload.get("link") or "")
     if link and len(text) + 1 + len(link) <= SMS_MAX:
         text += " " + link
     return text[:SMS_MAX]

@@ -5,7 +5,7 @@ the compact ≤160-char text of core/notify/format.py. The 10 SMS/hour/number li
 applied before sending, in core/notify/claims.py."""
 from __future__ import annotations
 
-from core.notify import twilio
+from core.notify import links, twilio
 from core.notify.base import Notification, NotifyConfig
 from core.notify.format import sms_text
 
@@ -14,5 +14,7 @@ HOURLY_LIMIT = 10
 
 def send(n: Notification, config: NotifyConfig) -> str:
     """The provider id is Twilio's message SID."""
+    ack = links.for_page(n.id, n.target, n.payload,
+                         config.env.get("ALERTDESK_PUBLIC_URL")).get("acknowledge")
     return twilio.create(config, "Messages", str(n.target.get("to", n.recipient)),
-                         {"Body": sms_text(n.payload, len(n.bundled))})
+                         {"Body": sms_text(n.payload, len(n.bundled), ack)})
