@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from typing import Any
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape as xml_escape
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.retry import RetryingRoute
@@ -19,6 +20,7 @@ from core.errors import FieldError, Forbidden
 from core.notify import receipts
 from core.notify.base import NotifyConfig
 from core.notify.twilio import signed_by_twilio
+from core.respond import sms
 
 router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/integrations", tags=["integrations"])
 MAX_FIELDS = 200
@@ -67,3 +69,37 @@ async def twilio_status(request: Request) -> dict[str, Any]:
     changed = await run_in_threadpool(record)
     return {"sid": receipt.sid, "status": receipt.status, "receipt": receipt.receipt,
             "updated": changed}
+
+
+def twiml(verb: str, text: str | None) -> Response:
+    """TwiML answering Twilio: a <Message> (SMS) or <Say> (call); nothing to say: empty."""
+    body = f"<{verb}>{xml_escape(text)}</{verb}>" if text else ""
+    return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>',
+                    media_type="application/xml")
+
+
+@router.post("/twilio/sms", summary="An SMS reply to a page: ACK / RES / ESC <alert id>, or a "
+             "bare ACK for the last page (signed by Twilio; the sender is known by number)")
+async def twilio_sms(request: Request) -> Response:
+    form = await twilio_form(request)
+
+    def answer() -> str | None:
+        with core_db.transaction() as s:
+            return sms.handle_text(s, form.get("From", ""), form.get("Body", ""),
+                                   SYSTEM_CLOCK.now())
+
+    return twiml("Message", await run_in_threadpool(answer))
+
+
+@router.post("/twilio/voice", summary="The key pressed during a voice page (1: acknowledge; "
+             "signed by Twilio)")
+async def twilio_voice(request: Request, n: int = Query(..., ge=1, le=2**63 - 1,
+                                                        description="the page's outbox id")
+                       ) -> Response:
+    form = await twilio_form(request)
+
+    def answer() -> str:
+        with core_db.transaction() as s:
+            return sms.handle_key(s, n, form.get("Digits", ""), SYSTEM_CLOCK.now())
+
+    return twiml("Say", await run_in_threadpool(answer))
