@@ -11,8 +11,7 @@ import httpx
 import sqlalchemy as sa
 
 from core.notify.deliver import deliver_due
-from tests.api.test_twilio_receipts_api import PUBLIC, twilio  # noqa: F401 - fixture
-from tests.api.test_twilio_receipts_api import twilio_signature
+from tests.api.test_twilio_receipts_api import PUBLIC, twilio, twilio_signature  # noqa: F401 - fixture
 from tests.factories import event_rows, make_alert, row
 from tests.notify_servers import FakeHTTP, Reply, queue_one
 
