@@ -5,12 +5,14 @@ with the provider's own code, over the URL the provider called (ALERTDESK_PUBLIC
 path when set: behind a proxy our own view of the URL differs)."""
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape as xml_escape
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from slack_sdk.signature import SignatureVerifier
 from starlette.concurrency import run_in_threadpool
 
 from api.retry import RetryingRoute
@@ -18,12 +20,13 @@ from core import db as core_db
 from core.clock import SYSTEM_CLOCK
 from core.errors import FieldError, Forbidden
 from core.notify import receipts
-from core.notify.base import NotifyConfig
+from core.notify.base import DeliveryError, NotifyConfig, post
 from core.notify.twilio import signed_by_twilio
-from core.respond import sms
+from core.respond import slack, sms
 
 router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/integrations", tags=["integrations"])
 MAX_FIELDS = 200
+log = logging.getLogger("alertdesk.api")
 
 
 def called_url(request: Request) -> str:
@@ -103,3 +106,44 @@ async def twilio_voice(request: Request, n: int = Query(..., ge=1, le=2**63 - 1,
             return sms.handle_key(s, n, form.get("Digits", ""), SYSTEM_CLOCK.now())
 
     return twiml("Say", await run_in_threadpool(answer))
+
+
+def slack_signed(body: bytes, request: Request) -> None:
+    """Slack's v0 signature over timestamp and raw body with the signing secret; requests
+    more than 5 minutes old are refused (slack_sdk's SignatureVerifier does both)."""
+    secret = os.environ.get("ALERTDESK_SLACK_SIGNING_SECRET")
+    if not secret:
+        raise Forbidden("cannot verify Slack's signature: ALERTDESK_SLACK_SIGNING_SECRET is not set")
+    if not SignatureVerifier(secret).is_valid(
+            body, request.headers.get("x-slack-request-timestamp", ""),
+            request.headers.get("x-slack-signature", "")):
+        raise Forbidden("X-Slack-Signature does not match this request, or it is older than "
+                        "5 minutes")
+
+
+def tell_slack(url: str, body: dict[str, Any]) -> None:
+    """Answer through the interaction's response_url (after the 200: Slack wants that in 3 s)."""
+    if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        return
+    try:
+        post(url, NotifyConfig.from_env(), what="Slack response_url", json=body)
+    except DeliveryError as err:
+        log.warning("Slack response_url: %s", err)
+
+
+@router.post("/slack/actions", summary="A click on a page's Slack button (signed by Slack): "
+             "acknowledge / resolve / escalate as the Alertdesk user linked to the clicker")
+async def slack_actions(request: Request, background: BackgroundTasks) -> dict[str, Any]:
+    body = await request.body()
+    slack_signed(body, request)
+    click = slack.parse(await form_of(request))
+
+    def work() -> slack.Outcome:
+        with core_db.transaction() as s:
+            return slack.handle(s, click, SYSTEM_CLOCK.now())
+
+    outcome = await run_in_threadpool(work)
+    reply = outcome.replace or {"response_type": "ephemeral", "replace_original": False,
+                                "text": outcome.text}
+    background.add_task(tell_slack, click.response_url, reply)
+    return {"ok": outcome.done, "text": outcome.text}

@@ -17,9 +17,16 @@ from core.notify.base import DeliveryError, Notification, NotifyConfig, post
 from core.notify.format import SEVERITY_COLOURS, bundle_lines
 from core.notify.vault import target_secret
 
+ACTION_BUTTONS = (("acknowledge", "Acknowledge"), ("resolve", "Resolve"), ("escalate", "Escalate"))
 
-def message(payload: Mapping[str, Any], bundled: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """The JSON body: ``text`` is the fallback for notifications, blocks carry the rest."""
+
+def message(payload: Mapping[str, Any], bundled: Sequence[Mapping[str, Any]] = (),
+            notification_id: int | None = None, status: str | None = None) -> dict[str, Any]:
+    """The JSON body: ``text`` is the fallback for notifications, blocks carry the rest.
+    A page (``notification_id`` given) carries Acknowledge / Resolve / Escalate buttons
+    (action_id ``alertdesk_<action>``, value = the outbox row id) handled by
+    ``POST /api/v1/integrations/slack/actions``; ``status`` ("Acknowledged by olga")
+    replaces the buttons once someone acted."""
     sev = str(payload.get("severity") or "info")
     subject = str(payload.get("subject") or payload.get("summary") or "Alertdesk")
     fields = [{"type": "mrkdwn", "text": f"*Severity*\n{sev}"}]
@@ -37,7 +44,13 @@ def message(payload: Mapping[str, Any], bundled: Sequence[Mapping[str, Any]] = (
         lines = "\n".join(f"• {x}" for x in bundle_lines(bundled))
         blocks.append({"type": "section", "text": {
             "type": "mrkdwn", "text": f"*Also within the last minute ({len(bundled)})*\n{lines}"[:3000]}})
-    blocks.append({"type": "actions", "elements": [{
+    if status:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})
+    buttons: list[dict[str, Any]] = []
+    if notification_id is not None and not status and payload.get("kind") in ("page", "incident"):
+        buttons = [{"type": "button", "action_id": f"alertdesk_{action}", "value": str(notification_id),
+                    "text": {"type": "plain_text", "text": label}} for action, label in ACTION_BUTTONS]
+    blocks.append({"type": "actions", "elements": [*buttons, {
         "type": "button", "text": {"type": "plain_text", "text": "Open alert"},
         "url": str(payload.get("link") or ""), "style": "danger" if sev == "critical" else "primary"}]})
     more = f" (+{len(bundled)} more)" if bundled else ""
@@ -56,7 +69,7 @@ def send(n: Notification, config: NotifyConfig) -> str:
     if n.target.get("to"):
         return direct_message(n, config)
     url = target_secret(n.target, "webhook_url", config, "SLACK_WEBHOOK", "webhook")
-    post(url, config, what="Slack webhook", json=message(n.payload, n.bundled))
+    post(url, config, what="Slack webhook", json=message(n.payload, n.bundled, n.id))
     return f"slack:{n.id}"
 
 
@@ -66,7 +79,7 @@ def direct_message(n: Notification, config: NotifyConfig) -> str:
         raise DeliveryError("Slack direct messages need the app's bot token: set "
                             "ALERTDESK_SLACK_BOT_TOKEN", retryable=False)
     base = (config.env.get("ALERTDESK_SLACK_API_URL") or SLACK_API).rstrip("/")
-    body = {"channel": str(n.target["to"]), **message(n.payload, n.bundled)}
+    body = {"channel": str(n.target["to"]), **message(n.payload, n.bundled, n.id)}
     response = post(f"{base}/chat.postMessage", config, what="Slack API", json=body,
                     headers={"Authorization": f"Bearer {token}",
                              "Content-Type": "application/json; charset=utf-8"})

@@ -36,16 +36,18 @@ class Page:
         return f"incident #{self.group_id}" if self.incident else f"alert #{self.alert_id}"
 
 
-def page(session: Session, notification_id: int) -> Page | None:
+def page(session: Session, notification_id: int, for_anyone: bool = False) -> Page | None:
+    """The page behind an outbox row; None unless it was for a person (``for_anyone``: a
+    channel message too — a Slack channel's buttons act as whoever clicks)."""
     row = session.execute(sa.select(
         notifications.c.id, notifications.c.target, notifications.c.payload,
         notifications.c.alert_id, notifications.c.group_id, notifications.c.created_at)
         .where(notifications.c.id == notification_id)).one_or_none()
-    if row is None or not row.target.get("user"):
+    if row is None or not (row.target.get("user") or for_anyone):
         return None
     incident = row.payload.get("kind") == "incident" and row.group_id is not None
-    return Page(int(row.id), str(row.target["user"]), row.alert_id, row.group_id, incident,
-                row.created_at)
+    return Page(int(row.id), str(row.target.get("user") or ""), row.alert_id, row.group_id,
+                incident, row.created_at)
 
 
 def person(session: Session, username: str, source: str) -> Actor:
