@@ -39,7 +39,8 @@ def test_slack_rich_message_from_a_named_webhook(engine: sa.Engine, web: FakeHTT
     attachment, = body["attachments"]
     assert attachment["color"] == "#f46036"
     assert body["text"].startswith("[HIGH] link down")
-    button = attachment["blocks"][-1]["elements"][0]
+    *actions, button = attachment["blocks"][-1]["elements"]
+    assert [a["text"]["text"] for a in actions] == ["Acknowledge", "Resolve", "Escalate"]
     assert button["url"] == f"http://127.0.0.1:8501/alert?id={alert}"
     assert notification(engine, nid).recipient == "slack:noc"
 
