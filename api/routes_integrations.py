@@ -5,6 +5,7 @@ with the provider's own code, over the URL the provider called (ALERTDESK_PUBLIC
 path when set: behind a proxy our own view of the URL differs)."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 from typing import Any
@@ -22,7 +23,7 @@ from core.errors import FieldError, Forbidden
 from core.notify import receipts
 from core.notify.base import DeliveryError, NotifyConfig, post
 from core.notify.twilio import signed_by_twilio
-from core.respond import slack, sms
+from core.respond import pagerduty, slack, sms
 
 router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/integrations", tags=["integrations"])
 MAX_FIELDS = 200
@@ -147,3 +148,25 @@ async def slack_actions(request: Request, background: BackgroundTasks) -> dict[s
                                 "text": outcome.text}
     background.add_task(tell_slack, click.response_url, reply)
     return {"ok": outcome.done, "text": outcome.text}
+
+
+@router.post("/pagerduty/webhook", status_code=202, summary="PagerDuty V3 webhook (signed): "
+             "an incident Alertdesk opened was acknowledged or resolved in PagerDuty")
+async def pagerduty_webhook(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    secrets = [x.strip() for x in os.environ.get("ALERTDESK_PAGERDUTY_WEBHOOK_SECRET", "").split(",")]
+    if not any(secrets):
+        raise Forbidden("cannot verify PagerDuty's signature: ALERTDESK_PAGERDUTY_WEBHOOK_SECRET "
+                        "is not set")
+    if not pagerduty.signed(secrets, body, request.headers.get("x-pagerduty-signature")):
+        raise Forbidden("X-PagerDuty-Signature does not match this request")
+    try:
+        event = pagerduty.parse(json.loads(body))
+    except (ValueError, RecursionError):
+        raise FieldError("body", "must be JSON") from None
+
+    def work() -> str:
+        with core_db.transaction() as s:
+            return pagerduty.handle(s, event, SYSTEM_CLOCK.now())
+
+    return {"event": event.id, "result": await run_in_threadpool(work)}
