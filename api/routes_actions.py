@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.retry import RetryingRoute
 from core import db as core_db
 from core.clock import SYSTEM_CLOCK
+from core.notify.format import alert_link
 from core.respond import links
 
 router = APIRouter(route_class=RetryingRoute, tags=["two-way"])
@@ -33,16 +34,24 @@ def page(title: str, body: str, status: int) -> HTMLResponse:
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
+def _open(link: links.Link) -> str:
+    """A way on to the alert's page (sign-in there as usual)."""
+    if link.page is None or link.page.alert_id is None:
+        return ""
+    href = html.escape(alert_link(link.page.alert_id), quote=True)
+    return f'<p><a href="{href}">Open alert #{link.page.alert_id} in Alertdesk</a></p>'
+
+
 def _show(link: links.Link, form: bool) -> HTMLResponse:
     text = html.escape(link.message)
     if not link.ok:
-        return page("Nothing done", f'<p class="no">{text}</p>', link.status)
+        return page("Nothing done", f'<p class="no">{text}</p>{_open(link)}', link.status)
     summary = f"<p><q>{html.escape(link.summary)}</q></p>" if link.summary else ""
     if form:
         label = html.escape(link.action.capitalize())
         return page(link.message, f"<p>{text}</p>{summary}<form method=\"post\">"
                                   f"<button type=\"submit\">{label}</button></form>", 200)
-    return page("Done", f'<p class="ok">{text}</p>{summary}', 200)
+    return page("Done", f'<p class="ok">{text}</p>{summary}{_open(link)}', 200)
 
 
 @router.get("/a/{token}", response_class=HTMLResponse, include_in_schema=False)
