@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import FieldError
 from core.ingest.batch import prepare
-from core.ingest.sources import alertmanager, anomaly, generic
+from core.ingest.sources import alertmanager, anomaly, generic, pagerduty
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -152,3 +152,53 @@ def test_batch_label_and_annotation_checks_name_the_alert_and_key(where: str, in
         with pytest.raises(FieldError) as err:
             prepare(generic.parse(body, "x"))
         assert err.value.field == field
+
+
+PD_TRIGGER = {"routing_key": "k", "event_action": "trigger", "dedup_key": "d-1",
+              "payload": {"summary": "CPU high", "source": "web-1", "severity": "critical"}}
+
+
+@pytest.mark.parametrize("sent, severity", [
+    ("critical", "critical"), ("error", "high"), ("warning", "medium"), ("info", "info"),
+    ("Error", "high"), ("high", "high"), ("low", "low")])
+def test_pagerduty_severities(sent: str, severity: str) -> None:
+    body = {**PD_TRIGGER, "payload": {**PD_TRIGGER["payload"], "severity": sent}}
+    event = pagerduty.parse(body, "zabbix", "new")
+    assert event.alert is not None and event.alert.severity == severity
+
+
+def test_pagerduty_follow_ups_ignore_the_payload_and_dedup_keys_are_scoped() -> None:
+    resolve = {"event_action": "resolve", "dedup_key": "d-1", "payload": {"severity": "?"}}
+    event = pagerduty.parse(resolve, "zabbix", "unused")
+    assert (event.action, event.alert, event.fingerprint) == ("resolve", None, "pd:zabbix:d-1")
+    trig = pagerduty.parse({k: v for k, v in PD_TRIGGER.items() if k != "dedup_key"}, "z", "gen")
+    assert (trig.dedup_key, trig.fingerprint) == ("gen", "pd:z:gen")
+    long = pagerduty.parse({**PD_TRIGGER, "dedup_key": "x" * 255}, "zabbix", "n")
+    assert long.fingerprint.startswith("pd:zabbix:sha256:") and len(long.fingerprint) <= 200
+    assert long.alert is not None and long.alert.fingerprint == long.fingerprint
+
+
+def test_pagerduty_events_api_v1_names_and_routing_key_sources() -> None:
+    v1 = {"service_key": " svc ", "event_type": "trigger", "incident_key": "i-9",
+          "description": "Disk full", "details": {"mount": "/"}, "client": "Nagios"}
+    assert pagerduty.routing_key(v1) == "svc"
+    assert pagerduty.routing_key({"event_action": "trigger"}, "hdr") == "hdr"
+    with pytest.raises(FieldError, match="routing_key"):
+        pagerduty.routing_key({"routing_key": "  "})
+    event = pagerduty.parse(v1, "nagios", "n")
+    assert event.alert is not None and event.dedup_key == "i-9"
+    assert (event.alert.summary, event.alert.device_id, event.alert.severity) == (
+        "Disk full", "Nagios", "high")
+    assert event.alert.annotations["mount"] == "/"
+
+
+def test_pagerduty_summary_cut_and_only_http_links_kept() -> None:
+    body = {**PD_TRIGGER, "payload": {**PD_TRIGGER["payload"], "summary": "s" * 1024},
+            "links": [{"href": "ftp://x", "text": "f"}, {"href": "HTTPS://ok.example/a"},
+                      {"href": "javascript:alert(1)", "text": "x"}],
+            "images": [{"src": "data:image/png;base64,AAAA"}]}
+    alert = pagerduty.parse(body, "k", "n").alert
+    assert alert is not None and len(alert.summary) == 1000 and alert.summary.endswith("…")
+    assert alert.metadata["links"] == [{"text": "HTTPS://ok.example/a",
+                                        "href": "HTTPS://ok.example/a"}]
+    assert len(alert.metadata["pagerduty"]["links"]) == 3  # kept as sent
