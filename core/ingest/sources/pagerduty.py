@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import severity as sev
+from core.alerts.links import link
 from core.alerts.model import MAX_SUMMARY, MAX_TEXT, AlertIn
 from core.errors import FieldError
 
@@ -191,10 +192,7 @@ def _scalars(details: Any) -> dict[str, str]:
 def _links(links: list[dict[str, Any]], images: list[dict[str, Any]], client: str,
            client_url: str) -> list[dict[str, str]]:
     """The event's links for the alert page: ``{text, href}``, http(s) only."""
-    out = [(str(link.get("text") or link.get("href")), link.get("href")) for link in links]
-    out += [(str(image.get("alt") or "Image"), image.get("href") or image.get("src"))
-            for image in images]
-    if client_url:
-        out.append((client or "Sent by", client_url))
-    return [{"text": text, "href": href} for text, href in out
-            if isinstance(href, str) and href.lower().startswith(("http://", "https://"))]
+    found = [link(x.get("text"), x.get("href")) for x in links]
+    found += [link(x.get("alt") or "Image", x.get("href") or x.get("src")) for x in images]
+    found.append(link(client or "Sent by", client_url))
+    return [x for x in found if x is not None]
