@@ -178,6 +178,8 @@ def test_pagerduty_follow_ups_ignore_the_payload_and_dedup_keys_are_scoped() -> 
     long = pagerduty.parse({**PD_TRIGGER, "dedup_key": "x" * 255}, "zabbix", "n")
     assert long.fingerprint.startswith("pd:zabbix:sha256:") and len(long.fingerprint) <= 200
     assert long.alert is not None and long.alert.fingerprint == long.fingerprint
+    numeric = pagerduty.parse({"event_action": "acknowledge", "dedup_key": 4711}, "zabbix", "n")
+    assert numeric.fingerprint == "pd:zabbix:4711"
 
 
 def test_pagerduty_events_api_v1_names_and_routing_key_sources() -> None:

@@ -75,7 +75,7 @@ def parse(body: dict[str, Any], key_name: str, new_key: str) -> Event:
     action = _text(body, "event_action") or _text(body, "event_type")
     if action not in ACTIONS:
         raise FieldError("event_action", "must be one of trigger, acknowledge, resolve")
-    dedup_key = _text(body, "dedup_key") or _text(body, "incident_key")
+    dedup_key = _key(body, "dedup_key") or _key(body, "incident_key")
     if len(dedup_key) > MAX_DEDUP_KEY:
         raise FieldError("dedup_key", f"is longer than {MAX_DEDUP_KEY} characters")
     if not dedup_key:
@@ -166,6 +166,14 @@ def _text(data: dict[str, Any], name: str, field: str | None = None) -> str:
     if not isinstance(value, str):
         raise FieldError(field or name, "must be a string")
     return value.strip()
+
+
+def _key(body: dict[str, Any], name: str) -> str:
+    """A dedup key: a string, or a whole number some senders write unquoted."""
+    value = body.get(name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(body, name)
 
 
 def _list(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
