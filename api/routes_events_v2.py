@@ -10,7 +10,6 @@ errors in PagerDuty's shape (api/errors.py)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -43,7 +42,7 @@ def enqueue(request: Request, payload: Any = Payload) -> JSONResponse:
 
     def work(s: Session) -> tuple[str, int | None]:
         try:
-            actor = replace(actor_from_api_key(s, key, now), source=SOURCE)
+            actor = actor_from_api_key(s, key, now, source=SOURCE)
         except AuthError:
             raise AuthError("routing_key is not a registered Alertdesk API key (unknown or "
                             "revoked); create one with python -m dashboard create-api-key "
