@@ -13,6 +13,7 @@ from api.routes_admin import router as admin_router
 from api.routes_alerts import router as alerts_router
 from api.routes_audit import router as audit_router
 from api.routes_escalation import router as escalation_router
+from api.routes_events_v2 import router as events_v2_router
 from api.routes_groups import router as groups_router
 from api.routes_health import router as health_router
 from api.routes_heartbeats import router as heartbeats_router
@@ -40,6 +41,7 @@ def create_app() -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(groups_router)
     app.include_router(ingest_router)
+    app.include_router(events_v2_router)
     app.include_router(metrics_router)
     app.include_router(heartbeats_router)
     app.include_router(suppress_router)

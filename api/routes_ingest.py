@@ -22,7 +22,7 @@ from core.clock import SYSTEM_CLOCK
 from core.ingest.anomaly import model_stats
 from core.ingest.batch import BatchResult, ingest_batch
 from core.ingest.signal import Signal
-from core.ingest.sources import alertmanager, anomaly, generic
+from core.ingest.sources import alertmanager, anomaly, generic, grafana
 
 router = APIRouter(route_class=RetryingRoute, prefix="/api/v1", tags=["ingest"])
 PAYLOAD = Body(..., description="The source's JSON payload")
@@ -46,10 +46,19 @@ def _run(caller: Credentials, parse: Callable[[Actor], tuple[list[Signal], Actor
 
 
 @router.post("/webhooks/alertmanager", openapi_extra=PAYLOAD_DOC,
-             summary="Prometheus Alertmanager webhook (payload version 4, send_resolved: true)")
+             summary="Prometheus Alertmanager webhook (payload version 4, send_resolved: true); "
+                     "Grafana Alerting's webhook payload (version 1 with orgId) too")
 def alertmanager_webhook(payload: Any = Payload, caller: Credentials = Caller) -> dict[str, Any]:
+    if grafana.is_grafana(payload):
+        return grafana_webhook(payload, caller)
     return _run(caller, lambda actor: (alertmanager.parse(payload),
                                        replace(actor, source="alertmanager")))
+
+
+@router.post("/webhooks/grafana", openapi_extra=PAYLOAD_DOC,
+             summary="Grafana Alerting webhook contact point (payload version 1)")
+def grafana_webhook(payload: Any = Payload, caller: Credentials = Caller) -> dict[str, Any]:
+    return _run(caller, lambda actor: (grafana.parse(payload), replace(actor, source="webhook")))
 
 
 @router.post("/webhooks/generic", openapi_extra=PAYLOAD_DOC,

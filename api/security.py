@@ -1,7 +1,13 @@
 """Who is calling: a bearer JWT (people) or an API key (machines: `Authorization: Bearer
-ad_...` or `X-API-Key`). Role checks are dependencies on every route."""
+<key>` or `X-API-Key`). Role checks are dependencies on every route.
+
+A bearer value is read as a JWT only when it is shaped like one (three dot-separated
+base64url segments) and does not start with ``ad_``; anything else is looked up as an API
+key, so a key of any prefix (the bootstrap ``ALERTDESK_API_KEY`` may be any string) works
+in Alertmanager's ``authorization: {type: Bearer, credentials: <key>}``."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,6 +21,7 @@ from core.clock import SYSTEM_CLOCK
 from core.errors import AuthError, Forbidden
 
 API_KEY_PREFIX = "ad_"
+_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 def _credentials(request: Request) -> tuple[str, str]:
@@ -26,7 +33,9 @@ def _credentials(request: Request) -> tuple[str, str]:
     if scheme.lower() != "bearer" or not value.strip():
         raise AuthError("missing credentials: send 'Authorization: Bearer <token or API key>'")
     value = value.strip()
-    return ("key" if value.startswith(API_KEY_PREFIX) else "jwt"), value
+    if value.startswith(API_KEY_PREFIX):
+        return "key", value
+    return ("jwt" if _JWT.fullmatch(value) else "bearer"), value
 
 
 def current_actor(request: Request) -> Actor:
@@ -36,9 +45,17 @@ def current_actor(request: Request) -> Actor:
 
 
 def _actor(session: Session, kind: str, value: str) -> Actor:
-    if kind == "key":
+    """``kind``: "jwt", "key" (X-API-Key or ``ad_...``), "bearer" (a bearer value that is
+    not a JWT: an API key of another prefix, or nothing valid)."""
+    if kind == "jwt":
+        return auth.actor_from_token(session, value)
+    try:
         return auth.actor_from_api_key(session, value, SYSTEM_CLOCK.now())
-    return auth.actor_from_token(session, value)
+    except AuthError:
+        if kind == "bearer":
+            raise AuthError("invalid token or API key: the bearer value is neither a "
+                            "signed-in token (JWT) nor a registered API key") from None
+        raise
 
 
 @dataclass(frozen=True)

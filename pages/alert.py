@@ -1,7 +1,9 @@
 """One alert (``/alert?id=N``): fields, labels, SLA clocks, the full timeline, and actions.
 
 Everything that came from a source or an operator (summary, description, labels, notes) is
-rendered with ``st.text``, dataframes or ``st.json`` — never as Markdown or HTML.
+rendered with ``st.text``, dataframes or ``st.json`` — never as Markdown or HTML. The links
+a source sent (a Grafana panel, a runbook) are a dataframe's link column, http(s) only
+(core/alerts/links.py).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import streamlit as st
 from core import db, lifecycle, views
 from core.actor import Actor
 from core.alerts import queue
+from core.alerts.links import web_links
 from core.alerts.store import ActionRequest, add_note, apply
 from core.clock import SYSTEM_CLOCK
 from core.errors import ACTION_VERBS, AlertdeskError, NotFound
@@ -99,6 +102,19 @@ def mapping(title: str, data: dict[str, Any]) -> None:
         return
     st.dataframe(pd.DataFrame({"Key": list(data), "Value": [str(v) for v in data.values()]}),
                  hide_index=True, width="stretch")
+
+
+def links(metadata: Any) -> None:
+    """The source's links (Grafana's rule, silence, dashboard, panel and screenshot URLs; a
+    PagerDuty event's links): the text as plain text, the URL as a link; web URLs only."""
+    found = web_links(metadata)
+    if not found:
+        return
+    st.subheader("Links")
+    st.dataframe(pd.DataFrame({"Link": [x["text"] for x in found],
+                               "URL": [x["href"] for x in found]}),
+                 hide_index=True, width="stretch",
+                 column_config={"URL": st.column_config.LinkColumn("URL")})
 
 
 def why(row: Any, group: dict[str, Any] | None) -> None:
@@ -294,6 +310,7 @@ def render() -> None:
         fields(row, tz)
     with right:
         why(row, group)
+        links(row.metadata)
         mapping("Labels", row.labels)
         mapping("Annotations", row.annotations)
         if row.metadata:

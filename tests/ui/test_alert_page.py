@@ -110,3 +110,21 @@ def test_a_change_by_someone_else_is_noticed_and_the_sla_stays_live(engine) -> N
     assert "Changed while you were looking" in notice and "victor acknowledged it" in notice
     at.button(key="alert_reload").click().run()
     assert not at.warning and "acknowledged" in at.markdown[0].value
+
+
+def test_links_from_the_source_are_shown_web_urls_only(engine) -> None:
+    """A Grafana alert's URLs (or any sender's metadata.links) as a link column; a
+    javascript: URL sent through the generic webhook's metadata is not a link."""
+    make_users(engine)
+    alert_id = make_alert(engine, now(), summary="High memory usage", metadata={
+        "links": [{"text": "Panel [x](javascript:alert(1))", "href": "https://grafana.example/d/1"},
+                  {"text": "evil", "href": "javascript:alert(document.cookie)"}],
+        "alertmanager": {"generatorURL": "http://prometheus.example/graph"}})
+    at = open_alert(alert_id)
+    assert "Links" in [h.value for h in at.subheader]
+    [table] = [d.value for d in at.dataframe if "URL" in d.value.columns]
+    assert table["URL"].tolist() == ["https://grafana.example/d/1",
+                                     "http://prometheus.example/graph"]
+    assert table["Link"].tolist()[0] == "Panel [x](javascript:alert(1))"  # plain text
+    plain = make_alert(engine, now(), summary="no links")
+    assert "Links" not in [h.value for h in open_alert(plain).subheader]

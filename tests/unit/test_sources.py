@@ -1,5 +1,6 @@
 """Normalisers, pure: real Alertmanager payloads (captured from the Debian binary, 0.25.0),
-the generic webhook shapes, and the anomaly confidence bands."""
+the generic webhook shapes, PagerDuty Events API v2 events, Grafana Alerting payloads
+(fixtures from its documentation), the alert page's links, and the anomaly confidence bands."""
 from __future__ import annotations
 
 import json
@@ -7,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from core.alerts.links import web_links
 from core.errors import FieldError
 from core.ingest.batch import prepare
-from core.ingest.sources import alertmanager, anomaly, generic
+from core.ingest.sources import alertmanager, anomaly, generic, grafana, pagerduty
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -152,3 +154,120 @@ def test_batch_label_and_annotation_checks_name_the_alert_and_key(where: str, in
         with pytest.raises(FieldError) as err:
             prepare(generic.parse(body, "x"))
         assert err.value.field == field
+
+
+PD_TRIGGER = {"routing_key": "k", "event_action": "trigger", "dedup_key": "d-1",
+              "payload": {"summary": "CPU high", "source": "web-1", "severity": "critical"}}
+
+
+@pytest.mark.parametrize("sent, severity", [
+    ("critical", "critical"), ("error", "high"), ("warning", "medium"), ("info", "info"),
+    ("Error", "high"), ("high", "high"), ("low", "low")])
+def test_pagerduty_severities(sent: str, severity: str) -> None:
+    body = {**PD_TRIGGER, "payload": {**PD_TRIGGER["payload"], "severity": sent}}
+    event = pagerduty.parse(body, "zabbix", "new")
+    assert event.alert is not None and event.alert.severity == severity
+
+
+def test_pagerduty_follow_ups_ignore_the_payload_and_dedup_keys_are_scoped() -> None:
+    resolve = {"event_action": "resolve", "dedup_key": "d-1", "payload": {"severity": "?"}}
+    event = pagerduty.parse(resolve, "zabbix", "unused")
+    assert (event.action, event.alert, event.fingerprint) == ("resolve", None, "pd:zabbix:d-1")
+    trig = pagerduty.parse({k: v for k, v in PD_TRIGGER.items() if k != "dedup_key"}, "z", "gen")
+    assert (trig.dedup_key, trig.fingerprint) == ("gen", "pd:z:gen")
+    long = pagerduty.parse({**PD_TRIGGER, "dedup_key": "x" * 255}, "zabbix", "n")
+    assert long.fingerprint.startswith("pd:zabbix:sha256:") and len(long.fingerprint) <= 200
+    assert long.alert is not None and long.alert.fingerprint == long.fingerprint
+    numeric = pagerduty.parse({"event_action": "acknowledge", "dedup_key": 4711}, "zabbix", "n")
+    assert numeric.fingerprint == "pd:zabbix:4711"
+
+
+def test_pagerduty_events_api_v1_names_and_routing_key_sources() -> None:
+    v1 = {"service_key": " svc ", "event_type": "trigger", "incident_key": "i-9",
+          "description": "Disk full", "details": {"mount": "/"}, "client": "Nagios"}
+    assert pagerduty.routing_key(v1) == "svc"
+    assert pagerduty.routing_key({"event_action": "trigger"}, "hdr") == "hdr"
+    with pytest.raises(FieldError, match="routing_key"):
+        pagerduty.routing_key({"routing_key": "  "})
+    event = pagerduty.parse(v1, "nagios", "n")
+    assert event.alert is not None and event.dedup_key == "i-9"
+    assert (event.alert.summary, event.alert.device_id, event.alert.severity) == (
+        "Disk full", "Nagios", "high")
+    assert event.alert.annotations["mount"] == "/"
+
+
+def test_pagerduty_summary_cut_and_only_http_links_kept() -> None:
+    body = {**PD_TRIGGER, "payload": {**PD_TRIGGER["payload"], "summary": "s" * 1024},
+            "links": [{"href": "ftp://x", "text": "f"}, {"href": "HTTPS://ok.example/a"},
+                      {"href": "javascript:alert(1)", "text": "x"}],
+            "images": [{"src": "data:image/png;base64,AAAA"}]}
+    alert = pagerduty.parse(body, "k", "n").alert
+    assert alert is not None and len(alert.summary) == 1000 and alert.summary.endswith("…")
+    assert alert.metadata["links"] == [{"text": "HTTPS://ok.example/a",
+                                        "href": "HTTPS://ok.example/a"}]
+    assert len(alert.metadata["pagerduty"]["links"]) == 3  # kept as sent
+
+
+def test_grafana_documented_payload() -> None:
+    """tests/fixtures/grafana_webhook_firing.json is the example of Grafana's documentation
+    ("Configure the webhook notifier for Alerting"), as published."""
+    payload = load("grafana_webhook_firing.json")
+    assert grafana.is_grafana(payload) and not grafana.is_grafana(load("alertmanager_v4_firing.json"))
+    signals = grafana.parse(payload)
+    assert [s.status for s in signals] == ["firing", "firing"]
+    alert = signals[0].alert.normalize()
+    assert (alert.source, alert.severity, alert.fingerprint) == (
+        "grafana", "medium", "grafana:1:c6eadffa33fcdf37")
+    assert alert.summary == "This alert was triggered for zone us-1"
+    assert alert.labels["alertname"] == "High memory usage"
+    assert alert.annotations["values"] == "B=44.23943737541908, C=1"
+    meta = alert.metadata["grafana"]
+    assert (meta["orgId"], meta["state"], meta["values"]) == (1, "alerting", {"B": 44.23943737541908, "C": 1})
+    assert meta["silenceURL"].startswith("https://play.grafana.org/alerting/silence/new")
+    assert "message" not in meta
+    assert [x["text"] for x in alert.metadata["links"]] == ["Alert rule", "Silence"]  # empty URLs left out
+
+
+def test_grafana_one_resolved_member_resolves_only_itself() -> None:
+    signals = grafana.parse(load("grafana_webhook_one_resolved.json"))
+    assert [s.status for s in signals] == ["resolved", "firing"]
+    links = signals[0].alert.metadata["links"]
+    assert [x["text"] for x in links] == ["Alert rule", "Silence", "Dashboard", "Panel", "Screenshot"]
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda p: p.update(orgId=None), "orgId"),
+    (lambda p: p["alerts"][1].update(values=[1]), "alerts[1].values"),
+    (lambda p: p["alerts"][0].update(status="pending"), "alerts[0].status"),
+    (lambda p: p.update(version="4"), "version"),
+])
+def test_grafana_bad_payload_names_the_field(mutate, field: str) -> None:
+    payload = load("grafana_webhook_firing.json")
+    mutate(payload)
+    with pytest.raises(FieldError) as err:
+        prepare(grafana.parse(payload))
+    assert err.value.field == field
+
+
+def test_alertmanager_route_hint_for_a_version_1_without_org() -> None:
+    with pytest.raises(FieldError, match="Grafana"):
+        alertmanager.parse({"version": "1", "alerts": []})
+
+
+@pytest.mark.parametrize("href, kept", [
+    ("https://grafana.example/d/1", True), ("http://10.0.0.1:3000/x", True),
+    ("HTTPS://UPPER.example", True), ("javascript:alert(1)", False),
+    ("data:text/html,<script>", False), ("//evil.example/x", False), ("/relative", False),
+    ("https://", False), ("https://a.example/x y", False), ("https://a\n.example", False),
+    (7, False), (None, False)])
+def test_alert_page_links_are_web_urls_only(href: object, kept: bool) -> None:
+    links = web_links({"links": [{"text": "t", "href": href}]})
+    assert bool(links) is kept
+
+
+def test_alert_links_include_the_generator_url_once_and_tolerate_junk() -> None:
+    meta = {"links": [{"text": "Rule", "href": "http://prom/graph"}, "junk", {"href": None}],
+            "alertmanager": {"generatorURL": "http://prom/graph"}}
+    assert web_links(meta) == [{"text": "Rule", "href": "http://prom/graph"}]
+    assert web_links({"alertmanager": {"generatorURL": "http://p/g"}})[0]["text"].startswith("Alert rule")
+    assert web_links(None) == web_links({"links": "x"}) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from core import severity as sev
@@ -21,6 +22,22 @@ DEVICE_LABELS = ("device", "device_id", "instance", "host", "hostname", "node")
 SERVICE_LABELS = ("service", "app", "job")
 SUMMARY_ANNOTATIONS = ("summary", "title", "message")
 GROUP_FIELDS = ("receiver", "groupKey", "externalURL", "truncatedAlerts")
+ITEM_FIELDS = ("startsAt", "endsAt", "generatorURL")
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """What differs between senders of this payload shape (Grafana Alerting sends it too,
+    core/ingest/sources/grafana.py): the source name, the fingerprint's prefix, and the
+    group and per-alert string fields kept under ``metadata[source]``."""
+
+    source: str
+    prefix: str
+    group_fields: tuple[str, ...] = GROUP_FIELDS
+    item_fields: tuple[str, ...] = ITEM_FIELDS
+
+
+ALERTMANAGER = Flavour(SOURCE, "am:")
 
 
 def parse(payload: Any) -> list[Signal]:
@@ -30,17 +47,23 @@ def parse(payload: Any) -> list[Signal]:
     version = payload.get("version", "4")
     if str(version) != "4":
         raise FieldError("version", f"webhook payload version {version!r} is not supported; "
-                                    "Alertdesk reads version 4")
+                                    "Alertdesk reads Alertmanager's version 4 (and Grafana "
+                                    "Alerting's version 1, which carries orgId)")
+    return signals(payload, ALERTMANAGER)
+
+
+def signals(payload: dict[str, Any], flavour: Flavour) -> list[Signal]:
+    """Each ``alerts[]`` member as a signal (the version is the caller's to check)."""
     alerts = payload.get("alerts")
     if not isinstance(alerts, list):
         raise FieldError("alerts", "must be a list")
-    group = {k: payload[k] for k in GROUP_FIELDS if k in payload}
+    group = {k: payload[k] for k in flavour.group_fields if k in payload}
     if isinstance(payload.get("groupLabels"), dict):
         group["groupLabels"] = payload["groupLabels"]
-    return [_signal(item, i, group) for i, item in enumerate(alerts)]
+    return [_signal(item, i, group, flavour) for i, item in enumerate(alerts)]
 
 
-def _signal(item: Any, i: int, group: dict[str, Any]) -> Signal:
+def _signal(item: Any, i: int, group: dict[str, Any], flavour: Flavour) -> Signal:
     where = f"alerts[{i}]"
     if not isinstance(item, dict):
         raise FieldError(where, "must be an object")
@@ -64,16 +87,15 @@ def _signal(item: Any, i: int, group: dict[str, Any]) -> Signal:
     fingerprint = item.get("fingerprint")
     if fingerprint is not None and not isinstance(fingerprint, str):
         raise FieldError(f"{where}.fingerprint", "must be a string")
-    times = {k: item[k] for k in ("startsAt", "endsAt", "generatorURL")
-             if isinstance(item.get(k), str)}
-    meta: dict[str, Any] = {"alertmanager": {**group, **times}}
+    times = {k: item[k] for k in flavour.item_fields if isinstance(item.get(k), str)}
+    meta: dict[str, Any] = {flavour.source: {**group, **times}}
     if not raw_severity:
         meta["severity_defaulted"] = True
     return Signal(AlertIn(
-        summary=_summary(labels, annotations), severity=severity, source=SOURCE,
+        summary=_summary(labels, annotations), severity=severity, source=flavour.source,
         service=_first(labels, SERVICE_LABELS), device_id=_first(labels, DEVICE_LABELS),
         description=str(annotations.get("description", "")),
-        fingerprint="am:" + (fingerprint or _label_hash(labels)),
+        fingerprint=flavour.prefix + (fingerprint or _label_hash(labels)),
         labels=labels, annotations={k: str(v) for k, v in annotations.items()}, metadata=meta,
     ), status)
 
