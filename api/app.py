@@ -1,7 +1,10 @@
 """The FastAPI application: `uvicorn api.app:app`. OpenAPI at /docs."""
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.routing import NoMatchFound
 
 from api import errors
@@ -31,7 +34,9 @@ from api.routes_weekly import router as weekly_router
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Alertdesk API", version="1.0",
+    # Swagger UI from the package (fastapi-offline's copy of swagger-ui 5), not a CDN: the
+    # docs work on a desk with no internet.
+    app = FastAPIOffline(title="Alertdesk API", version="1.0",
                   description="Alert operations desk: intake, lifecycle, SLA. "
                               "Auth: `Authorization: Bearer <JWT or API key>` or `X-API-Key`.",
                   dependencies=[Depends(reject_unknown_query)])
@@ -59,7 +64,39 @@ def create_app() -> FastAPI:
     app.include_router(actions_router)
     app.add_middleware(BodyLimitMiddleware)
     _build_routes_now(app)
+    _declare_security(app)
     return app
+
+
+PUBLIC_PATHS = ("/healthz", "/api/v1/auth/token", "/api/v1/integrations/", "/a/")
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "A JWT from POST /api/v1/auth/token, or an API key (ad_…)"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+               "description": "An API key (python -m dashboard create-api-key, or the admin page)"},
+}
+
+
+def _declare_security(app: FastAPI) -> None:
+    """The OpenAPI names how to authenticate (so /docs has an Authorize button): a bearer
+    JWT or API key, or X-API-Key, on every route but the public ones (sign-in, health,
+    the providers' signed callbacks, action links)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        schema["security"] = [{"bearer": []}, {"apiKey": []}]
+        for path, operations in schema.get("paths", {}).items():
+            if path.startswith(PUBLIC_PATHS) or path == "/v2/enqueue":
+                for operation in operations.values():
+                    operation["security"] = []
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _build_routes_now(app: FastAPI) -> None:
