@@ -4,8 +4,9 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from api import errors
+from api.body import reject_unstorable_body
 from api.limits import BodyLimitMiddleware
-from api.query import reject_unknown_query
+from api.query import reject_nul, reject_unknown_query
 from api.routes_admin import health
 from api.routes_admin import router as admin_router
 from api.routes_alerts import router as alerts_router
@@ -31,7 +32,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Alertdesk API", version="1.0",
                   description="Alert operations desk: intake, lifecycle, SLA. "
                               "Auth: `Authorization: Bearer <JWT or API key>` or `X-API-Key`.",
-                  dependencies=[Depends(reject_unknown_query)])
+                  dependencies=[Depends(reject_unknown_query), Depends(reject_nul),
+                                Depends(reject_unstorable_body)])
     errors.install(app)
     app.include_router(health)
     app.include_router(admin_router)

@@ -22,10 +22,16 @@ STATUS = [(FieldError, 422), (NotFound, 404), (Conflict, 409), (AuthError, 401),
 
 def error_response(status: int, message: str, field: str | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": message}
+    body: dict[str, Any] = {"error": _printable(message)}
     if field:
-        body["field"] = field
+        body["field"] = _printable(field)
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _printable(text: str) -> str:
+    """The message as UTF-8 can carry it: a field or value that quotes the input may hold
+    a lone surrogate (JSON's ``\\ud800``), which would fail the response itself."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _domain(_: Request, exc: Exception) -> JSONResponse:
