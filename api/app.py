@@ -5,6 +5,7 @@ from fastapi import Depends, FastAPI
 
 from api import errors
 from api.body import reject_unstorable_body
+from api.headers import SecurityHeadersMiddleware
 from api.limits import BodyLimitMiddleware
 from api.query import reject_nul, reject_unknown_query
 from api.routes_admin import health
@@ -55,6 +56,8 @@ def create_app() -> FastAPI:
     app.include_router(people_router)
     app.include_router(integrations_router)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware,   # outermost: the 413s get them too
+                       docs_paths=(app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url))
     return app
 
 

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.headers import STATIC
 from core.errors import AlertdeskError, AuthError, Conflict, FieldError, Forbidden, NotFound, Unavailable
 
 log = logging.getLogger("alertdesk.api")
@@ -77,7 +78,8 @@ def _database(_: Request, exc: Exception) -> JSONResponse:
 
 def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return error_response(500, "internal error; see the server log")
+    # Starlette sends this from outside every middleware: the security headers come here.
+    return error_response(500, "internal error; see the server log", headers=dict(STATIC))
 
 
 def install(app: FastAPI) -> None:
