@@ -55,7 +55,7 @@ def _text(value: object, field: str, limit: int = 100) -> str:
 def _unknown(body: Mapping[str, Any], allowed: set[str], where: str) -> None:
     for key in body:
         if key not in allowed:
-            raise FieldError(f"{where}{key}", "unknown field")
+            raise FieldError(where + (key or '""'), "unknown field")   # '""': the empty key
 
 
 def parse_schedule(body: object) -> Schedule:

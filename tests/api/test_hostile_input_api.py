@@ -148,3 +148,12 @@ def test_a_csv_export_checks_its_input_before_the_first_byte(http, viewer, manag
         refused(r, field)
     r = http.get("/api/v1/alerts/export.csv", headers=viewer)
     assert r.status_code == 200 and r.text.startswith("id,created_at,")
+
+
+@pytest.mark.parametrize(("path", "body"), [("/api/v1/escalation-policies", {"": 1}),
+                                            ("/api/v1/on-call/schedules", {"": 1}),
+                                            ("/api/v1/users/ada/contact-methods", {"": 1})])
+def test_an_empty_name_is_still_named(http, admin, path, body) -> None:
+    """A 422 for an empty key (or query parameter name) named no field at all."""
+    refused(http.post(path, json=body, headers=admin), '""')
+    refused(http.get("/api/v1/groups/stats?=x", headers=admin), "query")
