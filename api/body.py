@@ -56,9 +56,9 @@ async def reject_unstorable_body(request: Request) -> None:
     if isinstance(route, APIRoute) and route.body_field is not None:
         body = await request.body()
         if body and SUSPECT.search(body):
-            try:
-                payload = await request.json()   # parsed already, cached by Starlette
-            except ValueError:
+            try:   # parsed already and cached by Starlette, unless it was not sent as JSON
+                payload = await request.json()
+            except (ValueError, RecursionError):
                 return                           # not JSON: FastAPI's own 400/422
             check_storable(body, payload)
 

@@ -106,6 +106,13 @@ def test_metadata_nested_deeper_than_32_levels_is_a_422(http, admin, engine, pat
     assert ok.status_code < 300, ok.text
 
 
+def test_a_deep_body_not_sent_as_json_is_not_parsed_as_json_again(http, admin) -> None:
+    body = b"[" * 5000 + b'"\\u0000"' + b"]" * 5000
+    r = http.post("/api/v1/silences", content=body,
+                  headers={**admin, "content-type": "text/plain"})
+    assert r.status_code in (400, 422), r.text
+
+
 def test_an_error_quoting_a_lone_surrogate_is_still_json(http, admin, engine) -> None:
     """The 422 named a label key holding a lone surrogate; encoding that message failed."""
     body = b'{"summary": "x", "severity": "high", "labels": {"k\\ud800": "v"}}'
