@@ -22,8 +22,8 @@ HEADERS = {
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 CDN = "https://cdn.jsdelivr.net"
 DOCS_CSP = ("default-src 'none'; script-src {scripts}; worker-src blob:; "
-            f"style-src {CDN} https://fonts.googleapis.com 'unsafe-inline'; "
-            "font-src https://fonts.gstatic.com; img-src 'self' data: https:; "
+            f"style-src 'self' {CDN} https://fonts.googleapis.com 'unsafe-inline'; "
+            "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 # For responses sent outside the middleware (the 500 handler runs outermost in Starlette).
 STATIC = {**HEADERS, "content-security-policy": API_CSP}
@@ -34,7 +34,7 @@ def docs_csp(html: bytes) -> str:
     """The docs policy for one page: the CDN plus a hash of each inline script in it."""
     hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'"
               for s in INLINE_SCRIPT.findall(html)]
-    return DOCS_CSP.format(scripts=" ".join([CDN, *hashes]))
+    return DOCS_CSP.format(scripts=" ".join(["'self'", CDN, *hashes]))
 
 
 def with_headers(headers: list[tuple[bytes, bytes]], csp: str) -> list[tuple[bytes, bytes]]:
@@ -45,7 +45,8 @@ def with_headers(headers: list[tuple[bytes, bytes]], csp: str) -> list[tuple[byt
 
 class SecurityHeadersMiddleware:
     """Pure ASGI. ``docs_paths``: the HTML pages that get the docs policy (their body is
-    small and buffered to hash its inline script); every other response streams as it is."""
+    small and buffered to hash its inline script); every other response streams as it is.
+    'self' is allowed beside the CDN for docs served from the package (fastapi-offline)."""
 
     def __init__(self, app: Any, docs_paths: tuple[str | None, ...] = ()) -> None:
         self.app = app
