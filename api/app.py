@@ -56,8 +56,7 @@ def create_app() -> FastAPI:
     app.include_router(people_router)
     app.include_router(integrations_router)
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware,   # outermost: the 413s get them too
-                       docs_paths=(app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url))
+    app.add_middleware(SecurityHeadersMiddleware)   # last added = outermost: 413s get them too
     return app
 
 

@@ -27,6 +27,9 @@ DOCS_CSP = ("default-src 'none'; script-src {scripts}; worker-src blob:; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 # For responses sent outside the middleware (the 500 handler runs outermost in Starlette).
 STATIC = {**HEADERS, "content-security-policy": API_CSP}
+# The HTML docs pages, by path: fastapi-offline serves them from routes of its own and sets
+# the app's docs_url/redoc_url to None, so they are named here rather than read from the app.
+DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 
@@ -48,9 +51,9 @@ class SecurityHeadersMiddleware:
     small and buffered to hash its inline script); every other response streams as it is.
     'self' is allowed beside the CDN for docs served from the package (fastapi-offline)."""
 
-    def __init__(self, app: Any, docs_paths: tuple[str | None, ...] = ()) -> None:
+    def __init__(self, app: Any, docs_paths: tuple[str, ...] = DOCS_PATHS) -> None:
         self.app = app
-        self.docs_paths = frozenset(p for p in docs_paths if p)
+        self.docs_paths = frozenset(docs_paths)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

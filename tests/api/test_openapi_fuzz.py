@@ -172,8 +172,13 @@ def _set(body: Any, path: tuple[Any, ...], value: str) -> None:
     body[path[-1]] = value
 
 
+# Routes that answer errors in another product's documented shape (their senders parse it).
+OWN_ERROR_SHAPE = ("/v2/enqueue",)   # PagerDuty Events API v2: {"status", "message", "errors"}
+
+
 def names_the_field(response: Any) -> None:
-    if not 400 <= response.status_code < 500:
+    if not 400 <= response.status_code < 500 or response.request.path_url.startswith(
+            OWN_ERROR_SHAPE):
         return
     body = response.json()
     assert isinstance(body.get("error"), str), response.text

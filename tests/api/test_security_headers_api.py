@@ -49,8 +49,9 @@ def test_streamed_csv(http, viewer) -> None:
 
 def test_the_500_handler_sends_them_too() -> None:
     """Starlette answers a 500 from outside every middleware: the handler adds them."""
-    r = errors._unexpected(Request({"type": "http", "method": "GET", "path": "/"}),
-                           RuntimeError("boom"))
+    scope = {"type": "http", "method": "GET", "path": "/api/v1/alerts", "headers": [],
+             "query_string": b"", "scheme": "http", "server": ("testserver", 80)}
+    r = errors._unexpected(Request(scope), RuntimeError("boom"))
     for name, value in {**COMMON, "content-security-policy": API_CSP}.items():
         assert r.headers[name] == value
 
