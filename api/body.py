@@ -73,15 +73,16 @@ def check_storable(body: bytes, payload: Any) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
                 where = f"{path}.{key}" if path else str(key)
-                _text(where, key)
+                check_text(where, key)
                 stack.append((where, item))
         elif isinstance(value, list):
             stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
         elif isinstance(value, str):
-            _text(path or "body", value)
+            check_text(path or "body", value)
 
 
-def _text(where: str, value: str) -> None:
+def check_text(where: str, value: str) -> None:
+    """FieldError(where) for text PostgreSQL cannot store: a NUL or a lone surrogate."""
     if "\x00" in value:
         raise FieldError(where.replace("\x00", "\\x00"), "must not contain NUL characters")
     try:

@@ -164,3 +164,21 @@ def test_an_empty_name_is_still_named(http, admin, path, body) -> None:
     """A 422 for an empty key (or query parameter name) named no field at all."""
     refused(http.post(path, json=body, headers=admin), '""')
     refused(http.get("/api/v1/groups/stats?=x", headers=admin), "query")
+
+
+@pytest.mark.parametrize(("content_type", "body", "status", "field"), [
+    ("application/json", b"{}", 422, "username"),
+    ("text/plain", b'{"username": "ada"}', 422, "password"),
+    ("application/json", b'{"username": "a\\u0000", "password": "x"}', 422, "username"),
+    ("application/json", b'{"username": "ada", "password": "x\\ud800"}', 422, "password"),
+    ("application/x-www-form-urlencoded", b"username=a%00&password=x", 422, "username"),
+    ("application/json", b"[" * 5000 + b"]" * 5000, 400, None),
+])
+def test_sign_in_bodies_the_schema_does_not_show(http, content_type, body, status,
+                                                 field) -> None:
+    """POST /auth/token parses its body itself (JSON or the OAuth2 form), so the fuzzer
+    sends it none: a missing field, a NUL or lone surrogate (SQL, bcrypt) and deep nesting
+    were each a 500."""
+    r = http.post("/api/v1/auth/token", content=body, headers={"content-type": content_type})
+    assert r.status_code == status, r.text
+    assert r.json().get("field") == field
