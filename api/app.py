@@ -8,8 +8,10 @@ from fastapi_offline import FastAPIOffline
 from starlette.routing import NoMatchFound
 
 from api import errors
+from api.body import reject_unstorable_body
+from api.headers import SecurityHeadersMiddleware
 from api.limits import BodyLimitMiddleware
-from api.query import reject_unknown_query
+from api.query import reject_nul, reject_unknown_query
 from api.routes_actions import router as actions_router
 from api.routes_admin import health
 from api.routes_admin import router as admin_router
@@ -39,7 +41,8 @@ def create_app() -> FastAPI:
     app = FastAPIOffline(title="Alertdesk API", version="1.0",
                   description="Alert operations desk: intake, lifecycle, SLA. "
                               "Auth: `Authorization: Bearer <JWT or API key>` or `X-API-Key`.",
-                  dependencies=[Depends(reject_unknown_query)])
+                  dependencies=[Depends(reject_unknown_query), Depends(reject_nul),
+                                Depends(reject_unstorable_body)])
     errors.install(app)
     app.include_router(health)
     app.include_router(admin_router)
@@ -63,6 +66,7 @@ def create_app() -> FastAPI:
     app.include_router(integrations_router)
     app.include_router(actions_router)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)   # last added = outermost: 413s get them too
     _build_routes_now(app)
     _declare_security(app)
     return app

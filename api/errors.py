@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.headers import STATIC
 from core.errors import (
     AlertdeskError,
     AuthError,
@@ -36,10 +37,16 @@ STATUS = [(FieldError, 422), (NotFound, 404), (Conflict, 409), (AuthError, 401),
 
 def error_response(status: int, message: str, field: str | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": message}
+    body: dict[str, Any] = {"error": _printable(message)}
     if field:
-        body["field"] = field
+        body["field"] = _printable(field)
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _printable(text: str) -> str:
+    """The message as UTF-8 can carry it: a field or value that quotes the input may hold
+    a lone surrogate (JSON's ``\\ud800``), which would fail the response itself."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 EVENTS_V2_PATH = "/v2/enqueue"
@@ -113,7 +120,8 @@ def _database(request: Request, exc: Exception) -> JSONResponse:
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return _reply(request, 500, "internal error; see the server log")
+    # Starlette sends this from outside every middleware: the security headers come here.
+    return _reply(request, 500, "internal error; see the server log", headers=dict(STATIC))
 
 
 def install(app: FastAPI) -> None:

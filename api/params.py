@@ -1,8 +1,9 @@
 """Query-string parsing shared by list endpoints: comma lists and ISO-8601 instants."""
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import date, datetime, time, timezone
 
+from core.clock import check_day, ensure_utc
 from core.errors import FieldError
 
 
@@ -14,15 +15,27 @@ def csv_list(values: list[str] | None) -> tuple[str, ...]:
 
 
 def instant(value: str | None, field: str) -> datetime | None:
-    """ISO-8601 with an offset, or a bare date (midnight UTC); naive times are refused."""
+    """ISO-8601 with an offset, or a bare date (midnight UTC); naive times and instants
+    outside ``core.clock``'s EARLIEST..LATEST are refused."""
     if value is None or value == "":
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise FieldError(field, f"{value!r} is not an ISO-8601 date or time") from None
+        raise FieldError(field, f"{value[:40]!r} is not an ISO-8601 date or time") from None
     if len(value) == 10:  # a date: the start of that day in UTC
-        return datetime.combine(parsed.date(), time(0), tzinfo=timezone.utc)
+        return datetime.combine(check_day(parsed.date(), field), time(0), tzinfo=timezone.utc)
     if parsed.tzinfo is None:
         raise FieldError(field, "must include a time zone offset, e.g. 2026-03-02T09:00:00Z")
-    return parsed.astimezone(timezone.utc)
+    return ensure_utc(parsed, field)
+
+
+def day(value: str, field: str) -> date:
+    """A calendar day ``YYYY-MM-DD`` within the accepted range, or FieldError(field)."""
+    try:
+        parsed = date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise FieldError(field, f"{value[:40]!r} is not a date; use YYYY-MM-DD")
+    return check_day(parsed, field)

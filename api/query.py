@@ -1,6 +1,9 @@
 """Unknown query parameters are refused (422 naming the parameter), never silently ignored:
 ``?assignee=x`` on a route without that filter must not answer with the whole table. The
-known ones are the route's declared parameters (its dependencies' included)."""
+known ones are the route's declared parameters (its dependencies' included).
+
+A NUL character in a query or path parameter is refused the same way: PostgreSQL text
+cannot hold one, so it could only fail later, inside a statement, as a 500."""
 from __future__ import annotations
 
 from typing import Any
@@ -19,8 +22,8 @@ def reject_unknown_query(request: Request) -> None:
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         allowed = ", ".join(sorted(known)) or "none"
-        raise FieldError(unknown[0], f"unknown query parameter {unknown[0]!r}; this route "
-                                     f"takes: {allowed}")
+        raise FieldError(unknown[0] or "query", f"unknown query parameter {unknown[0]!r}; "
+                                                f"this route takes: {allowed}")
 
 
 def _query_names(dependant: Any) -> set[str]:
@@ -28,3 +31,9 @@ def _query_names(dependant: Any) -> set[str]:
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names
+
+
+def reject_nul(request: Request) -> None:
+    for name, value in [*request.query_params.multi_items(), *request.path_params.items()]:
+        if "\x00" in name or "\x00" in str(value):
+            raise FieldError(name.replace("\x00", "\\x00"), "must not contain NUL characters")

@@ -8,7 +8,9 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
+from api.body import check_text
 from api.params import instant
 from api.retry import RetryingRoute
 from api.schemas import ApiKeyBody, SlaPolicyBody, TokenRequest, UserBody, UserPatchBody
@@ -48,18 +50,29 @@ async def _token_request(request: Request) -> TokenRequest:
     """JSON body, or the OAuth2 password form that /docs' Authorize button sends."""
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         form = await request.form()
-        return TokenRequest(username=str(form.get("username", "")),
-                            password=str(form.get("password", "")))
+        return _storable(TokenRequest(username=str(form.get("username", "")),
+                                      password=str(form.get("password", ""))))
     try:
         data = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         from fastapi.exceptions import RequestValidationError
         raise RequestValidationError([{"type": "json_invalid", "loc": ("body",),
                                        "msg": "malformed JSON",
                                        "ctx": {"error": "invalid JSON"}}]) from None
     if not isinstance(data, dict):
         raise FieldError("body", "must be an object with username and password")
-    return TokenRequest.model_validate(data)
+    try:
+        creds = TokenRequest.model_validate(data)
+    except ValidationError as err:   # a 422 naming the field, as FastAPI's own
+        from fastapi.exceptions import RequestValidationError
+        raise RequestValidationError(err.errors()) from None
+    return _storable(creds)
+
+
+def _storable(creds: TokenRequest) -> TokenRequest:
+    check_text("username", creds.username)   # NUL / a lone surrogate failed in SQL or bcrypt
+    check_text("password", creds.password)
+    return creds
 
 
 @router.get("/users", tags=["admin"])

@@ -13,6 +13,7 @@ from api.params import csv_list, instant
 from api.retry import RetryingRoute
 from api.schemas import ActionBody, AlertBody, NoteBody
 from api.security import Operator, Viewer
+from api.streams import csv_response
 from core import db as core_db
 from core.actor import Actor
 from core.alerts import queue
@@ -88,9 +89,7 @@ def export_csv(severity: list[str] | None = Query(None), state: list[str] | None
                start_date: str | None = None, end_date: str | None = None, q: str | None = None,
                _: Actor = Viewer) -> StreamingResponse:
     f = _filter(severity, state, service, device_id, start_date, end_date, q).normalize()
-    chunks = iter_csv(core_db.get_engine(), f, SYSTEM_CLOCK.now())
-    return StreamingResponse(chunks, media_type="text/csv", headers={
-        "Content-Disposition": 'attachment; filename="alerts.csv"'})
+    return csv_response(iter_csv(core_db.get_engine(), f, SYSTEM_CLOCK.now()), "alerts.csv")
 
 
 @router.get("/{alert_id}", summary="One alert with SLA status and its event timeline")

@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from api.params import instant
 from api.retry import RetryingRoute
 from api.security import Manager
+from api.streams import csv_response
 from core import db as core_db
 from core.actor import Actor
 from core.audit import AuditFilter, iter_csv, search
@@ -44,5 +45,4 @@ def export_csv(q: str | None = None, actor: str | None = None, entity: str | Non
                start: str | None = None, end: str | None = None,
                _: Actor = Manager) -> StreamingResponse:
     f = _filter(q, actor, entity, start, end)
-    return StreamingResponse(iter_csv(core_db.get_engine(), f), media_type="text/csv",
-                             headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+    return csv_response(iter_csv(core_db.get_engine(), f), "audit.csv")

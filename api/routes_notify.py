@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.params import csv_list, instant
 from api.retry import RetryingRoute
 from api.security import Manager, Viewer
+from api.streams import csv_response
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
@@ -62,8 +63,7 @@ def export_csv(status: list[str] | None = Query(None), channel: list[str] | None
                alert_id: int | None = None, start: str | None = None, end: str | None = None,
                _: Actor = Viewer) -> StreamingResponse:
     f = _filter(status, channel, alert_id, start, end)
-    return StreamingResponse(iter_log_csv(core_db.get_engine(), f), media_type="text/csv",
-                             headers={"Content-Disposition": 'attachment; filename="notifications.csv"'})
+    return csv_response(iter_log_csv(core_db.get_engine(), f), "notifications.csv")
 
 
 @router.post("/test", summary="Send a test notification now (manager)")

@@ -14,13 +14,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 
-from api.params import instant
+from api.params import day, instant
 from api.retry import RetryingRoute
 from api.security import Viewer
 from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK, check_zone
-from core.errors import FieldError
 from core.reports.related import related_alerts
 from core.reports.stats import TOP_SERVICES, Scope, daily, scope, statistics, trends
 from core.reports.top import top_alerts
@@ -88,9 +87,4 @@ def _day(value: str | None, zone: str, now: dt.datetime) -> dt.date:
     """``YYYY-MM-DD``; by default today in ``zone``."""
     if not value:
         return now.astimezone(ZoneInfo(zone)).date()
-    try:
-        if len(value) == 10:
-            return dt.date.fromisoformat(value)
-    except ValueError:
-        pass
-    raise FieldError("date", f"{value!r} is not a date; use YYYY-MM-DD")
+    return day(value, "date")

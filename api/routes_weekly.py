@@ -19,7 +19,7 @@ from api.security import Viewer
 from core import db as core_db
 from core import views
 from core.actor import Actor
-from core.clock import SYSTEM_CLOCK, check_zone
+from core.clock import SYSTEM_CLOCK, check_day, check_zone
 from core.errors import FieldError
 from core.weekly.render import to_csv, to_html, to_markdown
 from core.weekly.report import last_complete_week, parse_week, weekly_report
@@ -37,7 +37,7 @@ def _week(week: str | None, week_start: str | None, tz: str, now: Any) -> date:
         return parse_week(week, "week")
     if week_start:
         try:
-            return date.fromisoformat(week_start)
+            return check_day(date.fromisoformat(week_start), "week_start")
         except ValueError:
             raise FieldError("week_start", f"{week_start!r} is not a date such as "
                                            "2026-11-16") from None

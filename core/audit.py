@@ -22,6 +22,7 @@ from core import csvstream
 from core.actor import SYSTEM, Actor
 from core.clock import ensure_utc
 from core.errors import FieldError
+from core.paging import check_page
 from core.secret import public_target
 from core.tables import audit_log
 
@@ -155,14 +156,11 @@ def search(session: Session, filters: AuditFilter, page: int = 1, limit: int = 5
     """One page of the stream, newest first, and how many entries match. The count stops
     at COUNT_CAP: the alert actions of a busy site are millions of rows, and a count
     that reads them all (or matches search text in each) would cost seconds per page."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
-    if page < 1:
-        raise FieldError("page", "must be 1 or more")
+    offset = check_page(page, limit, MAX_LIMIT)
     f = filters.normalize()
     sql, params = _union(f, page * limit)
     rows = session.execute(sa.text(f"{sql} limit :limit offset :offset"),
-                           {**params, "limit": limit, "offset": (page - 1) * limit}).mappings()
+                           {**params, "limit": limit, "offset": offset}).mappings()
     where, _ = _where(f)
     total = sum(int(session.scalar(sa.text(
         f"select count(*) from (select 1 from ({b}) b where {where} limit {COUNT_CAP + 1}) c"),

@@ -38,13 +38,17 @@ def stream(engine: sa.Engine, stmt: sa.Executable, header: Sequence[str],
            row: Callable[[Any], Sequence[Any]],
            on_rows: Callable[[int], None] | None = None) -> Iterator[str]:
     """The header, then one chunk of CSV text per batch of rows (``row`` maps a result
-    row to its cells). ``on_rows(n)`` is told each batch's row count (progress bars)."""
+    row to its cells). ``on_rows(n)`` is told each batch's row count (progress bars).
+
+    The statement runs before the header is yielded, so a caller that takes the first
+    chunk before it answers (the API does) reports a failing query as an error response
+    instead of a 200 cut off after its header."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(header)
-    yield buf.getvalue()
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(stmt)
+        yield buf.getvalue()
         for rows in result.partitions():
             buf.seek(0)
             buf.truncate()

@@ -111,11 +111,40 @@ def _str_map(value: object, name: str, deep: bool = True) -> dict[str, str]:
     return out
 
 
+MAX_DEPTH = 32   # JSON nesting of metadata: far past real use, well inside every encoder
+
+
+def check_text(value: str | None, name: str) -> None:
+    """FieldError(name) for text PostgreSQL cannot store (NUL, a lone surrogate)."""
+    if value is not None:
+        _storable(value, name)
+
+
+def check_json(value: dict[str, Any] | None, name: str) -> None:
+    """FieldError(name) for a JSON object PostgreSQL or the API could not carry back: NUL,
+    a lone surrogate, or nesting deeper than MAX_DEPTH (the response encoders give up at a
+    few hundred levels, after the write)."""
+    if value is not None:
+        _json_map(value, name)
+
+
+def _nesting(value: dict[str, Any] | list[Any], name: str) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FieldError(name, f"is nested deeper than {MAX_DEPTH} levels")
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+
+
 def _json_map(value: object, name: str, deep: bool = True) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise FieldError(name, "must be an object")
+    if value:
+        _nesting(value, name)   # cheap (metadata is small) and needed on the batch path too
     if not deep:
         return value
     text = json.dumps(value, ensure_ascii=False)

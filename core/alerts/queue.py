@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core import lifecycle
 from core import severity as sev
 from core.errors import FieldError, NotFound
+from core.paging import check_page
 from core.sla import rules as sla
 from core.tables import alert_events, alerts
 
@@ -110,16 +111,13 @@ def list_alerts(session: Session, f: AlertFilter, page: int = 1, limit: int = 50
                 ) -> tuple[list[sa.Row[Any]], int]:
     """One page of alerts and the total, in ``sort`` order (SORTS). Open-only lists come
     in queue order by default (severity, then SLA deadline); others newest first."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
-    if page < 1:
-        raise FieldError("page", "must be 1 or more")
+    offset = check_page(page, limit, MAX_LIMIT)
     f = f.normalize()
     conds = _where(f)
     order = _order(sort, f.open_only)
     cols = [alerts.c[name] for name in columns] if columns else list(alerts.c)
     rows = session.execute(sa.select(*cols).where(*conds).order_by(*order)
-                           .limit(limit).offset((page - 1) * limit)).all()
+                           .limit(limit).offset(offset)).all()
     total = session.scalar(sa.select(sa.func.count()).select_from(alerts).where(*conds)) or 0
     return list(rows), int(total)
 

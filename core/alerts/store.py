@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core import lifecycle
 from core.actor import Actor
+from core.alerts.model import check_json, check_text
 from core.durations import human
 from core.errors import AlertdeskError, FieldError, Forbidden, InvalidTransition, NotFound
 from core.lifecycle import Step
@@ -39,6 +40,7 @@ def apply(session: Session, alert_id: int, req: ActionRequest, actor: Actor,
     if not actor.can("operator"):
         raise Forbidden(f"{actor.name} may not {req.action} alerts (operator role needed)")
     note = _note(req.note)
+    check_json(req.metadata, "metadata")
     row = _lock(session, alert_id)
     now = _after(row, now)
     try:
@@ -70,6 +72,7 @@ def add_note(session: Session, alert_id: int, note: str | None, actor: Actor, no
     if not actor.can("operator"):
         raise Forbidden(f"{actor.name} may not annotate alerts (operator role needed)")
     text = _note(note)
+    check_json(metadata, "metadata")
     if not text and not assign_to:
         raise FieldError("note", "is required")
     row = _lock(session, alert_id)
@@ -184,6 +187,7 @@ def _note(note: str | None) -> str | None:
         raise FieldError("note", "must be a string")
     if len(note) > MAX_NOTE:
         raise FieldError("note", f"is longer than {MAX_NOTE} characters")
+    check_text(note, "note")
     return note.strip() or None
 
 

@@ -111,7 +111,7 @@ def parse_policy(body: object) -> Policy:
         raise FieldError("body", "must be an object")
     for key in body:
         if key not in KEYS:
-            raise FieldError(str(key), "unknown field")
+            raise FieldError(str(key) or '""', "unknown field")   # '""': the empty key
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
         raise FieldError("name", "is required (1-100 characters)")

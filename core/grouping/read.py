@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.errors import FieldError, NotFound
+from core.paging import check_page
 
 MAX_LIMIT = 500
 STATUSES = ("active", "resolved")
@@ -60,16 +61,13 @@ GROUP_COLS = f"""
 def list_groups(session: Session, f: GroupFilter, page: int = 1, limit: int = 50
                 ) -> tuple[list[dict[str, Any]], int]:
     """Active groups first (by severity, then newest), then resolved ones, newest first."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
-    if page < 1:
-        raise FieldError("page", "must be 1 or more")
+    offset = check_page(page, limit, MAX_LIMIT)
     where, params = f.where()
     rows = session.execute(sa.text(f"""
         select {GROUP_COLS} from alert_groups g where {where}
         order by (g.status = 'active') desc, g.max_severity_rank, g.last_seen_at desc, g.id desc
         limit :limit offset :offset"""), {**params, "limit": limit,
-                                          "offset": (page - 1) * limit}).mappings().all()
+                                          "offset": offset}).mappings().all()
     total = session.scalar(sa.text(f"select count(*) from alert_groups g where {where}"), params)
     return [dict(r) for r in rows], int(total or 0)
 

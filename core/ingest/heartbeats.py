@@ -31,6 +31,7 @@ from core.alerts.model import AlertIn
 from core.errors import FieldError
 from core.ingest.batch import ingest_batch
 from core.ingest.signal import FIRING, RESOLVED, Signal
+from core.paging import check_page
 from core.tables import heartbeats
 
 NAME_RE = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -187,11 +188,8 @@ def as_dict(row: Any) -> dict[str, Any]:
 def list_heartbeats(session: Session, page: int = 1, limit: int = 100
                     ) -> tuple[list[dict[str, Any]], int]:
     """One page of heartbeats by name, and the total."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
-    if page < 1:
-        raise FieldError("page", "must be 1 or more")
+    offset = check_page(page, limit, MAX_LIMIT)
     rows = session.execute(sa.select(heartbeats).order_by(heartbeats.c.name)
-                           .limit(limit).offset((page - 1) * limit)).all()
+                           .limit(limit).offset(offset)).all()
     total = session.scalar(sa.select(sa.func.count()).select_from(heartbeats)) or 0
     return [as_dict(r) for r in rows], int(total)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core.errors import FieldError
 from core.notify.base import CHANNELS, STATUSES
 from core.notify.vault import SEALED_FIELDS, recipient_for, seal_target, validate_target
+from core.paging import check_page
 from core.secret import public_target
 from core.tables import notification_attempts as attempts_t
 from core.tables import notifications as n_t
@@ -137,12 +138,9 @@ def delivery_log(session: Session, f: LogFilter | None = None, page: int = 1,
                  limit: int = 50) -> tuple[list[dict[str, Any]], int]:
     """A page of the delivery log, newest first, and the total matching ``f``."""
     f = f or LogFilter()
-    if not 1 <= limit <= MAX_LIMIT:
-        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
-    if page < 1:
-        raise FieldError("page", "must be 1 or more")
+    offset = check_page(page, limit, MAX_LIMIT)
     total = session.execute(sa.select(sa.func.count()).select_from(n_t).where(*f.where())).scalar_one()
-    rows = session.execute(log_select(f).limit(limit).offset((page - 1) * limit))
+    rows = session.execute(log_select(f).limit(limit).offset(offset))
     return [log_row(r) for r in rows], int(total)
 
 

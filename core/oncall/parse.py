@@ -14,8 +14,9 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.clock import check_day, ensure_utc
 from core.errors import FieldError
-from core.oncall.rules import GAP, OVERRIDE, UTC, Layer, Restriction, Schedule
+from core.oncall.rules import GAP, OVERRIDE, Layer, Restriction, Schedule
 
 ROTATIONS = ("daily", "weekly", "custom")
 MAX_LAYERS, MAX_PARTICIPANTS, MAX_SHIFT_HOURS = 10, 100, 24 * 28
@@ -32,8 +33,8 @@ def parse_zone(value: object, field: str = "timezone") -> str:
         raise FieldError(field, "is required: an IANA time zone such as Europe/London")
     try:
         ZoneInfo(value.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise FieldError(field, f"unknown time zone {value!r}") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):   # OSError: a name too long for a path
+        raise FieldError(field, f"unknown time zone {value[:60]!r}") from None
     return value.strip()
 
 
@@ -54,7 +55,7 @@ def _text(value: object, field: str, limit: int = 100) -> str:
 def _unknown(body: Mapping[str, Any], allowed: set[str], where: str) -> None:
     for key in body:
         if key not in allowed:
-            raise FieldError(f"{where}{key}", "unknown field")
+            raise FieldError(where + (key or '""'), "unknown field")   # '""': the empty key
 
 
 def parse_schedule(body: object) -> Schedule:
@@ -97,7 +98,7 @@ def _layer(raw: object, where: str) -> Layer:
                                  or not 1 <= hours <= MAX_SHIFT_HOURS):
         raise FieldError(f"{where}.shift_hours", f"must be a whole number 1-{MAX_SHIFT_HOURS}")
     try:
-        start = date.fromisoformat(str(raw.get("start")))
+        start = check_day(date.fromisoformat(str(raw.get("start"))), f"{where}.start")
     except ValueError:
         raise FieldError(f"{where}.start", "must be a date YYYY-MM-DD") from None
     return Layer(name, str(rotation), parse_hhmm(raw.get("handoff", "09:00"), f"{where}.handoff"),
@@ -153,10 +154,10 @@ def parse_instant(value: object, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise FieldError(field, f"{value!r} is not an ISO-8601 time") from None
+        raise FieldError(field, f"{str(value)[:40]!r} is not an ISO-8601 time") from None
     if parsed.tzinfo is None:
         raise FieldError(field, "must include a time zone offset, e.g. 2026-03-02T09:00:00Z")
-    return parsed.astimezone(UTC)
+    return ensure_utc(parsed, field)
 
 
 def parse_override(body: object) -> tuple[int, str, datetime, datetime]:

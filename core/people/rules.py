@@ -72,7 +72,7 @@ def parse_method(body: object) -> ContactMethod:
         raise FieldError("body", "must be an object with type and address")
     for key in body:
         if key not in ("type", "address", "label"):
-            raise FieldError(str(key), "unknown field")
+            raise FieldError(str(key) or '""', "unknown field")   # '""': the empty key
     kind = body.get("type")
     if kind not in TYPES:
         raise FieldError("type", f"must be one of {', '.join(TYPES)}")

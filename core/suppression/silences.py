@@ -25,6 +25,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from core.clock import ensure_utc
 from core.errors import FieldError
 
 OPS = ("=", "!=", "=~", "!~")
@@ -181,7 +182,7 @@ def _instant(value: object, field: str) -> datetime | None:
         raise FieldError(field, "must be an ISO-8601 time with an offset")
     if value.tzinfo is None:
         raise FieldError(field, "must include a time zone offset, e.g. 2026-03-02T09:00:00Z")
-    return value
+    return ensure_utc(value, field)
 
 
 def silence_state(starts_at: datetime, ends_at: datetime, expired_at: datetime | None,

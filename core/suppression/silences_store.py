@@ -18,6 +18,7 @@ from core import audit
 from core.actor import SYSTEM, WORKER, Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
 from core.lifecycle import OPEN_SQL
+from core.paging import check_page
 from core.suppression.silences import (
     ACTIVE,
     EXPIRED,
@@ -106,12 +107,9 @@ def list_silences(session: Session, now: datetime, state: str | None = None, pag
     state and how many open alerts it marks."""
     if state is not None and state not in STATES:
         raise FieldError("state", f"must be one of {', '.join(STATES)}")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
-    if page < 1:
-        raise FieldError("page", "must be 1 or more")
+    offset = check_page(page, limit, MAX_LIMIT)
     where = STATE_SQL[state] if state else "true"
-    params = {"now": now, "limit": limit, "offset": (page - 1) * limit}
+    params = {"now": now, "limit": limit, "offset": offset}
     rows = session.execute(sa.text(LIST_SQL.format(where=where) + " limit :limit offset :offset"),
                            params).mappings().all()
     total = session.scalar(sa.text(f"select count(*) from silences s where {where}"), params)

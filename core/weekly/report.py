@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core import teams
-from core.clock import check_zone
+from core.clock import check_day, check_zone
 from core.errors import FieldError
 from core.grouping.read import STATS_SQL, sent_pages
 from core.severity import SEVERITIES
@@ -103,7 +103,7 @@ def parse_week(value: str, field: str = "week") -> date:
     try:
         if not m:
             raise ValueError
-        return date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        return check_day(date.fromisocalendar(int(m[1]), int(m[2]), 1), field)
     except ValueError:
         raise FieldError(field, f"{value!r} is not an ISO week such as 2026-W47") from None
 

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -73,3 +74,17 @@ def ingest_key(engine: sa.Engine) -> dict[str, str]:
     with core_db.transaction(engine) as s:
         key, _ = create_api_key(s, "prometheus", "operator", None)
     return {"X-API-Key": key}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The OpenAPI fuzzer's figures (test_openapi_fuzz.py), every run that includes it."""
+    figures = [dict(value) for reports in terminalreporter.stats.values() for report in reports
+               if getattr(report, "when", None) == "teardown"
+               for name, value in getattr(report, "user_properties", ()) if name == "fuzz"]
+    if figures:
+        from tests.api.test_openapi_fuzz import CALLERS, EXAMPLES
+        terminalreporter.write_line(
+            f"OpenAPI fuzz: {len(figures)} operations x {len(CALLERS)} callers "
+            f"({EXAMPLES} examples per operation + boundary cases), "
+            f"{sum(f['requests'] for f in figures)} requests, "
+            f"{sum(f['server_errors'] for f in figures)} answered 5xx")
