@@ -3,9 +3,9 @@
 A JSON API needs no browser features, so its policy denies them all: nothing may be
 loaded, framed, sniffed or sent as a referrer, and nothing is cached (every answer but
 /healthz and the docs is somebody's data). The docs pages (Swagger UI, ReDoc) load their
-scripts and styles from the jsDelivr CDN and run one inline script: their policy allows
-that CDN and exactly that script (by its SHA-256, computed from the page as served), and
-still forbids framing. A header a route sets itself is left as it is."""
+scripts and styles from the package (fastapi-offline, no CDN) and run one inline script:
+their policy allows our own origin and exactly that script (by its SHA-256, computed from
+the page as served), and still forbids framing. A header a route sets itself is left as it is."""
 from __future__ import annotations
 
 import base64
@@ -47,8 +47,7 @@ def with_headers(headers: list[tuple[bytes, bytes]], csp: str) -> list[tuple[byt
 
 class SecurityHeadersMiddleware:
     """Pure ASGI. ``docs_paths``: the HTML pages that get the docs policy (their body is
-    small and buffered to hash its inline script); every other response streams as it is.
-    'self' is allowed beside the CDN for docs served from the package (fastapi-offline)."""
+    small and buffered to hash its inline script); every other response streams as it is."""
 
     def __init__(self, app: Any, docs_paths: tuple[str, ...] = DOCS_PATHS) -> None:
         self.app = app
