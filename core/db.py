@@ -100,8 +100,36 @@ def get_engine(url: str | None = None) -> sa.Engine:
 @lru_cache(maxsize=None)
 def _engine_for(url: str) -> sa.Engine:
     # Sessions speak UTC, so every timestamptz comes back as an aware UTC datetime.
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                            connect_args={"options": "-c timezone=UTC"})
+    engine = sa.create_engine(url, pool_size=5, max_overflow=10,
+                              connect_args={"options": "-c timezone=UTC"})
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_S = 1.0
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """pool_pre_ping, but only for a connection that sat unused for IDLE_PING_S: one that
+    was in use a moment ago is alive, and pinging it cost a round trip on every checkout
+    (a tenth of a single alert's intake). A dead one (the database restarted) is replaced
+    before the caller sees it; one that dies in between fails its statement, which
+    SQLAlchemy takes as a disconnect and drops the pool's other connections with it."""
+
+    @sa.event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < IDLE_PING_S:
+            return
+        try:
+            with dbapi.cursor() as cursor:
+                cursor.execute("select 1")
+        except Exception as err:  # noqa: BLE001 - any failure: this connection is gone
+            raise sa.exc.DisconnectionError(str(err)) from err
 
 
 def session_factory(engine: sa.Engine) -> sessionmaker[Session]:
