@@ -112,8 +112,8 @@ update alert_escalations e set state = 'active', stopped_reason = null, stopped_
     cycle = e.cycle + 1, started_at = :now, next_tier = 0, repeats_done = 0,
     next_at = :now + make_interval(secs => (e.policy_snapshot -> 'tiers' -> 0 ->> 'delay_s')::int),
     expedited = null, ack_due_at = null,
-    severity_due_at = case when not e.severity_raised then :now + make_interval(
-        secs => (e.policy_snapshot -> 'severity_escalation' ->> 'after_s')::int) end,
+    severity_due_at = :now + make_interval(  -- null without a rule; critical: a no-op raise
+        secs => (e.policy_snapshot -> 'severity_escalation' ->> 'after_s')::int),
     updated_at = :now
 from cand where e.alert_id = cand.alert_id
 """
