@@ -36,12 +36,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core.lifecycle import OPEN_SQL
+from core.lifecycle import OPEN_SQL, needs_human_sql
 
 
 def live(alias: str) -> str:
     """SQL: the alert ``alias`` needs a human (in 'new', not muted): it may page."""
-    return f"{alias}.state = 'new' and {alias}.silence_id is null and {alias}.inhibited_by is null"
+    return needs_human_sql(alias)
 
 
 MEMBER_LIVE, LEAD_LIVE = live("m"), live("a")
