@@ -145,22 +145,21 @@ def _filters(session: Session, service: str | None, team: str | None
     return where, params
 
 
-LABELLED_TEAM_SQL = """select exists (select 1 from alerts where created_at >= :prev
-    and created_at < :end and labels->>'team' = :team)"""
+LABELLED_TEAM_SQL = "select exists (select 1 from alerts where labels->>'team' = :team)"
 
 
 def _check_known(session: Session, params: dict[str, Any]) -> None:
     """An unknown service or team is a 404 naming the field, not a report of zeros. A
     service is known once it has an alert (an indexed lookup) or an owner; a team when it
-    owns a service or labels an alert of the two weeks the report reads (the label has no
-    index: the window keeps the look-up on the rows the report scans anyway)."""
+    owns a service or labels any alert (the label has no index: a scan that stops at the
+    first match, read in full only for a name that is unknown, i.e. on the way to a 404)."""
     mapping = teams.load(session) if {"service", "team"} & params.keys() else {}
     teams.check_service(session, params.get("service"), mapping)
     team = params.get("team")
     if (team is not None and team != teams.NO_TEAM and team not in mapping.values()
             and not session.scalar(sa.text(LABELLED_TEAM_SQL), params)):
         raise UnknownName("team", f"no team {team!r}: it owns no service (SLA page, "
-                                  "'Service owners') and labels no alert of these two weeks")
+                                  "'Service owners') and labels no alert")
 
 
 def weekly_report(session: Session, week_start: date, tz: str, service: str | None,
