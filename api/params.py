@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timezone
+from typing import Any
 
 from core.errors import FieldError
 
@@ -26,3 +27,17 @@ def instant(value: str | None, field: str) -> datetime | None:
     if parsed.tzinfo is None:
         raise FieldError(field, "must include a time zone offset, e.g. 2026-03-02T09:00:00Z")
     return parsed.astimezone(timezone.utc)
+
+
+MAX_LIMIT = 500
+
+
+def page_of(rows: list[Any], page: int, limit: int) -> dict[str, Any]:
+    """A whole list read in one go (a few hundred rows at most, e.g. users, API keys) as one
+    page of the list shape; 422 naming ``page`` / ``limit`` outside 1.. / 1..500."""
+    if page < 1:
+        raise FieldError("page", "must be 1 or more")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
+    first = (page - 1) * limit
+    return {"data": rows[first:first + limit], "page": page, "limit": limit, "total": len(rows)}

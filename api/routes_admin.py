@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.params import instant
+from api.params import MAX_LIMIT, instant, page_of
 from api.retry import RetryingRoute
 from api.schemas import ApiKeyBody, SlaPolicyBody, TokenRequest, UserBody, UserPatchBody
 from api.security import Admin, Manager, Viewer
@@ -63,10 +63,10 @@ async def _token_request(request: Request) -> TokenRequest:
 
 
 @router.get("/users", tags=["admin"])
-def users(_: Actor = Admin) -> dict[str, Any]:
+def users(page: int = 1, limit: int = MAX_LIMIT, _: Actor = Admin) -> dict[str, Any]:
     with core_db.transaction() as s:
         rows = auth.list_users(s)
-    return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
+    return page_of(rows, page, limit)
 
 
 @router.post("/users", tags=["admin"], status_code=201)
@@ -86,10 +86,10 @@ def update_user(username: str, body: UserPatchBody, actor: Actor = Admin) -> dic
 
 @router.get("/api-keys", tags=["admin"],
             summary="Every API key: name, prefix, role, last use, revocation (never the key)")
-def api_keys(actor: Actor = Admin) -> dict[str, Any]:
+def api_keys(page: int = 1, limit: int = MAX_LIMIT, actor: Actor = Admin) -> dict[str, Any]:
     with core_db.transaction() as s:
         rows = auth.list_api_keys(s, actor)
-    return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
+    return page_of(rows, page, limit)
 
 
 @router.delete("/api-keys/{key_id}", tags=["admin"],

@@ -122,3 +122,17 @@ def test_bad_tokens_get_one_plain_answer_and_nothing_of_the_library(
     r = http.get("/api/v1/alerts", headers={"Authorization": f"Bearer {expired}"})
     assert (r.status_code, r.json()["error"]) == (401, "invalid or expired token: sign in again")
     assert not any(t in caplog.text for t in bad + [expired])  # no token reaches the log
+
+
+def test_users_and_keys_page_like_every_list(http: httpx.Client, admin: dict[str, str]) -> None:
+    everyone = http.get("/api/v1/users", headers=admin).json()
+    assert (everyone["page"], everyone["limit"], everyone["total"]) == (1, 500, 4)
+    second = http.get("/api/v1/users", params={"page": 2, "limit": 3}, headers=admin).json()
+    assert [u["username"] for u in second["data"]] == [everyone["data"][3]["username"]]
+    assert (second["page"], second["limit"], second["total"]) == (2, 3, 4)
+    for params, field in (({"page": 0}, "page"), ({"limit": 501}, "limit")):
+        for url in ("/api/v1/users", "/api/v1/api-keys"):
+            r = http.get(url, params=params, headers=admin)
+            assert (r.status_code, r.json()["field"]) == (422, field), r.text
+    keys = http.get("/api/v1/api-keys", params={"limit": 1}, headers=admin).json()
+    assert set(keys) >= {"data", "page", "limit", "total"} and len(keys["data"]) <= 1
