@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
+from typing import Any
 
 from core.clock import check_day, ensure_utc
 from core.errors import FieldError
@@ -39,3 +40,17 @@ def day(value: str, field: str) -> date:
     if parsed is None:
         raise FieldError(field, f"{value[:40]!r} is not a date; use YYYY-MM-DD")
     return check_day(parsed, field)
+
+
+MAX_LIMIT = 500
+
+
+def page_of(rows: list[Any], page: int, limit: int) -> dict[str, Any]:
+    """A whole list read in one go (a few hundred rows at most, e.g. users, API keys) as one
+    page of the list shape; 422 naming ``page`` / ``limit`` outside 1.. / 1..500."""
+    if page < 1:
+        raise FieldError("page", "must be 1 or more")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
+    first = (page - 1) * limit
+    return {"data": rows[first:first + limit], "page": page, "limit": limit, "total": len(rows)}

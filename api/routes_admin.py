@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from api.body import check_text
-from api.params import instant
+from api.params import MAX_LIMIT, instant, page_of
 from api.retry import RetryingRoute
 from api.schemas import ApiKeyBody, SlaPolicyBody, TokenRequest, UserBody, UserPatchBody
 from api.security import Admin, Manager, Viewer
@@ -76,10 +76,10 @@ def _storable(creds: TokenRequest) -> TokenRequest:
 
 
 @router.get("/users", tags=["admin"])
-def users(_: Actor = Admin) -> dict[str, Any]:
+def users(page: int = 1, limit: int = MAX_LIMIT, _: Actor = Admin) -> dict[str, Any]:
     with core_db.transaction() as s:
         rows = auth.list_users(s)
-    return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
+    return page_of(rows, page, limit)
 
 
 @router.post("/users", tags=["admin"], status_code=201)
@@ -99,10 +99,10 @@ def update_user(username: str, body: UserPatchBody, actor: Actor = Admin) -> dic
 
 @router.get("/api-keys", tags=["admin"],
             summary="Every API key: name, prefix, role, last use, revocation (never the key)")
-def api_keys(actor: Actor = Admin) -> dict[str, Any]:
+def api_keys(page: int = 1, limit: int = MAX_LIMIT, actor: Actor = Admin) -> dict[str, Any]:
     with core_db.transaction() as s:
         rows = auth.list_api_keys(s, actor)
-    return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
+    return page_of(rows, page, limit)
 
 
 @router.delete("/api-keys/{key_id}", tags=["admin"],

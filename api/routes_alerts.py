@@ -60,8 +60,9 @@ def list_alerts(severity: list[str] | None = Query(None), state: list[str] | Non
                 service: str | None = None, device_id: str | None = None,
                 start_date: str | None = None, end_date: str | None = None, q: str | None = None,
                 group_id: int | None = None, suppressed: str | None = Query(
-                    None, description="hide or only (silenced/inhibited alerts); true = only, "
-                                      "false = hide, show = both"),
+                    None, description="hide or only (silenced/inhibited alerts; inhibition is "
+                                      "marked by the worker's next tick, ≤ 5 s after intake); "
+                                      "true = only, false = hide, show = both"),
                 assignee: str | None = None,
                 sort: str | None = Query(None, description="priority (open lists' default: "
                                          "severity, then SLA deadline), sla, newest (the "

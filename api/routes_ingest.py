@@ -97,4 +97,5 @@ def anomaly_models(start: str | None = None, end: str | None = None,
     end_at = instant(end, "end") or now
     with core_db.transaction() as s:
         rows = model_stats(s, start_at, end_at)
-    return {"data": rows, "start": start_at, "end": end_at}
+    return {"data": rows, "start": start_at, "end": end_at,
+            "page": 1, "limit": len(rows), "total": len(rows)}

@@ -122,8 +122,9 @@ def shifts(schedule_id: int, start: str | None = None, end: str | None = None,
     last = instant(end, "end") or first + timedelta(days=14)
     with core_db.transaction() as s:
         rows = store.shifts(s, schedule_id, first, last)
-    return {"data": [{"username": x.username, "start": x.start, "end": x.end,
-                      "source": x.source} for x in rows]}
+    data = [{"username": x.username, "start": x.start, "end": x.end, "source": x.source}
+            for x in rows]
+    return {"data": data, "page": 1, "limit": len(data), "total": len(data)}
 
 
 @router.get("/schedules/{schedule_id}/overrides", summary="Overrides overlapping a range")
@@ -133,7 +134,8 @@ def overrides(schedule_id: int, start: str | None = None, end: str | None = None
     last = instant(end, "end") or first + timedelta(days=14)
     with core_db.transaction() as s:
         store.get_schedule(s, schedule_id)
-        return {"data": store.list_overrides(s, schedule_id, first, last)}
+        rows = store.list_overrides(s, schedule_id, first, last)
+    return {"data": rows, "page": 1, "limit": len(rows), "total": len(rows)}
 
 
 @router.post("/overrides", status_code=201,

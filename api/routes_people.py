@@ -57,7 +57,9 @@ def delete_method(username: str, method_id: int, actor: Actor = Viewer) -> dict[
 @router.get("/notification-rules", summary="A user's notification rules per urgency")
 def list_rules(username: str, actor: Actor = Viewer) -> dict[str, Any]:
     with core_db.transaction() as s:
-        return {"rules": store.list_rules(s, _who(username, actor), actor)}
+        rules = store.list_rules(s, _who(username, actor), actor)
+    # the list shape of every list, plus "rules": the body PUT takes (GET, edit, PUT back)
+    return {"data": rules, "page": 1, "limit": len(rules), "total": len(rules), "rules": rules}
 
 
 @router.put("/notification-rules",

@@ -2,9 +2,9 @@
 
 Common query parameters: ``start`` / ``end`` (ISO-8601 with an offset, or a bare date =
 midnight UTC; the period ``[start, end)`` defaults to the 7 days up to now and may span at
-most 366 days), ``service``, ``severity``, and ``tz`` (IANA zone of the local days/hours,
-default UTC). The rules are ``core.reports.stats``'s (and ``core.reports.top`` /
-``core.reports.related``'s); bad input is a 422 naming the field.
+most 366 days), ``service`` (an unknown one is a 404 naming it), ``severity``, and
+``tz`` (IANA zone of the local days/hours, default UTC). The rules are ``core.reports.stats``'s (and
+``core.reports.top`` / ``core.reports.related``'s); bad input is a 422 naming the field.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from core.clock import SYSTEM_CLOCK, check_zone
 from core.reports.related import related_alerts
 from core.reports.stats import TOP_SERVICES, Scope, daily, scope, statistics, trends
 from core.reports.top import top_alerts
+from core.teams import check_service
 
 router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/reports", tags=["reports"])
 
@@ -38,6 +39,7 @@ def report_statistics(start: str | None = None, end: str | None = None,
                       top_services: int = TOP_SERVICES, _: Actor = Viewer) -> dict[str, Any]:
     sc = _scope(start, end, service, severity, SYSTEM_CLOCK.now())
     with core_db.transaction() as s:
+        check_service(s, sc.service)
         return statistics(s, sc, top_services)
 
 
@@ -48,6 +50,7 @@ def report_trends(start: str | None = None, end: str | None = None, bucket: str 
     zone = check_zone(tz)
     sc = _scope(start, end, service, severity, SYSTEM_CLOCK.now())
     with core_db.transaction() as s:
+        check_service(s, sc.service)
         rows = trends(s, sc, bucket, zone)
     return {"data": rows, "start": sc.start, "end": sc.end, "bucket": bucket, "tz": zone,
             "page": 1, "limit": len(rows), "total": len(rows)}
@@ -60,6 +63,7 @@ def report_top_alerts(start: str | None = None, end: str | None = None,
                       severity: str | None = None, _: Actor = Viewer) -> dict[str, Any]:
     sc = _scope(start, end, service, severity, SYSTEM_CLOCK.now())
     with core_db.transaction() as s:
+        check_service(s, sc.service)
         rows = top_alerts(s, sc, by, limit)
     return {"data": rows, "start": sc.start, "end": sc.end, "by": by,
             "page": 1, "limit": limit, "total": len(rows)}
@@ -80,6 +84,7 @@ def report_daily(date: str | None = None, tz: str = "UTC", service: str | None =
     zone = check_zone(tz)
     now = SYSTEM_CLOCK.now()
     with core_db.transaction() as s:
+        check_service(s, service)
         return daily(s, _day(date, zone, now), zone, now, service, severity)
 
 

@@ -1,6 +1,8 @@
 """Silences (label matchers over a time window) and inhibition rules. Marked alerts stay
 in every list, with ``silence_id`` / ``inhibited_by`` + ``inhibit_rule_id`` saying why they
-do not notify. The rules live in core/suppression/silences.py and core/suppression/inhibition.py."""
+do not notify. Silences mark alerts at ingest; inhibition marks come on the worker's next
+tick (within 5 s), which runs before any job that notifies. The rules live in
+core/suppression/silences.py and core/suppression/inhibition.py."""
 from __future__ import annotations
 
 from datetime import datetime

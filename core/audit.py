@@ -74,12 +74,20 @@ CONFIG = "config"  # entity filter: every configuration change, no alert actions
 MAX_LIMIT = 500
 COUNT_CAP = 10_000
 COLUMNS = ("at", "actor", "actor_role", "source", "entity", "entity_id", "action", "changes",
-           "note", "before", "after")
+           "note", "before", "after", "metadata")
 NOISE = frozenset({"updated_at", "updated_by", "created_at", "created_by"})
 
 CONFIG_SQL = """select 'config' as stream, id, at, actor, actor_role, source, entity, entity_id,
-       action, before, after, note from audit_log"""
-EVENTS_SQL = """select 'alert' as stream, e.id, e.at, e.actor, null::text as actor_role, e.source,
+       action, before, after, note, null::jsonb as metadata from audit_log"""
+# Bookkeeping keys of an alert event's metadata (shown as action/before/after already); the
+# rest is what the caller sent with the action or note ("metadata" in the request body).
+EVENT_KEYS = ("action", "rule", "actor_role", "from", "to")
+# The actor's role: recorded on the event since alert actions carry it (core.alerts.store);
+# older events: the API key's role (actor "key:<name>") or the user's current role.
+EVENT_ROLE = """coalesce(e.metadata->>'actor_role', case when e.actor like 'key:%'
+    then (select k.role from api_keys k where k.name = substr(e.actor, 5) order by k.id desc limit 1)
+    else (select u.role from users u where u.username = e.actor) end)"""
+EVENTS_SQL = f"""select 'alert' as stream, e.id, e.at, e.actor, {EVENT_ROLE} as actor_role, e.source,
        'alert'::text as entity, e.alert_id::text as entity_id,
        case when e.kind = 'transition' then coalesce(e.metadata->>'action', 'transition')
             else e.kind end as action,
@@ -89,7 +97,7 @@ EVENTS_SQL = """select 'alert' as stream, e.id, e.at, e.actor, null::text as act
        case e.kind when 'transition' then jsonb_build_object('state', e.to_state)
                    when 'assign' then jsonb_build_object('assignee', e.metadata->'to') end
            as after,
-       e.note
+       e.note, nullif(e.metadata - array{list(EVENT_KEYS)}, '{{}}'::jsonb) as metadata
 from alert_events e where e.kind in ('transition', 'note', 'assign')"""
 ORDER = "order by at desc, stream desc, id desc"
 
@@ -121,7 +129,7 @@ def _where(f: AuditFilter) -> tuple[str, dict[str, Any]]:
     if f.q:
         params["q"] = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conds.append("concat_ws(' ', b.entity, b.entity_id, b.actor, b.action, b.note, "
-                     "b.before::text, b.after::text) ilike :q")
+                     "b.before::text, b.after::text, b.metadata::text) ilike :q")
     for name, cond in (("actor", "b.actor = :actor"), ("start", "b.at >= :start"),
                        ("end", "b.at < :end")):
         if getattr(f, name) is not None:
@@ -170,7 +178,7 @@ def search(session: Session, filters: AuditFilter, page: int = 1, limit: int = 5
 
 def _entry(row: Mapping[Any, Any]) -> dict[str, Any]:
     out = {k: row[k] for k in ("at", "actor", "actor_role", "source", "entity", "entity_id",
-                               "action", "before", "after", "note")}
+                               "action", "before", "after", "note", "metadata")}
     out["changes"] = changes(row["before"], row["after"])
     return out
 
@@ -199,4 +207,4 @@ def iter_csv(engine: sa.Engine, filters: AuditFilter) -> Iterator[str]:
     return csvstream.stream(engine, stmt, COLUMNS, lambda r: [
         csvstream.cell(v) for v in (r.at, r.actor, r.actor_role, r.source, r.entity,
                                     r.entity_id, r.action, changes(r.before, r.after), r.note,
-                                    r.before, r.after)])
+                                    r.before, r.after, r.metadata)])

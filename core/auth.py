@@ -199,9 +199,9 @@ def actor_from_token(session: Session, token: str, source: str = "api") -> Actor
         claims = jwt.decode(token, app_secret(), algorithms=["HS256"],
                             options={"require": ["exp", "iat", "sub"]})
     except jwt.ExpiredSignatureError:
-        raise AuthError("invalid token: expired; sign in again") from None
-    except jwt.PyJWTError:
-        raise AuthError("invalid token") from None
+        raise AuthError("invalid or expired token: sign in again") from None
+    except jwt.PyJWTError:  # never PyJWT's own text ("Invalid crypto padding", ...)
+        raise AuthError("invalid or expired token") from None
     row = session.execute(sa.select(users.c.username, users.c.role, users.c.is_active,
                                     users.c.tokens_valid_after)
                           .where(users.c.username == claims.get("sub"))).one_or_none()

@@ -19,6 +19,16 @@ class NotFound(AlertdeskError):
     """HTTP 404."""
 
 
+class UnknownName(NotFound):
+    """A filter names something that does not exist (an unknown team or service): HTTP 404
+    naming the field, as an unknown id is refused, instead of an answer full of zeros."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
 class Conflict(AlertdeskError):
     """The request is valid but the current state refuses it (HTTP 409)."""
 

@@ -20,6 +20,30 @@ WORKING_STATES: Final = (NEW, ACKNOWLEDGED, INVESTIGATING)
 # migrations keep their own frozen copy, as a migration must not change with the code.
 OPEN_SQL: Final = "(" + ",".join(f"'{s}'" for s in OPEN_STATES) + ")"
 
+
+def needs_human_sql(alias: str) -> str:
+    """SQL: the alert ``alias`` needs a human (in 'new', not muted): it may page."""
+    return f"{alias}.state = 'new' and {alias}.silence_id is null and {alias}.inhibited_by is null"
+
+
+# An escalation ``e`` (its lead alert joined as ``a``) as it stands now. The worker's next
+# tick stops an escalation whose alert (an incident: every member) no longer needs a human
+# and cancels its pending pages; until then reads show it stopped already, with the reason
+# the tick will record, so an acknowledged alert never reads 'active' (one indexed look-up).
+_UNIT_LIVE = (f"case when e.group_id is null then {needs_human_sql('a')} else exists ("
+              f"select 1 from alerts m where m.group_id = e.group_id and {needs_human_sql('m')})"
+              " end")
+_STOPPING = f"(e.state = 'active' and not ({_UNIT_LIVE}))"
+_REASON_NOW = (
+    "case when e.group_id is null then (case when a.state = 'new' then 'muted' else a.state end)"
+    " else (select case when bool_or(m.state in ('acknowledged','investigating'))"
+    " then 'acknowledged' when bool_or(m.state = 'silenced') then 'silenced'"
+    " when bool_or(m.state = 'new') then 'muted' else 'resolved' end"
+    f" from alerts m where m.group_id = e.group_id and m.state in {OPEN_SQL}) end")
+ESCALATION_STATE_SQL: Final = f"case when {_STOPPING} then 'stopped' else e.state end"
+ESCALATION_REASON_SQL: Final = f"case when {_STOPPING} then {_REASON_NOW} else e.stopped_reason end"
+ESCALATION_NEXT_AT_SQL: Final = f"case when {_STOPPING} then null else e.next_at end"
+
 ACTIONS: Final = ("acknowledge", "investigate", "resolve", "close", "reopen", "silence",
                   "unsilence", "unacknowledge")
 # Actions that count as a human response for TTA (when taken by a person, not a source).

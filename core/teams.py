@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
-from core.errors import FieldError
+from core.errors import FieldError, UnknownName
 from core.settings import put_setting
-from core.tables import settings
+from core.tables import alerts, settings
 
 KEY = "service_teams"
 NO_TEAM = "(no team)"
@@ -60,3 +60,15 @@ def services_of(mapping: dict[str, str], team: str) -> tuple[list[str], bool]:
 
 def teams(mapping: dict[str, str]) -> list[str]:
     return sorted(set(mapping.values()))
+
+
+def check_service(session: Session, service: str | None,
+                  mapping: dict[str, str] | None = None) -> None:
+    """A service filter must name a service the desk knows: one with an alert (an indexed
+    look-up) or an owner. Otherwise UnknownName (404 naming ``service``), not zeros."""
+    if service is None or not service.strip():
+        return
+    if service in (load(session) if mapping is None else mapping):
+        return
+    if not session.scalar(sa.select(sa.exists().where(alerts.c.service == service))):
+        raise UnknownName("service", f"no alert has service {service!r}")

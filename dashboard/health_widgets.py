@@ -16,6 +16,9 @@ FACTORS = {"open": "Open alerts", "breaches": "SLA breaches", "mttr": "MTTR vs t
            "recurrence": "Recurrence"}
 
 
+NO_DATA = "—"  # what a cell with nothing to measure shows (st.dataframe's placeholder)
+
+
 def pct(value: float | None) -> float | None:
     return None if value is None else round(100 * value, 1)
 
@@ -34,7 +37,9 @@ def scores_display(rows: list[dict[str, Any]], trends: dict[str, list[float]],
         "Breached %": [pct(r["breach_share"]) for r in rows],
         "MTTR / target": [r["mttr_ratio"] for r in rows],
         "Recurrence %": [pct(r["recurrence_share"]) for r in rows],
-        **{f"− {name}": [r["penalties"][k] for r in rows] for k, name in FACTORS.items()},
+        # + 0.0: a penalty computed as -0.0 shows as 0.0, never "−0.0"
+        **{f"− {name}": [(r["penalties"][k] or 0) + 0.0 for r in rows]
+           for k, name in FACTORS.items()},
     }, columns=[label, "Score", "Band", TREND, "Open", "Alerts", "Breached %",
                 "MTTR / target", "Recurrence %", *(f"− {n}" for n in FACTORS.values())])
 

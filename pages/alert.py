@@ -120,8 +120,10 @@ def links(metadata: Any) -> None:
 def why(row: Any, group: dict[str, Any] | None) -> None:
     """Why the alert looks as it does: its dedup key, its group, what suppresses it."""
     st.subheader("Why")
-    lines = [f"Deduplicated by fingerprint {row.fingerprint} "
-             f"({row.duplicate_count} signal{'s' * (row.duplicate_count != 1)} folded in)"]
+    # duplicate_count counts every signal, the first included: N signals = N - 1 duplicates
+    dups = max(int(row.duplicate_count or 1) - 1, 0)
+    lines = [f"Deduplicated by fingerprint {row.fingerprint}"
+             + (f" ({dups} duplicate{'s' * (dups != 1)} folded in)" if dups else "")]
     if group is not None:
         values = ", ".join(f"{k}={v}" for k, v in group["group_by"].items())
         lines.append(f"Group #{group['id']}: grouped by {values}; {group['why']}")

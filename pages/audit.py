@@ -8,6 +8,7 @@ The whole history matching the filters is ``GET /api/v1/audit/export.csv``.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +24,8 @@ from dashboard import periods, ui
 WHAT = {"Everything": None, "Alert actions": "alert", "Configuration changes": "config",
         **{e.replace("_", " ").capitalize(): e for e in ENTITIES}}
 PAGE_SIZE = 100
-COLUMNS = ["Time", "Actor", "Role", "Source", "Entity", "ID", "Action", "Changes", "Note"]
+COLUMNS = ["Time", "Actor", "Role", "Source", "Entity", "ID", "Action", "Changes", "Note",
+           "Metadata"]
 
 
 def audit_display(rows: list[dict[str, Any]], tz: ZoneInfo) -> pd.DataFrame:
@@ -33,6 +35,8 @@ def audit_display(rows: list[dict[str, Any]], tz: ZoneInfo) -> pd.DataFrame:
         "Source": [r["source"] for r in rows], "Entity": [r["entity"] for r in rows],
         "ID": [r["entity_id"] for r in rows], "Action": [r["action"] for r in rows],
         "Changes": [r["changes"] for r in rows], "Note": [r["note"] or "" for r in rows],
+        "Metadata": [json.dumps(r["metadata"], ensure_ascii=False, sort_keys=True)
+                     if r.get("metadata") else "" for r in rows],
     }, columns=COLUMNS)
 
 

@@ -53,8 +53,10 @@ def noise_chart(series: list[dict[str, Any]]) -> None:
                              ("Alerts", "alerts", "#1565c0"), ("Groups", "groups", "#b71c1c")):
         fig.add_bar(x=df["bucket"], y=df[col], name=name, marker_color=color)
     fig.update_layout(barmode="group", height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      legend={"orientation": "h", "y": 1.15}, yaxis_title="count (log scale)",
-                      yaxis_type="log")  # raw events dwarf groups: log keeps both readable
+                      legend={"orientation": "h", "y": 1.15}, yaxis_title="count (log scale)")
+    # raw events dwarf groups: a log axis keeps both readable; ticks at 1, 10, 100, 1,000...
+    # as plain numbers (plotly's own log ticks read "2 5 2 5" between powers of ten)
+    fig.update_yaxes(type="log", dtick=1, tickformat=",d", minor={"showgrid": False})
     st.plotly_chart(fig, width="stretch", key="noise_chart")
 
 

@@ -48,8 +48,10 @@ def scores_table(df: pd.DataFrame, by: str) -> None:
            for name in hw.FACTORS.values()},
     }
     shown = df.style.map(hw.band_css, subset=["Band"]) if len(df) else df
+    # A share or ratio with nothing to measure (no alerts in the window, nothing resolved)
+    # reads "—", not "None"; the cells stay numbers, so the column still sorts.
     st.dataframe(shown, hide_index=True, width="stretch", key=f"health_table_{by}",
-                 column_config=config)
+                 column_config=config, placeholder=hw.NO_DATA)
     st.download_button("Download CSV", hw.csv_bytes(df), f"health-{by}.csv", "text/csv",
                        key="health_csv")
 

@@ -215,9 +215,10 @@ def _check_resolution(req: ActionRequest) -> None:
 def _event(session: Session, alert_id: int, actor: Actor, now: datetime, kind: str,
            from_state: str | None, to_state: str | None, note: str | None,
            metadata: dict[str, Any]) -> None:
-    session.execute(alert_events.insert().values(
+    session.execute(alert_events.insert().values(  # the role the actor acted with (audit)
         alert_id=alert_id, at=now, actor=actor.name, source=actor.source, kind=kind,
-        from_state=from_state, to_state=to_state, note=note, metadata=metadata))
+        from_state=from_state, to_state=to_state, note=note,
+        metadata={**metadata, "actor_role": actor.role}))
 
 
 def expire_silences(session: Session, now: datetime) -> int:

@@ -36,12 +36,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core.lifecycle import OPEN_SQL
+from core.lifecycle import OPEN_SQL, needs_human_sql
 
 
 def live(alias: str) -> str:
     """SQL: the alert ``alias`` needs a human (in 'new', not muted): it may page."""
-    return f"{alias}.state = 'new' and {alias}.silence_id is null and {alias}.inhibited_by is null"
+    return needs_human_sql(alias)
 
 
 MEMBER_LIVE, LEAD_LIVE = live("m"), live("a")
@@ -112,8 +112,8 @@ update alert_escalations e set state = 'active', stopped_reason = null, stopped_
     cycle = e.cycle + 1, started_at = :now, next_tier = 0, repeats_done = 0,
     next_at = :now + make_interval(secs => (e.policy_snapshot -> 'tiers' -> 0 ->> 'delay_s')::int),
     expedited = null, ack_due_at = null,
-    severity_due_at = case when not e.severity_raised then :now + make_interval(
-        secs => (e.policy_snapshot -> 'severity_escalation' ->> 'after_s')::int) end,
+    severity_due_at = :now + make_interval(  -- null without a rule; critical: a no-op raise
+        secs => (e.policy_snapshot -> 'severity_escalation' ->> 'after_s')::int),
     updated_at = :now
 from cand where e.alert_id = cand.alert_id
 """

@@ -27,8 +27,10 @@ Forgotten acks (policy ``ack_timeout_s``; default off): when an ack stops the es
 to 'new' through the lifecycle ('unacknowledge', worker actor, "ack expired after 1 h")
 and restarts its escalation at once. Severity escalation (policy ``severity_escalation``):
 ``severity_due_at = started_at + after_s``; ``raise_severities`` raises a still-'new'
-unmuted alert ``steps`` levels once (core.escalation.rules.severity_after), with a
-'severity_change' event; its SLA targets stay frozen.
+unmuted alert ``steps`` levels (core.escalation.rules.severity_after) with a
+'severity_change' event saying how long it really went unacknowledged, and sets the next
+raise ``after_s`` later: one raise per ``after_s`` until critical (then none is due). A
+restart (a forgotten ack) starts the timer again. Its SLA targets stay frozen.
 """
 from __future__ import annotations
 
@@ -101,8 +103,8 @@ update alert_escalations e set state = 'active', stopped_reason = null, stopped_
     next_at = :now + make_interval(secs => (e.policy_snapshot -> 'tiers' -> 0 ->> 'delay_s')::int
                                            * (not cand.auto)::int),
     expedited = case when cand.auto then 'auto_escalate' end, ack_due_at = null,
-    severity_due_at = case when not e.severity_raised then :now + make_interval(
-        secs => (e.policy_snapshot -> 'severity_escalation' ->> 'after_s')::int) end,
+    severity_due_at = :now + make_interval(  -- null without a rule; critical: a no-op raise
+        secs => (e.policy_snapshot -> 'severity_escalation' ->> 'after_s')::int),
     updated_at = :now
 from cand where e.alert_id = cand.alert_id
 """
@@ -261,23 +263,33 @@ def _duration(seconds: int) -> str:
     return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
 
 
+# The real time unacknowledged, as people say it: 45 s, 30 min, 2.5 h.
+DURATION = """case when unacked_s < 120 then unacked_s || ' s'
+    when unacked_s < 7200 then round(unacked_s / 60.0) || ' min'
+    else trim_scale(round(unacked_s / 3600.0, 1)) || ' h' end"""
 SEVERITY_SQL = f"""
 with due as (
     select e.alert_id, a.severity as old, a.state,
            (array['critical','high','medium','low','info'])[greatest(1, a.severity_rank
                - coalesce((e.policy_snapshot -> 'severity_escalation' ->> 'steps')::int, 1))] as new,
-           (e.policy_snapshot -> 'severity_escalation' ->> 'after_s')::int as after_s
+           (e.policy_snapshot -> 'severity_escalation' ->> 'after_s')::int as after_s,
+           greatest(0, round(extract(epoch from :now - case when e.cycle = 0
+               then least(a.created_at, e.started_at) else e.started_at end)))::bigint
+               as unacked_s  -- since it opened (an incident: its lead), or the restart
     from alert_escalations e join alerts a on a.id = e.alert_id
     where e.severity_due_at <= :now and {LIVE}
     order by e.severity_due_at limit :batch
     for update of e, a skip locked
-), mark as (
-    update alert_escalations e set severity_due_at = null, severity_raised = true, updated_at = :now
+), mark as (  -- the next raise after_s later, until critical (one raise per after_s)
+    update alert_escalations e set severity_raised = true, updated_at = :now,
+        severity_due_at = case when due.new <> 'critical'
+            then e.severity_due_at + make_interval(secs => due.after_s) end
     from due where e.alert_id = due.alert_id
 ), upd as (
     update alerts a set severity = due.new, updated_at = greatest(a.updated_at, :now)
     from due where a.id = due.alert_id and due.new <> due.old
-    returning a.id, a.state, a.group_id, a.severity_rank, due.old, due.new, due.after_s
+    returning a.id, a.state, a.group_id, a.severity_rank, due.old, due.new, due.after_s,
+              due.unacked_s
 ), grp as (  -- the group's highest severity follows (its triggers count inserts/states only)
     update alert_groups g set max_severity_rank = least(g.max_severity_rank, r.rank)
     from (select group_id, min(array_position(array['critical','high','medium','low','info'],
@@ -287,16 +299,17 @@ with due as (
 )
 insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, note, metadata)
 select id, :now, :actor, :source, 'severity_change', state, state,
-       'severity raised from ' || old || ' to ' || new || ' after ' || round(after_s / 60.0)
-           || ' min unacknowledged',
+       'severity raised from ' || old || ' to ' || new || ' after ' || {DURATION}
+           || ' unacknowledged',
        jsonb_build_object('from', old, 'to', new, 'rule', 'severity_escalation',
-                          'after_s', after_s)
+                          'after_s', after_s, 'unacknowledged_s', unacked_s)
 from upd
 """
 
 
 def raise_severities(session: Session, now: datetime) -> int:
     """Worker job: alerts still unacknowledged ``after_s`` into their escalation are raised
-    ``steps`` levels (capped at critical), once, with a 'severity_change' event."""
+    ``steps`` levels, and again every ``after_s`` after that until critical, each raise with
+    a 'severity_change' event naming the real time unacknowledged."""
     return _count(session.execute(sa.text(SEVERITY_SQL), {
         "now": now, "batch": BATCH, "actor": WORKER.name, "source": WORKER.source}))

@@ -337,10 +337,11 @@ def next_due(policy: Policy, started_at: datetime, tiers_done: int, repeats_done
 
 def severity_after(severity: str, rule: SeverityRule | None, unacked_for: timedelta) -> str:
     """The severity an alert unacknowledged for ``unacked_for`` should have: raised
-    ``rule.steps`` levels (capped at critical) once ``rule.after_s`` has passed."""
-    if rule is None or unacked_for < timedelta(seconds=rule.after_s):
+    ``rule.steps`` levels each time another ``rule.after_s`` has passed (capped at critical)."""
+    if rule is None:
         return severity
-    rank = sev.RANK[severity] - rule.steps
+    raises = int(unacked_for.total_seconds() // rule.after_s)
+    rank = sev.RANK[severity] - rule.steps * raises
     return sev.SEVERITIES[max(rank, 1) - 1]
 
 

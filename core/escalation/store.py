@@ -17,6 +17,7 @@ from core import audit
 from core.actor import Actor
 from core.errors import Conflict, FieldError, Forbidden, NotFound
 from core.escalation.rules import Policy, order_key, parse_policy
+from core.lifecycle import ESCALATION_NEXT_AT_SQL, ESCALATION_REASON_SQL, ESCALATION_STATE_SQL
 from core.notify.vault import seal_target
 from core.oncall.store import missing_schedules
 from core.secret import public_target
@@ -142,6 +143,15 @@ from notifications where alert_id = :alert_id order by created_at, id
 """
 
 
+# The row as it stands: stopped as soon as nobody needs paging (core.lifecycle), not at the
+# worker's next tick.
+SHOWN_SQL = f"""
+select {ESCALATION_STATE_SQL} as state, {ESCALATION_REASON_SQL} as stopped_reason,
+       {ESCALATION_NEXT_AT_SQL} as next_at
+from alert_escalations e join alerts a on a.id = e.alert_id where e.alert_id = :alert_id
+"""
+
+
 def alert_timeline(session: Session, alert_id: int) -> dict[str, Any]:
     """One alert's escalation: its row (policy frozen, progress, next step), the
     escalation and severity events (which tier fired when, to whom, over what), and the
@@ -165,5 +175,6 @@ def alert_timeline(session: Session, alert_id: int) -> dict[str, Any]:
     row = dict(esc) if esc else None
     if row:
         row["policy_snapshot"] = public(row["policy_snapshot"])
+        row.update(session.execute(sa.text(SHOWN_SQL), {"alert_id": alert_id}).mappings().one())
     return {"alert_id": alert_id, "escalation": row,
             "steps": steps, "notifications": list(by_id.values())}

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.errors import FieldError, NotFound
+from core.lifecycle import ESCALATION_NEXT_AT_SQL, ESCALATION_REASON_SQL, ESCALATION_STATE_SQL
 from core.paging import check_page
 
 MAX_LIMIT = 500
@@ -87,10 +88,11 @@ def get_group(session: Session, group_id: int) -> dict[str, Any]:
     return {**row, "members": [dict(m) for m in members], **incident_paging(session, group_id)}
 
 
-ESCALATION_SQL = """
-select e.alert_id as lead_alert_id, e.state, e.stopped_reason, e.cycle, e.started_at, e.next_at,
-       e.policy_snapshot ->> 'name' as policy
-from alert_escalations e where e.group_id = :i
+ESCALATION_SQL = f"""
+select e.alert_id as lead_alert_id, {ESCALATION_STATE_SQL} as state,
+       {ESCALATION_REASON_SQL} as stopped_reason, e.cycle, e.started_at,
+       {ESCALATION_NEXT_AT_SQL} as next_at, e.policy_snapshot ->> 'name' as policy
+from alert_escalations e join alerts a on a.id = e.alert_id where e.group_id = :i
 """
 PAGED_SQL = """
 select count(*) filter (where n.status = 'sent') as sent,

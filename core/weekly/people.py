@@ -9,13 +9,14 @@
   the person who made it (the actor of that transition in ``alert_events``; an
   acknowledge also makes them the assignee, but the assignee can change later, the event
   cannot). Filtered by service/team like the alerts.
-- Paged: alerts (filtered) created while the person was on call.
-- Busiest: the person with the most responses; ties go to more alerts paged, then more
+- Paged: the pages the person received: notifications sent to them in the week (as a
+  user target, as whoever a schedule had on call, or as a responder added by hand), about
+  alerts that match the filters (PAGED_SQL).
+- Busiest: the person with the most responses; ties go to more pages received, then more
   hours on call, then the name. Nobody is busiest when nobody responded or was on call.
 """
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ from core.oncall.rules import final_shifts, reach
 from core.oncall.store import list_schedules, overrides, to_schedule
 
 BUSIEST_RULE = ("most alerts responded to (first human acknowledge/investigate/resolve in "
-                "the week); ties: more alerts raised while on call, then more hours on call")
+                "the week); ties: more pages received, then more hours on call")
 
 RESPONSES_SQL = """
 select e.actor as username, count(*) as responded
@@ -38,11 +39,16 @@ where e.kind = 'transition' and e.from_state is distinct from e.to_state
 group by 1
 """
 
-# Alerts per elementary interval between consecutive shift boundaries (one pass over the
-# week's alerts); each person's shifts are unions of such intervals.
+# The pages each person received: notifications to them (a user target, or the person a
+# schedule had on call, or a responder added by hand: the outbox key names them as
+# ``user:<username>:``, core.escalation.fire.user_sends / manual) that were sent in the week,
+# about alerts that match the filters. A message bundled into another is not a page.
 PAGED_SQL = """
-select width_bucket(created_at, cast(:bounds as timestamptz[])) as n, count(*) as alerts
-from alerts a where created_at >= :start and created_at < :end {where}
+select substring(n.idempotency_key from ':user:([a-z0-9][a-z0-9._@-]*):') as username,
+       count(*) as pages
+from notifications n join alerts a on a.id = n.alert_id
+where n.status = 'sent' and n.sent_at >= :start and n.sent_at < :end
+  and n.idempotency_key like '%:user:%' {where}
 group by 1
 """
 
@@ -67,50 +73,25 @@ def on_call_hours(session: Session, start: datetime, end: datetime
     return dict(hours), clipped, len(schedules)
 
 
-def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    out: list[tuple[datetime, datetime]] = []
-    for lo, hi in sorted(spans):
-        if out and lo <= out[-1][1]:
-            out[-1] = (out[-1][0], max(hi, out[-1][1]))
-        else:
-            out.append((lo, hi))
-    return out
-
-
-def paged(session: Session, start: datetime, end: datetime, where: str, params: dict[str, Any],
-          shifts: list[tuple[str, datetime, datetime]]) -> dict[str, int]:
-    """Alerts created while each person was on call (a person on two schedules at once
-    counts an alert once)."""
-    spans: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for name, lo, hi in shifts:
-        spans[name].append((lo, hi))
-    if not spans:
-        return {}
-    bounds = sorted({start, end} | {t for _, lo, hi in shifts for t in (lo, hi)})
+def paged(session: Session, start: datetime, end: datetime, where: str,
+          params: dict[str, Any]) -> dict[str, int]:
+    """Pages sent to each person in the week (PAGED_SQL)."""
     rows = session.execute(sa.text(PAGED_SQL.format(where=where)),
-                           {**params, "start": start, "end": end, "bounds": bounds})
-    counts = {int(n): int(c) for n, c in rows}  # bucket n = [bounds[n-1], bounds[n])
-    out: dict[str, int] = {}
-    for name, person in spans.items():
-        total = 0
-        for lo, hi in _merged(person):
-            first, last = bisect_left(bounds, lo) + 1, bisect_left(bounds, hi)
-            total += sum(counts.get(n, 0) for n in range(first, last + 1))
-        out[name] = total
-    return out
+                           {**params, "start": start, "end": end})
+    return {str(name): int(n) for name, n in rows if name}
 
 
 def people_section(session: Session, start: datetime, end: datetime, where: str,
                    params: dict[str, Any]) -> dict[str, Any]:
-    hours, shifts, n_schedules = on_call_hours(session, start, end)
+    hours, _, n_schedules = on_call_hours(session, start, end)
     rows = session.execute(sa.text(RESPONSES_SQL.format(where=where)),
                            {**params, "start": start, "end": end})
     responded = {str(name): int(n) for name, n in rows}
-    pages = paged(session, start, end, where, params, shifts)
+    pages = paged(session, start, end, where, params)
     people: list[dict[str, Any]] = [
         {"username": name, "oncall_hours": round(hours.get(name, 0.0), 2),
          "responded": responded.get(name, 0), "paged": pages.get(name, 0)}
-        for name in set(hours) | set(responded)]
+        for name in set(hours) | set(responded) | set(pages)]
     people.sort(key=lambda p: (-p["responded"], -p["paged"], -p["oncall_hours"], p["username"]))
     busiest = people[0] if people and (people[0]["responded"] or people[0]["oncall_hours"]) else None
     return {"people": people, "busiest": busiest, "rule": BUSIEST_RULE,

@@ -120,7 +120,7 @@ def tables(r: dict[str, Any], f: Fmt) -> list[Table]:
                 [[f("num", n["raw_events"]), f("num", n["alerts"]), f("num", n["groups"]),
                   f("pct", n["dedup_reduction_pct"]), f("pct", n["noise_reduction_pct"])]]))
     busiest = (r["on_call"]["busiest"] or {}).get("username")
-    out.append(("On call", ["Person", "Hours on call", "Responded", "Alerts while on call",
+    out.append(("On call", ["Person", "Hours on call", "Responded", "Pages received",
                             "Busiest"],
                 [[p["username"], f("num", p["oncall_hours"]), f("num", p["responded"]),
                   f("num", p["paged"]), "yes" if p["username"] == busiest else ""]

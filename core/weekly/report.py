@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from core import teams
 from core.clock import check_day, check_zone
-from core.errors import FieldError
+from core.errors import FieldError, UnknownName
 from core.grouping.read import STATS_SQL, sent_pages
 from core.severity import SEVERITIES
 from core.sla.compliance import OUTCOMES, SPREAD
@@ -145,6 +145,23 @@ def _filters(session: Session, service: str | None, team: str | None
     return where, params
 
 
+LABELLED_TEAM_SQL = "select exists (select 1 from alerts where labels->>'team' = :team)"
+
+
+def _check_known(session: Session, params: dict[str, Any]) -> None:
+    """An unknown service or team is a 404 naming the field, not a report of zeros. A
+    service is known once it has an alert (an indexed lookup) or an owner; a team when it
+    owns a service or labels any alert (the label has no index: a scan that stops at the
+    first match, read in full only for a name that is unknown, i.e. on the way to a 404)."""
+    mapping = teams.load(session) if {"service", "team"} & params.keys() else {}
+    teams.check_service(session, params.get("service"), mapping)
+    team = params.get("team")
+    if (team is not None and team != teams.NO_TEAM and team not in mapping.values()
+            and not session.scalar(sa.text(LABELLED_TEAM_SQL), params)):
+        raise UnknownName("team", f"no team {team!r}: it owns no service (SLA page, "
+                                  "'Service owners') and labels no alert")
+
+
 def weekly_report(session: Session, week_start: date, tz: str, service: str | None,
                   team: str | None, now: datetime) -> dict[str, Any]:
     """The report of the local week starting on Monday ``week_start`` (rules: module doc)."""
@@ -156,6 +173,7 @@ def weekly_report(session: Session, week_start: date, tz: str, service: str | No
     prev, start, end = bounds[0], bounds[7], bounds[14]
     where, params = _filters(session, service, team)
     params.update({"prev": prev, "start": start, "end": end, "now": now, "top": TOP})
+    _check_known(session, params)
     sla = _sla(session, where, params)
     return {
         "week": week_label(week_start), "week_start": week_start,

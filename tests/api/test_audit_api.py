@@ -79,7 +79,7 @@ def test_csv_export_matches_the_list(http, changes, manager) -> None:
     assert 'filename="audit.csv"' in r.headers["content-disposition"]
     header, *rows = list(csv.reader(io.StringIO(r.text)))
     assert header == ["at", "actor", "actor_role", "source", "entity", "entity_id", "action",
-                      "changes", "note", "before", "after"]
+                      "changes", "note", "before", "after", "metadata"]
     assert [(x[5], x[6], x[7]) for x in rows] == [
         (d["entity_id"], d["action"], d["changes"]) for d in listed]
     assert [x[6] for x in rows] == ["update", "create"]
@@ -114,3 +114,30 @@ def test_admin_changes_a_user_and_revokes_a_key_and_both_are_audited(http, admin
     [user_row] = [r for r in rows if r["entity"] == "user" and r["action"] == "update"]
     assert user_row["note"] == "password changed"
     assert "new-secret-pass" not in str(rows) and "hash" not in str(user_row)
+
+
+def test_alert_actions_show_their_metadata_and_the_role_of_a_key(http, engine, manager,
+                                                                 ingest_key) -> None:
+    alert = make_alert(engine, datetime.now(timezone.utc))
+    r = http.post(f"/api/v1/alerts/{alert}/acknowledge", headers=ingest_key,
+                  json={"note": "ack from the NMS", "metadata": {"ticket": "INC-7"}})
+    assert r.status_code == 200, r.text
+    r = http.post(f"/api/v1/alerts/{alert}/notes", headers=manager,
+                  json={"note": "called the vendor", "metadata": {"case": 42}})
+    assert r.status_code in (200, 201), r.text
+    with engine.begin() as c:  # an event from before roles were recorded on events
+        c.exec_driver_sql(
+            "insert into alert_events (alert_id, at, actor, source, kind, from_state, to_state, "
+            "note, metadata) values (%s, now() - interval '1 hour', 'key:prometheus', 'api', "
+            "'note', 'new', 'new', 'old note', '{}')", (alert,))
+    rows = http.get("/api/v1/audit", params={"entity": "alert"}, headers=manager).json()["data"]
+    got = [(r["actor"], r["actor_role"], r["action"], r["note"], r["metadata"]) for r in rows]
+    assert got == [("maria", "manager", "note", "called the vendor", {"case": 42}),
+                   ("key:prometheus", "operator", "acknowledge", "ack from the NMS",
+                    {"ticket": "INC-7"}),
+                   ("key:prometheus", "operator", "note", "old note", None)]
+    found = http.get("/api/v1/audit", params={"q": "INC-7"}, headers=manager).json()
+    assert found["total"] == 1  # the metadata is searchable
+    text = http.get("/api/v1/audit/export.csv", params={"entity": "alert"}, headers=manager).text
+    [_, note, ack, old] = list(csv.reader(io.StringIO(text)))
+    assert (ack[2], ack[11]) == ("operator", '{"ticket": "INC-7"}')

@@ -98,3 +98,41 @@ def test_wall_and_calendar_keys_are_made_by_the_api_and_open_nothing_else(
     listed = {k["name"]: k["scope"] for k in http.get("/api/v1/api-keys", headers=admin).json()["data"]}
     assert listed == {"lobby tv": "wall", "prometheus": None}
 
+
+
+def test_bad_tokens_get_one_plain_answer_and_nothing_of_the_library(
+        http: httpx.Client, viewer: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    import time
+
+    import jwt as pyjwt
+
+    from core.secret import app_secret
+
+    now = int(time.time())
+    expired = pyjwt.encode({"sub": "victor", "iat": now - 7200, "exp": now - 3600},
+                           app_secret(), algorithm="HS256")
+    forged = pyjwt.encode({"sub": "ada", "iat": now, "exp": now + 60}, "not-the-secret",
+                          algorithm="HS256")
+    good = viewer["Authorization"].split()[1]
+    bad = ["nonsense", "a.b.c", good[:-4] + "AAA=", good + "x", "eyJhbGciOiJub25lIn0.e30.",
+           forged, ".".join(good.split(".")[:2])]
+    for token in bad:
+        r = http.get("/api/v1/alerts", headers={"Authorization": f"Bearer {token}"})
+        assert (r.status_code, r.json()) == (401, {"error": "invalid or expired token"}), token
+    r = http.get("/api/v1/alerts", headers={"Authorization": f"Bearer {expired}"})
+    assert (r.status_code, r.json()["error"]) == (401, "invalid or expired token: sign in again")
+    assert not any(t in caplog.text for t in bad + [expired])  # no token reaches the log
+
+
+def test_users_and_keys_page_like_every_list(http: httpx.Client, admin: dict[str, str]) -> None:
+    everyone = http.get("/api/v1/users", headers=admin).json()
+    assert (everyone["page"], everyone["limit"], everyone["total"]) == (1, 500, 4)
+    second = http.get("/api/v1/users", params={"page": 2, "limit": 3}, headers=admin).json()
+    assert [u["username"] for u in second["data"]] == [everyone["data"][3]["username"]]
+    assert (second["page"], second["limit"], second["total"]) == (2, 3, 4)
+    for params, field in (({"page": 0}, "page"), ({"limit": 501}, "limit")):
+        for url in ("/api/v1/users", "/api/v1/api-keys"):
+            r = http.get(url, params=params, headers=admin)
+            assert (r.status_code, r.json()["field"]) == (422, field), r.text
+    keys = http.get("/api/v1/api-keys", params={"limit": 1}, headers=admin).json()
+    assert set(keys) >= {"data", "page", "limit", "total"} and len(keys["data"]) <= 1

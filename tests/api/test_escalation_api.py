@@ -136,3 +136,25 @@ def test_escalate_now_and_add_a_responder_over_http(http, engine, ingest_key, vi
     events = http.get(f"/api/v1/alerts/{alert_id}", headers=viewer).json()["events"]
     assert [e["actor"] for e in events if (e["note"] or "").startswith(
         ("escalate now", "responder added"))] == ["olga", "olga"]
+
+
+def test_an_acknowledged_alert_never_reads_as_escalating(http, engine, ingest_key, viewer,
+                                                         operator) -> None:
+    r = http.post("/api/v1/alerts", json={"summary": "db down", "severity": "critical"},
+                  headers=ingest_key)
+    alert_id, group_id = r.json()["id"], r.json()["group_id"]
+    worker.tick(engine, datetime.fromisoformat(r.json()["created_at"]) + timedelta(seconds=1))
+    esc = http.get(f"/api/v1/alerts/{alert_id}/escalation", headers=viewer).json()["escalation"]
+    assert esc["state"] == "active" and esc["next_at"] is not None
+    r = http.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={"note": "on it"},
+                  headers=operator)
+    assert r.status_code == 200, r.text
+    esc = http.get(f"/api/v1/alerts/{alert_id}/escalation", headers=viewer).json()["escalation"]
+    assert (esc["state"], esc["stopped_reason"], esc["next_at"]) == (
+        "stopped", "acknowledged", None)  # at once, not at the worker's next tick
+    group = http.get(f"/api/v1/groups/{group_id}", headers=viewer).json()["escalation"]
+    assert (group["state"], group["stopped_reason"], group["next_at"]) == (
+        "stopped", "acknowledged", None)
+    worker.tick(engine, datetime.now().astimezone())
+    after = http.get(f"/api/v1/alerts/{alert_id}/escalation", headers=viewer).json()["escalation"]
+    assert (after["state"], after["stopped_reason"]) == ("stopped", "acknowledged")

@@ -132,3 +132,13 @@ def test_bad_input_is_422_naming_the_field(http, viewer, path, params, field) ->
 def test_reports_need_a_login(http) -> None:
     for path in ("statistics", "trends", "top-alerts", "related/1", "daily"):
         assert http.get(f"/api/v1/reports/{path}").status_code == 401
+
+
+def test_unknown_service_is_404_naming_it(http, engine, viewer) -> None:
+    make_alert(engine, datetime.now(timezone.utc) - timedelta(hours=1), service="web")
+    for path in ("statistics", "trends", "top-alerts", "daily"):
+        r = http.get(f"/api/v1/reports/{path}", params={"service": "nosuch"}, headers=viewer)
+        assert r.status_code == 404, (path, r.text)
+        assert r.json()["field"] == "service", r.text
+        ok = http.get(f"/api/v1/reports/{path}", params={"service": "web"}, headers=viewer)
+        assert ok.status_code == 200, (path, ok.text)

@@ -177,3 +177,31 @@ def test_an_inhibited_alert_says_by_what_and_is_released_with_its_source(
     assert got["inhibited_by"] is None
     assert [e["metadata"]["action"] for e in got["events"] if e["kind"] == "inhibit_mark"] == [
         "mark", "release"]
+
+
+def test_inhibition_is_marked_on_the_next_tick_and_the_target_never_notifies(
+        http, ingest_key, viewer, operator, engine) -> None:
+    """As the README says: a silence is marked at ingest; an inhibition on the worker's
+    next tick, which runs before any job that notifies, so the target pages nobody."""
+    from core.worker import tick
+
+    node = {**ALERT, "severity": "critical", "labels": {"alertname": "NodeDown"}}
+    source = post_alert(http, ingest_key, **node, fingerprint="node-1")
+    target = post_alert(http, ingest_key, severity="high", fingerprint="disk-1")
+    assert target["inhibited_by"] is None  # not at ingest
+    r = http.post("/api/v1/silences", json=silence_body(matchers=[
+        {"name": "alertname", "op": "=", "value": "Quiet"}]), headers=operator)
+    assert r.status_code == 201, r.text
+    quiet = post_alert(http, ingest_key, severity="high", fingerprint="q-1",
+                       labels={"alertname": "Quiet"})
+    assert quiet["silence_id"] == r.json()["id"]  # a silence is marked at ingest
+    now = datetime.now(timezone.utc)
+    for seconds in (0, 60, 120, 1200):  # past the group waits and the later tiers
+        tick(engine, now + timedelta(seconds=seconds))
+        got = http.get(f"/api/v1/alerts/{target['id']}", headers=viewer).json()
+        assert got["inhibited_by"] == source["id"]
+    with engine.connect() as c:
+        pages = dict(c.execute(sa.text(
+            "select a.id, count(n.id) from alerts a left join notifications n "
+            "on n.alert_id = a.id or n.group_id = a.group_id group by a.id")).all())
+    assert pages[source["id"]] > 0 and pages[target["id"]] == 0 and pages[quiet["id"]] == 0

@@ -82,3 +82,18 @@ def test_bad_input_is_422_naming_the_field(http, viewer) -> None:
         assert r.status_code == 422, (params, r.text)
         assert r.json()["field"] == field and field in r.json()["error"]
     assert http.get(URL).status_code == 401
+
+
+def test_unknown_team_or_service_is_404_naming_it(http, engine, viewer, manager) -> None:
+    history(engine)
+    week = {"week": "2026-W44", "tz": "America/New_York"}
+    for field, value in (("team", "nosuch"), ("service", "nosuch")):
+        r = http.get(URL, params={**week, field: value}, headers=viewer)
+        assert r.status_code == 404, r.text
+        assert r.json()["field"] == field and "'nosuch'" in r.json()["error"]
+    # a team that owns a service is known even with no alert that week; so is "(no team)"
+    r = http.put("/api/v1/settings/teams", json={"web": "payments"}, headers=manager)
+    assert r.status_code == 200, r.text
+    for params in ({"team": "payments"}, {"team": "(no team)"}, {"service": "web"}):
+        r = http.get(URL, params={**week, **params}, headers=viewer)
+        assert r.status_code == 200, (params, r.text)

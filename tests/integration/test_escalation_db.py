@@ -189,22 +189,47 @@ def test_sla_breach_makes_the_pending_step_due_now(engine) -> None:
     assert len(kinds(engine, alert, "escalation")) == 2
 
 
-def test_severity_escalation_raises_an_unacknowledged_alert_once(engine) -> None:
+def test_severity_escalation_raises_one_step_per_period_until_critical(engine) -> None:
     policy(engine, name="raise", match={"service": "sev"},
            severity_escalation={"after_s": 1800, "steps": 1})
-    alert = make_alert(engine, T0, service="sev", severity="medium")
+    alert = make_alert(engine, T0, service="sev", severity="low")
     run(engine, T0)
     run(engine, m(29))
+    assert row(engine, alert).severity == "low"
+    # the incident's timers start after its 60 s wait: raises are due at 31, 61, 91 min
+    run(engine, m(31))
     assert row(engine, alert).severity == "medium"
-    run(engine, m(30))
-    run(engine, m(90))
-    assert row(engine, alert).severity == "high"
-    [ev] = kinds(engine, alert, "severity_change")
-    assert ev.note == "severity raised from medium to high after 30 min unacknowledged"
+    run(engine, m(60))
+    assert row(engine, alert).severity == "medium"
+    run(engine, m(61))
+    run(engine, m(120))  # the worker late: the event says the real delay
+    run(engine, m(500))
+    assert row(engine, alert).severity == "critical"
+    evs = kinds(engine, alert, "severity_change")
+    assert [e.note for e in evs] == [
+        "severity raised from low to medium after 31 min unacknowledged",
+        "severity raised from medium to high after 61 min unacknowledged",
+        "severity raised from high to critical after 2 h unacknowledged"]
+    assert escalation(engine, alert).severity_due_at is None  # critical: nothing more due
     with engine.connect() as c:  # the group shows its member's new severity
         rank = c.scalar(sa.text("select max_severity_rank from alert_groups where id = :g"),
                         {"g": row(engine, alert).group_id})
-    assert rank == 2
+    assert rank == 1
+
+
+def test_a_short_severity_escalation_says_seconds_and_an_ack_stops_it(engine) -> None:
+    policy(engine, name="quick", match={"service": "sev"},
+           severity_escalation={"after_s": 20, "steps": 1})
+    alert = make_alert(engine, T0, service="sev", severity="medium")
+    for s in (0, 30, 55):  # the incident starts after its 30 s wait; the raise is due at 50 s
+        run(engine, T0 + timedelta(seconds=s))
+    [ev] = kinds(engine, alert, "severity_change")
+    assert ev.note == "severity raised from medium to high after 55 s unacknowledged"
+    assert ev.metadata["unacknowledged_s"] == 55 and ev.metadata["after_s"] == 20
+    act(engine, alert, "acknowledge", T0 + timedelta(seconds=60))
+    run(engine, m(10))
+    assert row(engine, alert).severity == "high"
+    assert len(kinds(engine, alert, "severity_change")) == 1
 
 
 def test_user_targets_use_contacts_and_severity_channels(engine) -> None:

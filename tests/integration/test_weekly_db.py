@@ -169,11 +169,37 @@ def test_on_call_hours_responses_and_busiest(engine, history) -> None:
     oc = report(engine)["on_call"]
     people = {p["username"]: p for p in oc["people"]}
     assert {k: v["oncall_hours"] for k, v in people.items()} == {"olga": 81, "maria": 82, "ada": 6}
-    # olga: p1 (acked Mon 04:01Z), c1, c6; maria: c2. Paged: c1, c2, c6 / c4, c7, c3.
+    # olga: p1 (acked Mon 04:01Z), c1, c6; maria: c2. Nobody was paged (no person targets).
     assert {k: (v["responded"], v["paged"]) for k, v in people.items()} == {
-        "olga": (3, 3), "maria": (1, 3), "ada": (0, 0)}
+        "olga": (3, 0), "maria": (1, 0), "ada": (0, 0)}
     assert [p["username"] for p in oc["people"]] == ["olga", "maria", "ada"]
     assert oc["busiest"]["username"] == "olga" and oc["schedules"] == 1
+
+
+def page(engine, alert_id: int, username: str, at: datetime, deliver: bool,  # type: ignore[no-untyped-def]
+         tier: int = 1) -> None:
+    """A page to a person as the escalation queues it (the key names the user), then marked
+    sent as delivery records it (the alerts are resolved by now: delivery would cancel)."""
+    key = f"esc:{alert_id}:{tier}:0:user:{username}:console"
+    with core_db.transaction(engine) as ses:
+        enqueue(ses, channel="console", target={"type": "console"}, recipient="",
+                payload={"summary": "x"}, now=at, alert_id=alert_id, idempotency_key=key)
+        if deliver:
+            ses.execute(sa.text("update notifications set status = 'sent', sent_at = :at, "
+                                "attempts = 1 where idempotency_key = :k"), {"at": at, "k": key})
+
+
+def test_paged_counts_the_pages_each_person_received(engine, history) -> None:
+    page(engine, history["c1"], "olga", utc(10, 26, 4, 10), deliver=True)
+    page(engine, history["c1"], "olga", utc(10, 26, 4, 15), deliver=True, tier=2)
+    page(engine, history["c6"], "olga", utc(10, 30, 10, 5), deliver=False)  # never sent
+    page(engine, history["p2"], "olga", utc(10, 20, 10, 5), deliver=True)   # the week before
+    page(engine, history["c2"], "maria", utc(10, 27, 14, 5), deliver=True)
+    page(engine, history["c4"], "ada", utc(10, 29, 12, 5), deliver=True)  # not on call: counts
+    people = {p["username"]: p["paged"] for p in report(engine)["on_call"]["people"]}
+    assert people == {"olga": 2, "maria": 1, "ada": 1}
+    team = {p["username"]: p["paged"] for p in report(engine, team="payments")["on_call"]["people"]}
+    assert team == {"olga": 0, "maria": 1, "ada": 0}  # c2 is the payments team's
 
 
 def test_two_schedules_at_once_add_hours_but_count_each_alert_once(engine, history) -> None:
@@ -183,7 +209,7 @@ def test_two_schedules_at_once_add_hours_but_count_each_alert_once(engine, histo
              "start": "2026-10-01", "participants": ["olga"]}]}, MANAGER, utc(10, 1, 0))
     oc = report(engine)["on_call"]
     people = {p["username"]: (p["oncall_hours"], p["responded"], p["paged"]) for p in oc["people"]}
-    assert people == {"olga": (81 + 169, 3, 6), "maria": (82, 1, 3), "ada": (6, 0, 0)}
+    assert people == {"olga": (81 + 169, 3, 0), "maria": (82, 1, 0), "ada": (6, 0, 0)}
     assert oc["schedules"] == 2
 
 
@@ -192,7 +218,7 @@ def test_team_and_service_filters(engine, history) -> None:
     assert (r["alerts"]["total"], r["alerts"]["previous"], r["team"]) == (1, 0, "payments")
     assert r["noise"]["raw_events"] == 1 and r["notifications"]["queued"] == 0
     people = {p["username"]: (p["responded"], p["paged"]) for p in r["on_call"]["people"]}
-    assert people == {"maria": (1, 0), "olga": (0, 1), "ada": (0, 0)}
+    assert people == {"maria": (1, 0), "olga": (0, 0), "ada": (0, 0)}
     assert r["on_call"]["busiest"]["username"] == "maria"
     web = report(engine, service="web")
     assert (web["alerts"]["total"], web["alerts"]["previous"]) == (4, 1)

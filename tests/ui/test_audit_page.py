@@ -22,7 +22,8 @@ def history(engine) -> int:  # type: ignore[no-untyped-def]
         record(s, ADMIN, "setting", "ancient", "update", {"v": 1}, {"v": 2},
                now - timedelta(days=8))  # outside "Last 7 days"
     alert = make_alert(engine, now - timedelta(minutes=30))
-    act(engine, alert, "acknowledge", now - timedelta(minutes=20), note="checking billing")
+    act(engine, alert, "acknowledge", now - timedelta(minutes=20), note="checking billing",
+        metadata={"ticket": "INC-7"})
     return alert
 
 
@@ -39,7 +40,7 @@ def test_managers_see_one_list_newest_first(engine) -> None:
     assert at.title[0].value == "Audit"
     shown = at.dataframe[0].value
     assert list(shown.columns) == ["Time", "Actor", "Role", "Source", "Entity", "ID", "Action",
-                                   "Changes", "Note"]
+                                   "Changes", "Note", "Metadata"]
     assert shown["Entity"].head(4).tolist() == ["user"] * 4  # made at the start, just now
     top = shown.iloc[4:].reset_index(drop=True)
     assert top[["Entity", "ID", "Action"]].values.tolist() == [
@@ -48,6 +49,8 @@ def test_managers_see_one_list_newest_first(engine) -> None:
     assert top["Changes"].tolist()[:3] == ["assignee: null → olga",
                                           "state: new → acknowledged", "tta_s: 300 → 600"]
     assert top["Note"].tolist()[1] == "checking billing"
+    assert top["Metadata"].tolist()[:2] == ["", '{"ticket": "INC-7"}']
+    assert top["Role"].tolist()[:2] == ["operator", "operator"]
     assert len(shown) == 8 and "ancient" not in shown["ID"].tolist()  # 4 users + 4 above
     assert "8 entries" in at.caption[0].value
     assert at.download_button(key="audit_csv").label == "Download CSV"

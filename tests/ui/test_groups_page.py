@@ -1,6 +1,7 @@
 """The Groups page and the alert's "why" in AppTest, on alerts that came in as a group."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -138,3 +139,26 @@ def test_operator_escalates_now_and_pages_a_responder(engine) -> None:
         got = c.execute(sa.text("select channel, recipient from notifications "
                                 "where payload ->> 'kind' = 'responder'")).all()
     assert [tuple(r) for r in got] == [("console", "console")]   # maria has no contacts
+
+
+def test_the_why_counts_duplicates_not_signals(engine) -> None:
+    ids = burst(engine)
+    with core_db.transaction(engine) as s:  # lat-2 fires twice more: 3 signals, 2 duplicates
+        again = Signal(AlertIn(summary="latency on web-2", severity="medium", service="checkout",
+                               device_id="web-2", labels={"alertname": "HighLatency"},
+                               fingerprint="lat-2"))
+        ingest_batch(s, [again, again], SRC, datetime.now(timezone.utc))
+    for fp, expected in (("lat-0", None), ("lat-2", "(2 duplicates folded in)")):
+        at = open_page(app_as("olga"), "../pages/alert.py", id=str(ids[fp]))
+        why = next(t.value for t in at.text if t.value.startswith("Deduplicated by"))
+        first = why.splitlines()[0]
+        assert "folded in" not in first if expected is None else first.endswith(expected), why
+        assert "signal" not in first
+
+
+def test_the_log_axis_ticks_are_plain_numbers(engine) -> None:
+    burst(engine)
+    at = open_page(app_as("victor", "viewer"), "../pages/groups.py")
+    [chart] = [c for c in at.get("plotly_chart")]
+    yaxis = json.loads(chart.proto.spec)["layout"]["yaxis"]
+    assert (yaxis["type"], yaxis["dtick"], yaxis["tickformat"]) == ("log", 1, ",d")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from datetime import datetime, timedelta, timezone
 
 from dashboard.health_widgets import TREND, csv_bytes, scores_display
@@ -96,3 +97,17 @@ def test_csv_is_the_frame_shown() -> None:
     assert list(got[0]) == list(df.columns)
     assert got[0]["Service"] == "billing" and got[0][TREND] == "100 68.3"
     assert (got[0]["Score"], got[0]["Band"], got[0]["Breached %"]) == ("68.3", "Fair", "50.0")
+
+
+def test_nothing_to_measure_reads_as_a_dash_not_none(engine) -> None:
+    make_users(engine)
+    now = datetime.now(timezone.utc)
+    # open since before the window: no alert in the window, nothing resolved
+    make_alert(engine, now - timedelta(days=40), summary="old", severity="low", service="quiet")
+    at = open_page()
+    table = at.dataframe[0].value
+    assert table["Service"].tolist() == ["quiet"]
+    assert table["Breached %"].isna().all() and table["MTTR / target"].isna().all()
+    assert at.dataframe[0].proto.placeholder == "—"  # what the empty cells show, not "None"
+    penalties = table[[c for c in table.columns if c.startswith("− ")]]
+    assert all(math.copysign(1.0, v) == 1.0 for v in penalties.iloc[0])  # never "−0.0"

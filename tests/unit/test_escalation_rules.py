@@ -123,6 +123,10 @@ def test_ack_expired(ack_at: Any, timeout: int | None, now: Any, expected: bool)
 @pytest.mark.parametrize(("severity", "rule", "unacked_min", "expected"), [
     ("medium", SeverityRule(1800, 1), 29, "medium"),
     ("medium", SeverityRule(1800, 1), 30, "high"),
+    ("medium", SeverityRule(1800, 1), 59, "high"),
+    ("low", SeverityRule(1800, 1), 30, "medium"),     # one step per 30 min, repeated
+    ("low", SeverityRule(1800, 1), 60, "high"),
+    ("low", SeverityRule(1800, 1), 600, "critical"),
     ("info", SeverityRule(1800, 2), 30, "medium"),     # info -> medium style
     ("medium", SeverityRule(1800, 2), 31, "critical"),
     ("high", SeverityRule(60, 3), 5, "critical"),      # capped at critical
