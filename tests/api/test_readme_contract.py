@@ -67,7 +67,9 @@ class Route:
 def api_routes() -> list[Route]:
     from api.app import app
 
-    out = [Route("/docs", frozenset({"GET"}), frozenset())]
+    out = [Route("/docs", frozenset({"GET"}), frozenset()),     # pages outside the OpenAPI
+           Route("/redoc", frozenset({"GET"}), frozenset()),
+           Route("/a/{token}", frozenset({"GET", "POST"}), frozenset())]
     for path, ops in app.openapi()["paths"].items():
         methods = frozenset(m.upper() for m in ops if m.upper() in METHODS)
         params = [p for op in ops.values() if isinstance(op, dict)
@@ -102,7 +104,7 @@ def matching(path: str, routes: list[Route], strict: bool = False) -> list[Route
 
 def under(prefix: str, routes: list[Route]) -> list[Route]:
     """The routes below a documented prefix (``/api/v1/reports/*``, ``/users/{username}/…``)."""
-    base = prefix[:-2].split("/")
+    base = prefix.rstrip("*…").rstrip("/").split("/")
     return [r for r in routes if len(r.path.split("/")) > len(base)
             and all(seg_match(d, x, True) for d, x in zip(base, r.path.split("/")))]
 
@@ -118,7 +120,8 @@ def split_query(raw: str) -> tuple[str, dict[str, list[str]]]:
 
 
 def prefix_only(path: str) -> bool:
-    return path.endswith(("/*", "/…"))
+    """``/api/v1/reports/*``, ``…/x/…``, or a bare ``/a/`` (the paths under it)."""
+    return path.endswith(("/*", "/…", "/")) and path != "/"
 
 
 def known(path: str, routes: list[Route]) -> bool:
