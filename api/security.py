@@ -53,8 +53,8 @@ def _actor(session: Session, kind: str, value: str) -> Actor:
         return auth.actor_from_api_key(session, value, SYSTEM_CLOCK.now())
     except AuthError:
         if kind == "bearer":
-            raise AuthError("invalid token or API key: the bearer value is neither a "
-                            "signed-in token (JWT) nor a registered API key") from None
+            # the one plain answer for any bad bearer value (JWT-shaped or not)
+            raise AuthError("invalid or expired token") from None
         raise
 
 

@@ -188,8 +188,8 @@ def test_a_key_of_any_prefix_works_as_bearer_and_as_x_api_key(http, engine) -> N
         actors = set(c.execute(sa.text("select distinct actor from alert_events")).scalars())
     assert actors == {"key:bootstrap"}
     # not a key and not a JWT: one clear 401; a JWT-shaped value is still checked as a JWT
-    for value, error in (("not-a-registered-key", "invalid token or API key"),
-                         ("aaa.bbb.ccc", "invalid token")):
+    for value, error in (("not-a-registered-key", "invalid or expired token"),
+                         ("aaa.bbb.ccc", "invalid or expired token")):
         r = http.post("/api/v1/webhooks/alertmanager", json=body,
                       headers={"Authorization": f"Bearer {value}"})
         assert r.status_code == 401 and r.json()["error"].startswith(error), r.text
