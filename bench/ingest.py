@@ -53,7 +53,8 @@ def api_server(db_url: str, timeout: float = 60) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "ALERTDESK_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                             "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                             "--workers", str(config.api_workers())],
                             cwd=ROOT, env=env, stdout=sys.stderr, stderr=sys.stderr)
     base = f"http://127.0.0.1:{port}"
     SERVER_PIDS[base] = proc.pid

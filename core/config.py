@@ -21,6 +21,15 @@ def api_port() -> int:
     return int(os.environ.get("ALERTDESK_API_PORT", "8000"))
 
 
+def api_workers() -> int:
+    """API processes (uvicorn --workers): each serves requests on its own core; every bit
+    of state is in PostgreSQL, so any number is safe. Between 1 and 32."""
+    try:
+        return min(max(int(os.environ.get("ALERTDESK_API_WORKERS", "1")), 1), 32)
+    except ValueError:
+        return 1
+
+
 def ui_port() -> int:
     return int(os.environ.get("ALERTDESK_UI_PORT", "8501"))
 

@@ -48,7 +48,8 @@ def children(url: str) -> dict[str, list[str]]:
     host = os.environ.get("ALERTDESK_HOST", "127.0.0.1")
     return {
         "api": [py, "-m", "uvicorn", "api.app:app", "--host", host,
-                "--port", str(config.api_port()), "--log-level", "warning"],
+                "--port", str(config.api_port()), "--log-level", "warning",
+                "--workers", str(config.api_workers())],
         "worker": [py, "-m", "dashboard", "worker"],
         "ui": [py, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
                "--server.headless", "true", "--server.address", host,
