@@ -14,6 +14,9 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
   with the API server's peak RSS (``csv_http_server_peak_rss_mb``; target < 300 MB);
 - ``ingest_batch_alerts_per_s`` / ``ingest_dedup_alerts_per_s``: Alertmanager payloads of
   100 alerts over HTTP, all new / 70 % duplicates (bench/ingest_batch.py).
+- ``mixed_*``: the 70 % duplicate batch stream while two operators acknowledge, note and
+  resolve alerts of the same services: batch alerts/s and p95, each action's p95
+  (bench/mixed.py; targets >= 5,000/s, <= 200 ms, <= 100 ms).
 - ``escalation_tick_ms``: one ``core.worker.tick`` over the ~10,000 open alerts with
   escalation policies attached (median; bench/escalation.py).
 - ``incident_tick_ms`` / ``incident_start_tick_ms`` / ``routing_preview_ms``: the tick
@@ -66,6 +69,7 @@ from bench import (
     ingest,
     ingest_batch,
     measure,
+    mixed,
     oncall,
 )
 from bench import health as health_bench
@@ -121,6 +125,8 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
     if not args.skip_ingest:
         out.update(ingest.run(engine, args.requests, args.clients))
         out.update(ingest_batch.run(engine))
+        log("operators while batches run: acknowledge / note / resolve p95 ...")
+        out.update(mixed.run(engine))
     return out
 
 
