@@ -12,10 +12,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,34 +29,16 @@ from core.alerts.store import ActionRequest, apply
 from core.auth import create_user
 from core.ingest.batch import ingest
 
-ROOT = Path(__file__).resolve().parents[1]
 USER, PASSWORD, SERVICE = "bench-desk", "bench-desk-pass-1", "bench-desk"
 ROUNDS = 5
 
 
 @contextmanager
 def ui_server(url: str, port: int) -> Iterator[str]:
-    env = {**os.environ, "ALERTDESK_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port",
-         str(port), "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        import httpx
+    from scripts.ui_server import UIServer
 
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(20)
+    with UIServer(url, port).running() as server:
+        yield server.url
 
 
 def prepare(engine: sa.Engine) -> list[int]:

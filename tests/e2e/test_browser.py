@@ -5,49 +5,24 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, sync_playwright
 
 from scripts.screenshots import ARGS, CHROMIUM, log_in, select_row, wait_for_app
+from scripts.ui_server import UIServer
 from tests.e2e.test_launcher import free_port
 from tests.factories import event_rows, make_alert, make_users, row
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def ui_url(db_url: str) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "ALERTDESK_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-         "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(20)
+    with UIServer(db_url, free_port()).running() as server:
+        yield server.url
 
 
 @pytest.fixture

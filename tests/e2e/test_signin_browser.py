@@ -4,57 +4,19 @@ sessions) all find the user signed in; logout ends it everywhere, and a copy of 
 taken before is refused afterwards."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from core.signin import COOKIE
 from scripts.screenshots import ARGS, CHROMIUM, log_in, wait_for_app
+from scripts.ui_server import UIServer
 from tests.e2e.test_launcher import free_port
 from tests.factories import make_alert, make_users
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class UIServer:
-    """``streamlit run dashboard/app.py`` on a port, restartable."""
-
-    def __init__(self, db_url: str, port: int) -> None:
-        self.db_url, self.port = db_url, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, *extra: str) -> UIServer:
-        env = {**os.environ, "ALERTDESK_DATABASE_URL": self.db_url, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-             "--server.headless", "true", "--server.address", "127.0.0.1",
-             "--server.port", str(self.port), "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false", *extra],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/_stcore/health", timeout=2).text == "ok":
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        raise RuntimeError("the UI did not start")
-
-    def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(20)
-            self.proc = None
 
 
 @pytest.fixture

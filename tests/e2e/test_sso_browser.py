@@ -18,8 +18,9 @@ from playwright.sync_api import Browser, Page
 
 from dashboard.sso import streamlit_args
 from scripts.screenshots import wait_for_app
+from scripts.ui_server import UIServer
 from tests.e2e.test_launcher import free_port
-from tests.e2e.test_signin_browser import UIServer, browser, signed_in  # noqa: F401 - fixture
+from tests.e2e.test_signin_browser import browser, signed_in  # noqa: F401 - fixture
 from tests.factories import make_users
 
 IDP_DIR = Path(__file__).resolve().parents[1] / "oidc"
