@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,16 +44,18 @@ receivers:
 """
 
 
-@pytest.fixture
-def stack(engine: sa.Engine, tmp_path: Path) -> Iterator[str]:
-    """Alertdesk API + Alertmanager pointing at it; yields Alertmanager's base URL."""
+@contextmanager
+def alertmanager_stack(engine: sa.Engine, tmp_path: Path, key_name: str, key: str,
+                       config: str) -> Iterator[str]:
+    """Alertdesk API + the real Alertmanager with ``config`` (``{url}`` = the API, ``{key}`` =
+    an operator API key made under ``key_name``); yields Alertmanager's base URL."""
     assert Path(BINARY).exists(), "prometheus-alertmanager missing: `make test` installs it"
     make_users(engine)
     with core_db.transaction(engine) as s:
-        create_api_key(s, "alertmanager", "operator", None, key=KEY)
+        create_api_key(s, key_name, "operator", None, key=key)
     api_port, am_port = free_port(), free_port()
     api = start_api(api_port)
-    (tmp_path / "am.yml").write_text(CONFIG.format(url=f"http://127.0.0.1:{api_port}", key=KEY))
+    (tmp_path / "am.yml").write_text(config.format(url=f"http://127.0.0.1:{api_port}", key=key))
     am = subprocess.Popen([BINARY, f"--config.file={tmp_path / 'am.yml'}",
                            f"--storage.path={tmp_path / 'am-data'}",
                            f"--web.listen-address=127.0.0.1:{am_port}",
@@ -66,6 +69,13 @@ def stack(engine: sa.Engine, tmp_path: Path) -> Iterator[str]:
         for proc in (am, api):
             proc.terminate()
             proc.wait(20)
+
+
+@pytest.fixture
+def stack(engine: sa.Engine, tmp_path: Path) -> Iterator[str]:
+    """Alertdesk API + Alertmanager pointing at it; yields Alertmanager's base URL."""
+    with alertmanager_stack(engine, tmp_path, "alertmanager", KEY, CONFIG) as base:
+        yield base
 
 
 def _ready(base: str) -> bool:

@@ -4,7 +4,6 @@ swap. Its routing key is an Alertdesk API key that does not start with ``ad_``. 
 alert opens in PostgreSQL, and resolves when the alert ends."""
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,12 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core import db as core_db
-from core.auth import create_api_key
-from tests.e2e.test_alertmanager import BINARY, _ready, push, wait_until
-from tests.e2e.test_launcher import free_port
-from tests.e2e.test_replicas import start_api, wait_healthy
-from tests.factories import event_rows, make_users
+from tests.e2e.test_alertmanager import alertmanager_stack, push, wait_until
+from tests.factories import event_rows
 
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"  # shaped like PagerDuty's integration keys
 CONFIG = """
@@ -45,27 +40,8 @@ receivers:
 @pytest.fixture
 def stack(engine: sa.Engine, tmp_path: Path) -> Iterator[str]:
     """Alertdesk API + Alertmanager paging it the PagerDuty way; yields Alertmanager's URL."""
-    assert Path(BINARY).exists(), "prometheus-alertmanager missing: `make test` installs it"
-    make_users(engine)
-    with core_db.transaction(engine) as s:
-        create_api_key(s, "prometheus-pd", "operator", None, key=ROUTING_KEY)
-    api_port, am_port = free_port(), free_port()
-    api = start_api(api_port)
-    (tmp_path / "am.yml").write_text(CONFIG.format(url=f"http://127.0.0.1:{api_port}",
-                                                   key=ROUTING_KEY))
-    am = subprocess.Popen([BINARY, f"--config.file={tmp_path / 'am.yml'}",
-                           f"--storage.path={tmp_path / 'am-data'}",
-                           f"--web.listen-address=127.0.0.1:{am_port}",
-                           "--cluster.listen-address=", "--log.level=warn"])
-    base = f"http://127.0.0.1:{am_port}"
-    try:
-        wait_healthy(f"http://127.0.0.1:{api_port}")
-        wait_until(lambda: _ready(base), "alertmanager ready")
+    with alertmanager_stack(engine, tmp_path, "prometheus-pd", ROUTING_KEY, CONFIG) as base:
         yield base
-    finally:
-        for proc in (am, api):
-            proc.terminate()
-            proc.wait(20)
 
 
 def rows(engine: sa.Engine) -> list[sa.Row]:  # type: ignore[type-arg]
