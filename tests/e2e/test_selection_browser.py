@@ -12,11 +12,27 @@ from playwright.sync_api import Page
 from core import db as core_db
 from core import views
 from core.alerts import queue
-from scripts.screenshots import ACK_X, RESOLVE_X, log_in, wait_for_app
+from scripts.screenshots import ACK_X, RESOLVE_X, click_row_button, log_in, select_row, wait_for_app
 from tests.e2e.test_browser import page, ui_url  # noqa: F401 - fixtures
 from tests.factories import make_alert, make_users
 
 ROWS = [1, 3, 4, 6, 8]
+
+
+def queue_of(engine: sa.Engine, page: Page, ui_url: str, n: int) -> list[int]:  # noqa: F811
+    """``n`` high alerts, a minute apart; olga signed in on the painted queue. Returns the
+    alert ids in the order the queue shows them."""
+    make_users(engine)
+    now = datetime.now(timezone.utc)
+    for i in range(n):
+        make_alert(engine, now - timedelta(minutes=i), summary=f"disk {i} full",
+                   device_id=f"db-{i:02d}", severity="high")
+    with core_db.transaction(engine) as s:
+        order = views.queue_page(s, queue.AlertFilter(state=("open",)), now)[0]["id"].tolist()
+    log_in(page, ui_url + "/queue", "olga", "secret-pass-1")
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    page.wait_for_timeout(500)   # the canvas grid paints after the element exists
+    return [int(i) for i in order]
 
 
 def grid_top(p: Page) -> float:
@@ -28,16 +44,7 @@ def grid_top(p: Page) -> float:
 @pytest.mark.parametrize("pace_ms", [700, 100])
 def test_five_checkboxes_select_exactly_those_five(engine: sa.Engine, ui_url: str,  # noqa: F811
                                                    page: Page, pace_ms: int) -> None:  # noqa: F811
-    make_users(engine)
-    now = datetime.now(timezone.utc)
-    for i in range(12):
-        make_alert(engine, now - timedelta(minutes=i), summary=f"disk {i} full",
-                   device_id=f"db-{i:02d}", severity="high")
-    with core_db.transaction(engine) as s:
-        order = views.queue_page(s, queue.AlertFilter(state=("open",)), now)[0]["id"].tolist()
-    log_in(page, ui_url + "/queue", "olga", "secret-pass-1")
-    page.wait_for_selector('[data-testid="stDataFrame"]')
-    page.wait_for_timeout(500)   # the canvas grid paints after the element exists
+    order = queue_of(engine, page, ui_url, 12)
     top = grid_top(page)
     box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
     assert box is not None
@@ -98,32 +105,18 @@ def test_keyboard_acknowledges_the_selected_alert(engine: sa.Engine, ui_url: str
                          {"i": first}).scalar_one() == "acknowledged"
 
 
-
-
 def test_row_buttons_act_in_one_click_without_moving_the_grid(engine: sa.Engine,  # noqa: F811
                                                               ui_url: str, page: Page) -> None:  # noqa: F811
-    make_users(engine)
-    now = datetime.now(timezone.utc)
-    for i in range(6):
-        make_alert(engine, now - timedelta(minutes=i), summary=f"disk {i} full",
-                   device_id=f"db-{i:02d}", severity="high")
-    with core_db.transaction(engine) as s:
-        order = views.queue_page(s, queue.AlertFilter(state=("open",)), now)[0]["id"].tolist()
-    log_in(page, ui_url + "/queue", "olga", "secret-pass-1")
-    page.wait_for_selector('[data-testid="stDataFrame"]')
-    page.wait_for_timeout(500)
-    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
-    assert box is not None
-    row_y = lambda row: box["y"] + 35 + 35 * row + 17  # noqa: E731
-    page.mouse.click(box["x"] + 18, row_y(4))                  # a selection is held …
+    order = queue_of(engine, page, ui_url, 6)
+    select_row(page, 4)                                        # a selection is held …
     page.get_by_role("button", name="Acknowledge (1)").wait_for(timeout=15_000)
     wait_for_app(page)
     top = grid_top(page)
-    page.mouse.click(box["x"] + ACK_X, row_y(2))               # … while row 2 is acked
+    click_row_button(page, 2, ACK_X)                           # … while row 2 is acked
     page.get_by_text("Acknowledged 1 alert").first.wait_for(timeout=15_000)
     wait_for_app(page)
     assert grid_top(page) == top, "the grid moved after the row action"
-    page.mouse.click(box["x"] + RESOLVE_X, row_y(3))           # and row 3 resolved
+    click_row_button(page, 3, RESOLVE_X)                       # and row 3 resolved
     page.get_by_text("Resolved 1 alert").first.wait_for(timeout=15_000)
     with engine.connect() as c:
         states = dict(c.execute(sa.text("select id, state from alerts")).all())
