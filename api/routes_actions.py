@@ -8,7 +8,6 @@ import html
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
-from starlette.concurrency import run_in_threadpool
 
 from api.retry import RetryingRoute
 from core import db as core_db
@@ -55,18 +54,14 @@ def _show(link: links.Link, form: bool) -> HTMLResponse:
 
 
 @router.get("/a/{token}", response_class=HTMLResponse, include_in_schema=False)
-async def confirm(token: str) -> HTMLResponse:
-    def read() -> links.Link:
-        with core_db.transaction() as s:
-            return links.check(s, token, SYSTEM_CLOCK.now())
-
-    return _show(await run_in_threadpool(read), form=True)
+def confirm(token: str) -> HTMLResponse:
+    with core_db.transaction() as s:
+        link = links.check(s, token, SYSTEM_CLOCK.now())
+    return _show(link, form=True)
 
 
 @router.post("/a/{token}", response_class=HTMLResponse, include_in_schema=False)
-async def perform(token: str) -> HTMLResponse:
-    def write() -> links.Link:
-        with core_db.transaction() as s:
-            return links.use(s, token, SYSTEM_CLOCK.now())
-
-    return _show(await run_in_threadpool(write), form=False)
+def perform(token: str) -> HTMLResponse:
+    with core_db.transaction() as s:
+        link = links.use(s, token, SYSTEM_CLOCK.now())
+    return _show(link, form=False)
