@@ -7,7 +7,7 @@ its label carries. Nothing here runs SQL; core.alerts.store.apply_many does."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import streamlit as st
@@ -42,26 +42,35 @@ def selected_ids(key: str) -> list[int]:
     return [ids[i] for i in selected_rows(key) if 0 <= i < len(ids)]
 
 
-def do_action(engine: Any, actor: Actor, key: str, action: str) -> None:
-    """Button callback: runs before the rerun, so it can clear the note and the selection."""
-    ids = selected_ids(key)
+def _request(action: str, actor: Actor, now: datetime) -> ActionRequest:
+    """What an action button asks for, with the options the expander holds (note,
+    resolution code, silence duration)."""
     note = (st.session_state.get("queue_note") or "").strip() or None
-    now = SYSTEM_CLOCK.now()
-    if action == "note" and not note:
-        st.session_state["queue_outcome"] = ("note", {}, now, "Write a note first.")
-        return
+    if action == "assign":
+        return ActionRequest("note", note=note, assign_to=actor.name)
     until = None
     if action == "silence":
         until = now + timedelta(minutes=SILENCE_FOR[st.session_state.get("queue_silence_for", "1 hour")])
     code = st.session_state.get("queue_resolution", NO_RESOLUTION)
-    req = ActionRequest(action, note=note, until=until,
-                        resolution=code if action == "resolve" and code != NO_RESOLUTION else None)
-    if action == "assign":
-        req = ActionRequest("note", note=note, assign_to=actor.name)
+    return ActionRequest(action, note=note, until=until,
+                         resolution=code if action == "resolve" and code != NO_RESOLUTION else None)
+
+
+def _run(engine: Any, actor: Actor, ids: list[int], action: str) -> None:
+    """Apply the action to exactly these alerts; the outcome is shown after the rerun."""
+    now = SYSTEM_CLOCK.now()
     with db.transaction(engine) as s:
-        results = apply_many(s, ids, req, actor, now)
+        results = apply_many(s, ids, _request(action, actor, now), actor, now)
     st.session_state["queue_outcome"] = (action, results, now, None)
     st.session_state["queue_note"] = ""
+
+
+def do_action(engine: Any, actor: Actor, key: str, action: str) -> None:
+    """Button callback: runs before the rerun, so it can clear the note and the selection."""
+    if action == "note" and not (st.session_state.get("queue_note") or "").strip():
+        st.session_state["queue_outcome"] = ("note", {}, SYSTEM_CLOCK.now(), "Write a note first.")
+        return
+    _run(engine, actor, selected_ids(key), action)
     st.session_state["queue_nonce"] = st.session_state.get("queue_nonce", 0) + 1
 
 
@@ -75,17 +84,8 @@ def row_action(engine: Any, actor: Actor, column: str) -> None:
     paint and click. The grid keeps its key: selection, scroll position and sort stay."""
     click = st.session_state.get(f"queue_row_{column.lower()}")
     found = re.search(r"#(\d+)$", str((click or {}).get("label") or ""))
-    if not found:
-        return
-    action, now = ROW_ACTIONS[column], SYSTEM_CLOCK.now()
-    note = (st.session_state.get("queue_note") or "").strip() or None
-    code = st.session_state.get("queue_resolution", NO_RESOLUTION)
-    req = ActionRequest(action, note=note, resolution=code if action == "resolve" and
-                        code != NO_RESOLUTION else None)
-    with db.transaction(engine) as s:
-        results = apply_many(s, [int(found.group(1))], req, actor, now)
-    st.session_state["queue_outcome"] = (action, results, now, None)
-    st.session_state["queue_note"] = ""
+    if found:
+        _run(engine, actor, [int(found.group(1))], ROW_ACTIONS[column])
 
 
 def row_action_columns(engine: Any, actor: Actor) -> dict[str, Any]:
