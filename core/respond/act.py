@@ -15,7 +15,7 @@ from core.alerts.store import ActionRequest, apply
 from core.errors import AlertdeskError, Forbidden, NotFound
 from core.escalation.manual import escalate_now
 from core.grouping.actions import act_on_group
-from core.tables import notifications, users
+from core.tables import contact_methods, notifications, users
 
 DONE = {"acknowledge": "Acknowledged", "resolve": "Resolved", "escalate": "Escalated"}
 
@@ -48,6 +48,14 @@ def page(session: Session, notification_id: int, for_anyone: bool = False) -> Pa
     incident = row.payload.get("kind") == "incident" and row.group_id is not None
     return Page(int(row.id), str(row.target.get("user") or ""), row.alert_id, row.group_id,
                 incident, row.created_at)
+
+
+def user_by_contact(session: Session, types: tuple[str, ...], address: str) -> set[str]:
+    """The active users with a contact method of one of ``types`` at ``address``."""
+    return set(session.scalars(
+        sa.select(users.c.username).join(contact_methods, contact_methods.c.user_id == users.c.id)
+        .where(contact_methods.c.type.in_(types), contact_methods.c.address == address,
+               users.c.is_active)))
 
 
 def person(session: Session, username: str, source: str) -> Actor:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.errors import AlertdeskError, FieldError
 from core.notify.slack import message
 from core.respond import act
-from core.tables import contact_methods, notifications, users
+from core.tables import notifications
 
 PREFIX = "alertdesk_"
 
@@ -54,10 +54,7 @@ def parse(form: dict[str, str]) -> Click:
 
 
 def member_user(session: Session, member: str) -> str | None:
-    names = set(session.scalars(
-        sa.select(users.c.username).join(contact_methods, contact_methods.c.user_id == users.c.id)
-        .where(contact_methods.c.type == "slack", contact_methods.c.address == member,
-               users.c.is_active)))
+    names = act.user_by_contact(session, ("slack",), member)
     return names.pop() if len(names) == 1 else None
 
 

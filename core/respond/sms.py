@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.actor import Actor
 from core.errors import AlertdeskError
 from core.respond import act
-from core.tables import contact_methods, notifications, users
+from core.tables import notifications, users
 
 WORDS = {"a": "acknowledge", "ack": "acknowledge", "acknowledge": "acknowledge",
          "r": "resolve", "res": "resolve", "resolve": "resolve", "c": "resolve",
@@ -42,10 +42,7 @@ def parse(body: str) -> Reply | None:
 def sender(session: Session, number: str) -> str | None:
     """The username behind a phone number, if exactly one active user has it."""
     number = number.strip()
-    names = set(session.scalars(
-        sa.select(users.c.username).join(contact_methods, contact_methods.c.user_id == users.c.id)
-        .where(contact_methods.c.type.in_(("sms", "voice")), contact_methods.c.address == number,
-               users.c.is_active)))
+    names = act.user_by_contact(session, ("sms", "voice"), number)
     names |= set(session.scalars(sa.select(users.c.username).where(
         users.c.phone == number, users.c.is_active)))
     return names.pop() if len(names) == 1 else None
