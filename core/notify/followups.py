@@ -23,6 +23,9 @@ from sqlalchemy.orm import Session
 
 OPEN_TRIGGER = """n.channel = 'pagerduty' and n.status = 'sent'
       and not (n.payload ? 'event_action') and not (n.payload ? 'followed_up')"""
+# A follow-up's idempotency key, from SQL expressions for its parts: one per alert, reopen,
+# action and PagerDuty target (core/respond/pagerduty.py writes it too, to stop an echo).
+FOLLOWUP_KEY = "'pd:' || {alert} || ':' || {reopen} || ':' || {action} || ':' || {recipient}"
 
 FOLLOWUPS_SQL = sa.text(f"""
 with due as (
@@ -39,7 +42,8 @@ with due as (
 ), queued as (
     insert into notifications (idempotency_key, alert_id, group_id, channel, target,
         recipient, payload, reason, status, attempts, next_attempt_at, created_at)
-    select 'pd:' || alert_id || ':' || reopen_count || ':' || action || ':' || recipient,
+    select {FOLLOWUP_KEY.format(alert="alert_id", reopen="reopen_count", action="action",
+                                recipient="recipient")},
            alert_id, group_id, 'pagerduty', target, recipient,
            jsonb_build_object('kind', 'followup', 'event_action', action, 'summary', summary,
                               'severity', severity, 'service', service,

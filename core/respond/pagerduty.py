@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from core.actor import Actor
 from core.alerts.store import ActionRequest, apply
 from core.errors import AlertdeskError, FieldError
+from core.notify.followups import FOLLOWUP_KEY, OPEN_TRIGGER
 
 ACTIONS = {"incident.acknowledged": "acknowledge", "incident.resolved": "resolve"}
 KEY = re.compile(r"^alertdesk-(\d{1,18})$")
@@ -55,19 +56,25 @@ def parse(body: Any) -> Event:
                                   "\"event_type\", \"data\", ...}})") from None
 
 
-SUPPRESS_ECHO = sa.text("""
+SUPPRESS_ECHO = sa.text(f"""
 insert into notifications (idempotency_key, alert_id, group_id, channel, target, recipient,
     payload, reason, status, attempts, next_attempt_at, created_at, last_error)
 select distinct on (n.recipient)
-       'pd:' || a.id || ':' || a.reopen_count || ':' || :action || ':' || n.recipient,
+       {FOLLOWUP_KEY.format(alert="a.id", reopen="a.reopen_count", action=":action",
+                            recipient="n.recipient")},
        a.id, n.group_id, 'pagerduty', n.target, n.recipient,
        jsonb_build_object('kind', 'followup', 'event_action', :action),
        :why, 'cancelled', 0, :now, :now, :why
 from notifications n join alerts a on a.id = n.alert_id
-where n.alert_id = :alert and n.channel = 'pagerduty' and n.status = 'sent'
-  and not (n.payload ? 'event_action')
+where n.alert_id = :alert and {OPEN_TRIGGER}
 order by n.recipient, n.id
 on conflict (idempotency_key) do nothing
+""")
+# A resolve from PagerDuty closes the incident there: its triggers leave the open-trigger
+# index as a resolve queued by the follow-up job would take them out.
+CLOSE_TRIGGERS = sa.text(f"""
+update notifications n set payload = n.payload || '{{"followed_up": "resolve"}}'
+where n.alert_id = :alert and {OPEN_TRIGGER}
 """)
 
 
@@ -91,9 +98,5 @@ def handle(session: Session, event: Event, now: datetime) -> str:
         return f"unchanged: {err}"
     session.execute(SUPPRESS_ECHO, {"alert": alert_id, "action": action, "now": now, "why": why})
     if action == "resolve":
-        session.execute(sa.text(
-            "update notifications set payload = payload || '{\"followed_up\": \"resolve\"}' "
-            "where alert_id = :a and channel = 'pagerduty' and status = 'sent' "
-            "and not (payload ? 'event_action') and not (payload ? 'followed_up')"),
-            {"a": alert_id})
+        session.execute(CLOSE_TRIGGERS, {"alert": alert_id})
     return f"{done} alert #{alert_id}"
