@@ -46,7 +46,7 @@ def create_alert(body: AlertBody, response: Response, caller: Credentials = Call
         actor = caller.actor(s, "operator")
         data["source"] = data.get("source") or actor.name.removeprefix("key:")
         result = ingest(s, AlertIn(**data), actor, now)
-        return result, alert_json(queue.get_alert(s, result.alert_id), now)
+        return result, alert_json(queue.alert_row(s, result.alert_id), now)
 
     result, out = core_db.run_transaction(write)  # retried on deadlock/serialization failure
     if not result.created:

@@ -1,6 +1,6 @@
 """Single-alert intake over real HTTP: ``POST /api/v1/alerts`` against a uvicorn server
 started as a subprocess on a free loopback port, from N concurrent clients (a thread with
-its own ``httpx.Client`` each). Bounded by a request count and a time limit.
+its own keep-alive connection, bench/wire.py). Bounded by a request count and a time limit.
 
 Most posts carry a fresh fingerprint (a new alert); every tenth repeats an earlier one of
 the same run (a duplicate counted on the open alert). Afterwards the alerts the run opened
@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from bench.measure import p95
 from bench.target import ENV as BENCH_ENV
 from bench.target import log
+from bench.wire import Wire
 from core import config
 from core import db as core_db
 from core.auth import create_api_key
@@ -127,9 +128,11 @@ def _payload(tag: str, i: int) -> dict[str, Any]:
 
 
 def _client(base: str, key: str, tag: str, counter: Iterator[int], total: int,
-            deadline: float, out: list[tuple[float, int]], lock: threading.Lock) -> None:
-    """Post alerts until the shared counter reaches ``total`` or time runs out."""
-    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as client:
+            deadline: float, out: list[tuple[float, int]], lock: threading.Lock,
+            path: str = "/api/v1/alerts") -> None:
+    """Post alerts until the shared counter reaches ``total`` or time runs out (a lean
+    keep-alive client, bench/wire.py, so the generator leaves the cores to the server)."""
+    with Wire(base, {"X-API-Key": key}) as client:
         while time.perf_counter() < deadline:
             with lock:
                 i = next(counter)
@@ -137,8 +140,8 @@ def _client(base: str, key: str, tag: str, counter: Iterator[int], total: int,
                 return
             t0 = time.perf_counter()
             try:
-                status = client.post("/api/v1/alerts", json=_payload(tag, i)).status_code
-            except httpx.HTTPError:
+                status, _ = client.post(path, _payload(tag, i))
+            except OSError:
                 status = 0
             with lock:
                 out.append(((time.perf_counter() - t0) * 1000, status))

@@ -5,6 +5,7 @@ deadline that is running) is served by the partial index ``alerts_queue``.
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -17,6 +18,7 @@ from core import lifecycle
 from core import severity as sev
 from core.errors import FieldError, NotFound
 from core.paging import check_page
+from core.prepared import Prepared
 from core.sla import rules as sla
 from core.tables import alert_events, alerts
 
@@ -164,6 +166,23 @@ ALERT_FIELDS = ("id", "fingerprint", "source", "service", "device_id", "severity
                 "last_seen_at", "acknowledged_at", "resolved_at", "closed_at", "resolution",
                 "ack_expired_at", "flapping",
                 "silence_id", "inhibited_by", "inhibit_rule_id")
+
+
+# What alert_dict reads: the contract's fields and the SLA inputs.
+ROW_COLUMNS = (*ALERT_FIELDS, "tta_target_s", "ttr_target_s")
+AlertRow = namedtuple("AlertRow", ROW_COLUMNS)  # type: ignore[misc]
+GET_ROW = Prepared("alertdesk_alert_row", f"select {', '.join(ROW_COLUMNS)} from alerts "
+                   "where id = :id", {"id": "bigint"})
+
+
+def alert_row(session: Session, alert_id: int) -> Any:
+    """The alert as ``alert_dict`` reads it, by one prepared statement on the driver's
+    cursor: the single-alert intake answers with it (``get_alert``'s ORM select cost that
+    path ~15 % of its CPU)."""
+    rows = GET_ROW.rows(session, {"id": alert_id})
+    if not rows:
+        raise NotFound(f"alert {alert_id} does not exist")
+    return AlertRow(*rows[0])
 
 
 def alert_dict(row: Any, now: datetime) -> dict[str, Any]:
