@@ -8,8 +8,9 @@ in Alertmanager's ``authorization: {type: Bearer, credentials: <key>}``."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -84,7 +85,7 @@ def _check(actor: Actor, role: str) -> None:
         raise Forbidden(f"{actor.name} has role {actor.role}; this needs {role} or above")
 
 
-def require(role: str) -> Callable[[Actor], Actor]:
+def require(role: str) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
     async def check(actor: Actor = Depends(current_actor)) -> Actor:  # no I/O: no pool hop
         _check(actor, role)
         return actor
