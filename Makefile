@@ -60,9 +60,9 @@ test-db: setup-dev ## only the database tests (CI runs them against the service 
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PY) -m pytest tests/unit tests/integration tests/api $(PYTEST_ARGS)
 
-bench: setup-dev ## load 1M alerts (first time) and print benchmark figures as JSON
+bench: setup-dev ## load 1M alerts (first time; SCALE=10: 10M in a database of its own) and print benchmark figures as JSON
 	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
-	$(PY) -m bench.run
+	ALERTDESK_BENCH_SCALE=$(or $(SCALE),1) $(PY) -m bench.run
 
 screenshots: setup-dev system-deps ## screenshots of the running app (make run in another shell)
 	$(PY) scripts/screenshots.py

@@ -24,7 +24,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 from bench import synth
 from bench.catalog import NULL
 from bench.events import EVENT_COLUMNS
-from bench.target import log, prepare, recreate
+from bench.target import log, prepare, recreate, scale
 
 HISTORICAL, OPEN, SEED, CHUNK = 1_000_000, 10_000, 20261123, 50_000
 HISTORY_DAYS = 90
@@ -149,10 +149,12 @@ def vacuum_analyze(engine: sa.Engine, tables: str = "alerts, alert_events") -> f
     return time.perf_counter() - t0
 
 
-def ensure(force: bool = False, historical: int = HISTORICAL, open_: int = OPEN,
+def ensure(force: bool = False, historical: int | None = None, open_: int = OPEN,
            seed: int = SEED) -> tuple[sa.Engine, dict[str, Any]]:
     """The bench engine with the data loaded; generates only when fewer than
-    ``historical`` alerts are there (a partial load is dropped and redone)."""
+    ``historical`` alerts are there (a partial load is dropped and redone). ``historical``
+    defaults to HISTORICAL times the scale (``ALERTDESK_BENCH_SCALE``, ``make bench SCALE=10``)."""
+    historical = HISTORICAL * scale() if historical is None else historical
     engine = prepare(force)
     with engine.connect() as conn:
         have = conn.scalar(sa.text("select count(*) from alerts")) or 0
@@ -174,7 +176,8 @@ def ensure(force: bool = False, historical: int = HISTORICAL, open_: int = OPEN,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="drop and regenerate the data")
-    parser.add_argument("--historical", type=int, default=HISTORICAL)
+    parser.add_argument("--historical", type=int, default=None,
+                        help=f"default {HISTORICAL:,} x ALERTDESK_BENCH_SCALE")
     parser.add_argument("--open", type=int, default=OPEN, dest="open_")
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)

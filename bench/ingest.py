@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -68,9 +68,15 @@ def api_server(db_url: str, timeout: float = 60) -> Iterator[str]:
 
 
 def cpu_seconds(base: str) -> float:
-    """User + system CPU the API server started by ``api_server`` at ``base`` has used."""
-    fields = Path(f"/proc/{SERVER_PIDS[base]}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU the API server started by ``api_server`` at ``base`` has used: the
+    uvicorn process and its live worker processes (``--workers`` > 1)."""
+    return _tree_cpu(SERVER_PIDS[base]) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(pid: int) -> int:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = children.read_text().split() if children.exists() else []
+    return _proc_cpu(pid, reaped=False) + sum(_tree_cpu(int(k)) for k in kids)
 
 
 def postgres_cpu_seconds() -> float | None:
@@ -127,20 +133,53 @@ def _payload(tag: str, i: int) -> dict[str, Any]:
             "fingerprint": f"{PREFIX}-{tag}-{n}", "labels": {"alertname": "BenchAlert"}}
 
 
+def _pagerduty(tag: str, i: int) -> dict[str, Any]:
+    """The same alert as a PagerDuty Events API v2 trigger (routing_key added by the client)."""
+    a = _payload(tag, i)
+    return {"event_action": "trigger", "dedup_key": a["fingerprint"], "payload": {
+        "summary": a["summary"], "source": a["device_id"], "component": a["service"],
+        "severity": {"critical": "critical", "high": "error", "medium": "warning"}.get(
+            a["severity"], "info")}}
+
+
+def _grafana(tag: str, i: int) -> dict[str, Any]:
+    """The same alert as Grafana Alerting's webhook payload with one alert in it."""
+    a = _payload(tag, i)
+    return {"receiver": "bench", "status": "firing", "orgId": 1, "version": "1",
+            "groupKey": "{}", "alerts": [{
+                "status": "firing", "fingerprint": a["fingerprint"],
+                "labels": {"alertname": a["summary"], "service": a["service"],
+                           "instance": a["device_id"], "severity": a["severity"]},
+                "annotations": {"summary": a["summary"]},
+                "startsAt": "2026-12-07T00:00:00Z", "endsAt": "0001-01-01T00:00:00Z"}]}
+
+
+# figure prefix -> (path, payload); every intake sends the same alerts (one per request)
+KINDS: dict[str, tuple[str, Callable[[str, int], dict[str, Any]]]] = {
+    "ingest_single": ("/api/v1/alerts", _payload),
+    "ingest_events_v2": ("/v2/enqueue", _pagerduty),
+    "ingest_grafana": ("/api/v1/webhooks/grafana", _grafana),
+}
+
+
 def _client(base: str, key: str, tag: str, counter: Iterator[int], total: int,
             deadline: float, out: list[tuple[float, int]], lock: threading.Lock,
-            path: str = "/api/v1/alerts") -> None:
+            kind: str = "ingest_single") -> None:
     """Post alerts until the shared counter reaches ``total`` or time runs out (a lean
     keep-alive client, bench/wire.py, so the generator leaves the cores to the server)."""
+    path, payload = KINDS[kind]
     with Wire(base, {"X-API-Key": key}) as client:
         while time.perf_counter() < deadline:
             with lock:
                 i = next(counter)
             if i >= total:
                 return
+            body = payload(tag, i)
+            if kind == "ingest_events_v2":
+                body["routing_key"] = key
             t0 = time.perf_counter()
             try:
-                status, _ = client.post(path, _payload(tag, i))
+                status, _ = client.post(path, body)
             except OSError:
                 status = 0
             with lock:
@@ -148,28 +187,32 @@ def _client(base: str, key: str, tag: str, counter: Iterator[int], total: int,
 
 
 def ingest_load(base: str, key: str, total: int = 2000, clients: int = 8,
-                time_limit_s: float = 120) -> dict[str, Any]:
+                time_limit_s: float = 120, kind: str = "ingest_single") -> dict[str, Any]:
     """``total`` posts from ``clients`` threads; throughput is successful posts per second
-    of wall time, latency is per request (client side: HTTP + auth + upsert + event)."""
+    of wall time, latency is per request (client side: HTTP + auth + upsert + event).
+    ``kind``: which intake (KINDS); the figures are named after it."""
     tag, counter, lock = uuid.uuid4().hex[:8], itertools.count(), threading.Lock()
     results: list[tuple[float, int]] = []
     started = time.perf_counter()
-    threads = [threading.Thread(target=_client, args=(base, key, tag, counter, total,
-                                                      started + time_limit_s, results, lock))
-               for _ in range(clients)]
+    threads = [threading.Thread(target=_client, args=(
+        base, key, tag, counter, total, started + time_limit_s, results, lock, kind))
+        for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
-    ok = [ms for ms, status in results if status in (200, 201)]
-    return {"ingest_single_per_s": round(len(ok) / wall, 1),
-            "ingest_single_p50_ms": round(statistics.median(ok), 2) if ok else None,
-            "ingest_single_p95_ms": round(p95(ok), 2) if len(ok) > 1 else None,
-            "ingest_requests": len(results), "ingest_errors": len(results) - len(ok),
-            "ingest_created": sum(1 for _, s in results if s == 201),
-            "ingest_deduplicated": sum(1 for _, s in results if s == 200),
-            "ingest_clients": clients, "ingest_wall_s": round(wall, 2)}
+    ok = [ms for ms, status in results if status in (200, 201, 202)]
+    out = {f"{kind}_per_s": round(len(ok) / wall, 1),
+           f"{kind}_p50_ms": round(statistics.median(ok), 2) if ok else None,
+           f"{kind}_p95_ms": round(p95(ok), 2) if len(ok) > 1 else None,
+           f"{kind}_errors": len(results) - len(ok)}
+    if kind == "ingest_single":
+        out.update({"ingest_requests": len(results), "ingest_created": sum(
+            1 for _, s in results if s == 201), "ingest_deduplicated": sum(
+            1 for _, s in results if s == 200), "ingest_clients": clients,
+            "ingest_wall_s": round(wall, 2)})
+    return out
 
 
 # The run's alerts are deleted afterwards (the retention job's sanctioned path, migration
@@ -177,7 +220,7 @@ def ingest_load(base: str, key: str, total: int = 2000, clients: int = 8,
 # them instead piled ~12k fresh alerts per run into "the last 7/30 days".
 CLEANUP = """
 with gone as (
-    select id from alerts where fingerprint like :pattern
+    select id from alerts where fingerprint like any(cast(:patterns as text[]))
 ), ev as (
     delete from alert_events where alert_id in (select id from gone)
 )
@@ -185,29 +228,44 @@ delete from alerts where id in (select id from gone)
 """
 
 
-def tidy(engine: sa.Engine, key_id: int, pattern: str | None = None) -> None:
-    """After a run: revoke its API key and (``pattern``) delete the alerts it created."""
+def tidy(engine: sa.Engine, key_id: int, *patterns: str) -> None:
+    """After a run: revoke its API key and delete the alerts it created (``patterns``)."""
     with core_db.transaction(engine) as s:
-        if pattern is not None:
-            purge(s, pattern)
+        if patterns:
+            purge(s, *patterns)
         s.execute(sa.text("update api_keys set revoked_at = :now where id = :id"),
                   {"now": datetime.now(timezone.utc), "id": key_id})
 
 
-def purge(session: Any, pattern: str) -> None:
-    """Delete the alerts whose fingerprint matches ``pattern`` with their events."""
+def purge(session: Any, *patterns: str) -> None:
+    """Delete the alerts whose fingerprint matches one of ``patterns`` with their events."""
     session.execute(sa.text("set local alertdesk.retention = 'on'"))
-    session.execute(sa.text(CLEANUP), {"pattern": pattern})
+    session.execute(sa.text(CLEANUP), {"patterns": list(patterns)})
+
+
+# what each intake makes of the bench's fingerprints (KINDS)
+PATTERNS = (f"{PREFIX}-%", f"pd:{PREFIX}:{PREFIX}-%", f"grafana:1:{PREFIX}-%")
 
 
 def run(engine: sa.Engine, requests: int = 2000, clients: int = 8) -> dict[str, Any]:
-    """Create an API key, serve the API on the bench DB, load it, then tidy up."""
+    """Create an API key, serve the API on the bench DB, load each intake of KINDS in turn
+    (after a short warm-up), then tidy up. ``*_cpu_ms_per_alert``: the API processes' CPU
+    per request, PostgreSQL's too when the bench runs its own embedded server."""
     with core_db.transaction(engine) as s:
-        key, row = create_api_key(s, "bench-ingest", "operator", None)
+        key, row = create_api_key(s, PREFIX, "operator", None)
     url = engine.url.render_as_string(hide_password=False)
+    out: dict[str, Any] = {}
     try:
         with api_server(url) as base:
-            log(f"ingest: {requests} posts from {clients} clients to {base}")
-            return ingest_load(base, key, requests, clients)
+            for kind in KINDS:
+                ingest_load(base, key, max(requests // 10, 50), clients, kind=kind)
+                log(f"{kind}: {requests} posts from {clients} clients to {base}")
+                api0, pg0 = cpu_seconds(base), postgres_cpu_seconds()
+                out.update(ingest_load(base, key, requests, clients, kind=kind))
+                out[f"{kind}_api_cpu_ms"] = round((cpu_seconds(base) - api0) * 1000 / requests, 2)
+                pg1 = postgres_cpu_seconds()
+                if pg0 is not None and pg1 is not None:
+                    out[f"{kind}_pg_cpu_ms"] = round((pg1 - pg0) * 1000 / requests, 2)
+        return out
     finally:
-        tidy(engine, row["id"], f"{PREFIX}-%")
+        tidy(engine, row["id"], *PATTERNS)

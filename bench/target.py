@@ -16,6 +16,20 @@ from core.migrations.apply import upgrade
 
 BENCH_DB = "alertdesk_bench"
 ENV = "ALERTDESK_BENCH_DATABASE_URL"
+SCALE_ENV = "ALERTDESK_BENCH_SCALE"  # `make bench SCALE=10`: 10M alerts, a database of its own
+
+
+def scale() -> int:
+    """How many millions of historical alerts the bench data holds (1 unless SCALE is set)."""
+    raw = os.environ.get(SCALE_ENV, "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise SystemExit(f"{SCALE_ENV} must be a whole number from 1 to 100 (got {raw!r})")
+    return int(raw)
+
+
+def bench_db() -> str:
+    """The embedded bench database's name: one per scale, so a 10M run keeps the 1M data."""
+    return BENCH_DB if scale() == 1 else f"{BENCH_DB}_x{scale()}"
 
 
 def log(msg: str) -> None:
@@ -32,14 +46,14 @@ def bench_url() -> sa.URL:
             raise SystemExit(f"{ENV} must not be the main database (ALERTDESK_DATABASE_URL)")
         return url
     server = core_db.embedded_server(config.data_dir() / "bench-pgdata")
-    return sa.make_url(core_db.normalize_url(server.get_uri(BENCH_DB)))
+    return sa.make_url(core_db.normalize_url(server.get_uri(bench_db())))
 
 
 def prepare(force: bool = False) -> sa.Engine:
     """Create the bench database when missing (drop it first with ``force``), migrate it,
     and return its engine."""
     url = bench_url()
-    name = url.database or BENCH_DB
+    name = url.database or bench_db()
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
