@@ -9,6 +9,9 @@
    updates each group once: members, open count, highest severity, last seen, raw signal
    count and the end of the aggregation wait. Group rows are locked in id order after the
    alert rows (fingerprint order), so concurrent batches queue instead of deadlocking.
+   They are found by ``id = any(array(...))``, an index probe per group: the planner
+   takes ``jsonb_to_recordset`` for 100 rows, and joined as a set it read the whole
+   ``alert_groups`` table twice per batch (2 × 0.35 ms at 1,860 groups, growing with them).
 """
 from __future__ import annotations
 
@@ -103,7 +106,7 @@ with input as (
     from input i join up u on u.fingerprint = i.fingerprint
     where i.group_id is not null group by i.group_id
 ), locked as (
-    select g.id from alert_groups g where g.id in (select id from per_group)
+    select g.id from alert_groups g where g.id = any(array(select id from per_group))
     order by g.id for no key update
 ), grp as (
     update alert_groups g set
@@ -117,7 +120,7 @@ with input as (
         notify_at = case when g.raw_events = 0  -- created by this batch
                          then :now + make_interval(secs => p.wait_s)
                          else least(g.notify_at, :now + make_interval(secs => p.wait_s)) end
-    from per_group p, locked l where g.id = p.id and l.id = p.id
+    from per_group p where g.id = any(array(select id from locked)) and p.id = g.id
 )
 select fingerprint, id, inserted from up
 """
