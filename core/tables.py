@@ -113,6 +113,8 @@ alerts = sa.Table(
     sa.Column("sla_due_at", TS, sa.Computed("sla_due_at")),
     sa.Column("tta_s", sa.Float, sa.Computed("tta_s")),
     sa.Column("ttr_s", sa.Float, sa.Computed("ttr_s")),
+    # duplicate_count once resolved or closed, null while open (0031, reports' index)
+    sa.Column("final_duplicate_count", sa.Integer, sa.Computed("final_duplicate_count")),
 )
 
 alert_events = sa.Table(

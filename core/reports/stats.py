@@ -18,7 +18,11 @@ Rules shared by every report (and by ``core.reports.top`` / ``core.reports.relat
   ``[start, end)`` are counted. Each alert finds its bucket by ``width_bucket`` over the
   array of bucket starts (a binary search on instants; no per-row time-zone arithmetic).
 - Trends read only columns of the covering index ``alerts_compliance``, in its order, so
-  the planner reads that index alone (see ``core.sla.trends``).
+  the planner reads that index alone (see ``core.sla.trends``). Statistics and top alerts
+  read the covering index ``alerts_reports`` alone (``read_index``), the open alerts'
+  ``duplicate_count`` (which ingest bumps, so no index holds it) from the table, and the
+  settled alerts' from ``final_duplicate_count`` (migration 0031): exact figures, not
+  estimates.
 """
 from __future__ import annotations
 
@@ -42,6 +46,8 @@ MAX_HOURLY_DAYS = 31
 DEFAULT_DAYS = 7
 BUCKETS = ("hour", "day")
 TOP_SERVICES = 10
+INDEX_PAGE_COST = 1.1
+WORK_MEM = "64MB"
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,15 @@ SEV_COUNTS = ", ".join(f"count(*) filter (where severity_rank = {i + 1}) as sev_
 STATE_COUNTS = ", ".join(f"count(*) filter (where state = '{s}') as st_{s}"
                          for s in lifecycle.STATES)
 
+# The open alerts as their own partial indexes list them (a few thousand; ``offset 0`` keeps
+# the period's condition off the big created_at index), with the counts they still bump.
+OPEN_ROWS = f"""(select created_at, service, severity_rank, fingerprint, duplicate_count
+    from alerts where state in {OPEN_SQL} offset 0) o"""
+# Occurrences: settled alerts' counts from the index, the open alerts' from the table.
 STATS_SQL = f"""
-select count(*) as alerts, coalesce(sum(duplicate_count), 0) as occurrences,
+select count(*) as alerts, coalesce(sum(final_duplicate_count), 0) as settled_occurrences,
+    (select coalesce(sum(duplicate_count), 0) from {OPEN_ROWS}
+     where {{where}}) as open_occurrences,
     count(*) filter (where state in {OPEN_SQL}) as open, {SEV_COUNTS}, {STATE_COUNTS},
     count(tta_s) as tta_n, avg(tta_s) as tta_avg, min(tta_s) as tta_min, max(tta_s) as tta_max,
     percentile_cont(array[0.5, 0.9]) within group (order by tta_s) as tta_pct,
@@ -102,6 +115,16 @@ group by service order by alerts desc, service limit :top
 """
 
 
+def read_index(session: Session) -> None:
+    """For the rest of this (read) transaction: price the pages of an index as the cached
+    pages they are, so the planner reads ``alerts_reports`` alone (index-only) rather than
+    ``alerts_created_at`` and the heap, and sort the percentiles in memory. With the default
+    ``random_page_cost`` of 4 the wider covering index looks dearer than the narrow one
+    (bench, 30 days: index-only ~40 % faster)."""
+    session.execute(sa.text(f"set local random_page_cost = {INDEX_PAGE_COST}"))
+    session.execute(sa.text(f"set local work_mem = '{WORK_MEM}'"))
+
+
 def statistics(session: Session, sc: Scope, top_services: int = TOP_SERVICES) -> dict[str, Any]:
     """Counts of the alerts in scope — total, firing signals (``occurrences``: the sum of
     ``duplicate_count``, which counts the first signal too), still open, by severity and
@@ -111,6 +134,7 @@ def statistics(session: Session, sc: Scope, top_services: int = TOP_SERVICES) ->
     if not 0 < top_services <= 100:
         raise FieldError("top_services", "must be between 1 and 100")
     where, params = sc.where()
+    read_index(session)
     r = session.execute(sa.text(STATS_SQL.format(where=where)), params).mappings().one()
     services = session.execute(sa.text(SERVICES_SQL.format(where=where)),
                                {**params, "top": top_services}).mappings().all()
@@ -120,7 +144,8 @@ def statistics(session: Session, sc: Scope, top_services: int = TOP_SERVICES) ->
     n_services = int(services[0]["services"]) if services else 0
     return {
         "start": sc.start, "end": sc.end, "service": sc.service, "severity": sc.severity,
-        "alerts": total, "occurrences": int(r["occurrences"]), "open": int(r["open"]),
+        "alerts": total, "occurrences": int(r["settled_occurrences"] + r["open_occurrences"]),
+        "open": int(r["open"]),
         "by_severity": {n: int(r[f"sev_{i}"]) for i, n in enumerate(sev.SEVERITIES)},
         "by_state": {s: int(r[f"st_{s}"]) for s in lifecycle.STATES},
         "services": n_services, "by_service": top,

@@ -28,20 +28,37 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.errors import FieldError
-from core.reports.stats import Scope
+from core.lifecycle import OPEN_SQL
+from core.reports.stats import OPEN_ROWS, Scope, read_index
 
-RANKINGS = {"occurrences": ("occurrences desc, alerts desc", ""),
-            "resolution_time": ("mttr_s desc", "having count(ttr_s) > 0"),
-            "escalations": ("escalations desc, occurrences desc", "")}
+# by: (order of the ranking, its HAVING, the aggregate it ranks on besides alerts/occurrences)
+RANKINGS = {"occurrences": ("occurrences desc, alerts desc", "", ""),
+            "resolution_time": ("mttr_s desc", "having count(ttr_s) > 0",
+                                ", avg(ttr_s) as mttr_s"),
+            "escalations": ("escalations desc, occurrences desc", "", "")}
 MAX_LIMIT = 100
 
+# Ranking reads the covering index alerts_reports alone for the settled alerts and the table
+# for the open ones (every alert in exactly one branch; OPEN_ROWS: core.reports.stats), and
+# aggregates only what it ranks on; the full figures are then summed for the ranked
+# identities alone, from the table (alerts_fingerprint_latest).
+RANK_ROWS = f"""(
+    select fingerprint, final_duplicate_count as dup, ttr_s from alerts
+    where {{where}} and state not in {OPEN_SQL}
+    union all
+    select fingerprint, duplicate_count, null::float8 from {OPEN_ROWS} where {{where_o}}) a"""
 PER_IDENTITY = """
+    select fingerprint, count(*) as alerts, sum(dup) as occurrences {rank_agg}
+    from {rows} where true {only}
+    group by fingerprint {having}
+"""
+DETAIL = """
     select fingerprint, count(*) as alerts, sum(duplicate_count) as occurrences,
            sum(reopen_count) as reopens, count(ttr_s) as resolved, avg(ttr_s) as mttr_s,
            max(ttr_s) as max_ttr_s, sum(ttr_s) as total_ttr_s, avg(tta_s) as mtta_s,
            max(id) as latest_id, min(created_at) as first_at, max(created_at) as last_at
-    from alerts where {where} {only}
-    group by fingerprint {having}
+    from alerts where fingerprint in (select fingerprint from ranked) and {where}
+    group by fingerprint
 """
 # Escalation events are written only for alerts with an ``alert_escalations`` row
 # (core.escalation.fire), so that table leads: the events' own index is on alert_id, and
@@ -58,13 +75,14 @@ ESCALATIONS_OF = """(select count(*) from alerts x join alert_escalations s on s
     where x.fingerprint = r.fingerprint and {where_x})"""
 TOP_SQL = """
 with {esc_cte} per as ({per}), ranked as (
-    select per.*, {esc_col} as escalations from per {esc_join}
-    order by {order}, fingerprint limit :limit
-)
-select r.*, coalesce(r.escalations, {escalations_of}) as escalation_count,
+    select t.*, row_number() over (order by {order}, fingerprint) as place from (
+        select per.*, {esc_col} as escalations from per {esc_join}
+        order by {order}, fingerprint limit :limit) t
+), detail as ({detail})
+select d.*, coalesce(r.escalations, {escalations_of}) as escalation_count,
        l.service, l.device_id, l.summary, l.severity, l.state
-from ranked r join alerts l on l.id = r.latest_id
-order by {order}, r.fingerprint
+from ranked r join detail d on d.fingerprint = r.fingerprint join alerts l on l.id = d.latest_id
+order by r.place
 """
 
 
@@ -75,16 +93,19 @@ def top_alerts(session: Session, sc: Scope, by: str = "occurrences",
         raise FieldError("by", "must be occurrences, resolution_time or escalations")
     if not 0 < limit <= MAX_LIMIT:
         raise FieldError("limit", f"must be between 1 and {MAX_LIMIT}")
-    order, having = RANKINGS[by]
+    order, having, rank_agg = RANKINGS[by]
     where, params = sc.where()
     parts = {"esc_cte": "", "esc_col": "null::bigint", "esc_join": "", "only": ""}
     if by == "escalations":  # only the identities that escalated are aggregated
         parts = {"esc_cte": f"esc as ({ESCALATED.format(where_a=sc.where('a')[0])}),",
                  "esc_col": "esc.escalations", "esc_join": "join esc using (fingerprint)",
                  "only": "and fingerprint in (select fingerprint from esc)"}
-    per = PER_IDENTITY.format(where=where, having=having, only=parts.pop("only"))
-    sql = TOP_SQL.format(per=per, order=order, **parts, escalations_of=ESCALATIONS_OF.format(
-        where_x=sc.where("x")[0]))
+    rows_sql = RANK_ROWS.format(where=where, where_o=sc.where("o")[0])
+    per = PER_IDENTITY.format(rows=rows_sql, rank_agg=rank_agg, having=having,
+                              only=parts.pop("only"))
+    sql = TOP_SQL.format(per=per, order=order, **parts, detail=DETAIL.format(where=where),
+                         escalations_of=ESCALATIONS_OF.format(where_x=sc.where("x")[0]))
+    read_index(session)
     rows = session.execute(sa.text(sql), {**params, "limit": limit}).mappings().all()
     return [_identity(r) for r in rows]
 
