@@ -183,3 +183,26 @@ def test_a_duplicate_on_an_open_alert_stays_a_hot_update(engine) -> None:
     with engine.connect() as c:
         assert c.scalar(sa.text("select final_duplicate_count from alerts where id = :id"),
                         {"id": a}) == 3
+
+
+def test_an_upgrade_across_the_rewrite_vacuums_alerts_for_index_only_reads(engine,
+                                                                           history) -> None:
+    """0031 rewrites ``alerts`` (a stored column), which empties its visibility map: until a
+    VACUUM, every index-only read of a report goes to the heap. The upgrade that applies
+    it vacuums the table itself; an upgrade with nothing to apply vacuums nothing."""
+    from alembic import command
+
+    from core.migrations.apply import alembic_config, upgrade, vacuum_rewritten
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0030")
+        conn.commit()
+    upgrade(engine)  # applies 0031 again: a rewrite of the table with its alerts in it
+    with engine.connect() as conn:
+        pages, visible = conn.execute(sa.text(
+            "select relpages, relallvisible from pg_class where relname = 'alerts'")).one()
+    assert pages > 0 and visible == pages  # vacuumed: every page all-visible
+    assert vacuum_rewritten(engine, "0031") == []
+    assert vacuum_rewritten(engine, "0030") == ["alerts"]
