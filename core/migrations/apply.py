@@ -37,7 +37,8 @@ def current_revision(engine: sa.Engine) -> str | None:
     with engine.connect() as conn:
         if not sa.inspect(conn).has_table("alembic_version"):
             return None
-        return conn.scalar(sa.text("select version_num from alembic_version"))
+        value = conn.scalar(sa.text("select version_num from alembic_version"))
+        return None if value is None else str(value)
 
 
 def vacuum_rewritten(engine: sa.Engine, before: str | None) -> list[str]:
