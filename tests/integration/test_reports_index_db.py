@@ -68,7 +68,8 @@ EXACT_STATS = """
 select count(*) as alerts, coalesce(sum(duplicate_count), 0) as occurrences,
        count(*) filter (where state in ('new','acknowledged','investigating','silenced')) as open,
        array_agg(distinct state) as states, count(tta_s) as tta_n, avg(ttr_s) as ttr_avg,
-       percentile_cont(array[0.5, 0.9]) within group (order by tta_s) as tta_pct
+       percentile_cont(array[0.5, 0.9]) within group (order by tta_s) as tta_pct,
+       percentile_cont(array[0.5, 0.9]) within group (order by ttr_s) as ttr_pct
 from alerts where {where}
 """
 
@@ -93,9 +94,10 @@ def test_statistics_match_the_exact_query(engine, history, start, end, service,
     assert (got["alerts"], got["occurrences"], got["open"]) == (
         exact["alerts"], exact["occurrences"], exact["open"])
     assert got["acknowledgement_s"]["count"] == exact["tta_n"]
-    p50, p90 = exact["tta_pct"] or (None, None)
-    assert (got["acknowledgement_s"]["p50"], got["acknowledgement_s"]["p90"]) == (
-        None if p50 is None else round(p50, 3), None if p90 is None else round(p90, 3))
+    for key, pct in (("acknowledgement_s", "tta_pct"), ("resolution_s", "ttr_pct")):
+        p50, p90 = exact[pct] or (None, None)
+        assert (got[key]["p50"], got[key]["p90"]) == (
+            None if p50 is None else round(p50, 3), None if p90 is None else round(p90, 3))
     assert got["mttr_s"] == (None if exact["ttr_avg"] is None else round(exact["ttr_avg"], 3))
 
 
