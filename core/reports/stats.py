@@ -8,8 +8,7 @@ Rules shared by every report (and by ``core.reports.top`` / ``core.reports.relat
 - ``service`` filters on the exact service name, ``severity`` on one severity (aliases
   such as ``warning`` are accepted, as at intake).
 - MTTA is the mean of the human responses (``acknowledged_at - created_at``), MTTR of the
-  resolutions (``resolved_at - created_at``); percentiles as ``percentile_cont`` gives
-  them (``core.reports.percentiles``: the same values without one big sort). Alerts
+  resolutions (``resolved_at - created_at``); percentiles by ``percentile_cont``. Alerts
   without a response / resolution do not count in them (``None`` when there is none).
 - Trend buckets: ``day`` buckets are the local days of ``tz`` (``generate_series`` over
   local dates, so a DST day lasts 23 or 25 hours); ``hour`` buckets are the absolute hours
@@ -27,6 +26,8 @@ Rules shared by every report (and by ``core.reports.top`` / ``core.reports.relat
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -40,7 +41,6 @@ from core import severity as sev
 from core.clock import check_period, check_zone
 from core.errors import FieldError
 from core.lifecycle import OPEN_SQL
-from core.reports.percentiles import percentiles
 from core.sla.compliance import ComplianceQuery, compliance
 
 MAX_DAYS = 366
@@ -90,28 +90,29 @@ def scope(start: datetime | None, end: datetime | None, now: datetime,
 
 SEV_COUNTS = ", ".join(f"count(*) filter (where severity_rank = {i + 1}) as sev_{i}"
                        for i in range(len(sev.SEVERITIES)))
-STATE_COUNTS = ", ".join(f"count(*) filter (where state = '{s}') as st_{s}"
-                         for s in lifecycle.STATES)
 
 # The open alerts as their own partial indexes list them (a few thousand; ``offset 0`` keeps
 # the period's condition off the big created_at index), with the counts they still bump.
 OPEN_ROWS = f"""(select created_at, service, severity_rank, fingerprint, duplicate_count
     from alerts where state in {OPEN_SQL} offset 0) o"""
-# Occurrences: settled alerts' counts from the index, the open alerts' from the table.
-STATS_SQL = f"""
-select count(*) as alerts, coalesce(sum(final_duplicate_count), 0) as settled_occurrences,
-    (select coalesce(sum(duplicate_count), 0) from {OPEN_ROWS}
-     where {{where}}) as open_occurrences,
-    count(*) filter (where state in {OPEN_SQL}) as open, {SEV_COUNTS}, {STATE_COUNTS},
-    count(tta_s) as tta_n, avg(tta_s) as tta_avg, min(tta_s) as tta_min, max(tta_s) as tta_max,
-    count(ttr_s) as ttr_n, avg(ttr_s) as ttr_avg, min(ttr_s) as ttr_min, max(ttr_s) as ttr_max
-from alerts where {{where}}
+# Statistics take three statements (bench, 1M alerts, 30 days: 260 -> ~210 ms). The counts
+# are one row per (service, severity, state), folded in Python: an aggregate PostgreSQL
+# runs in parallel, where ten filtered counts beside ordered-set aggregates ran on one core,
+# and the per-service counts come with it instead of a second scan. Occurrences: the settled
+# alerts' counts from the index, the open alerts' from the table. The percentiles sort
+# their columns (``percentile_cont``, one scan for both).
+CELLS_SQL = """
+select service, severity_rank, state, count(*) as alerts,
+    coalesce(sum(final_duplicate_count), 0) as settled_occurrences,
+    count(tta_s) as tta_n, sum(tta_s) as tta_sum, min(tta_s) as tta_min, max(tta_s) as tta_max,
+    count(ttr_s) as ttr_n, sum(ttr_s) as ttr_sum, min(ttr_s) as ttr_min, max(ttr_s) as ttr_max
+from alerts where {where} group by service, severity_rank, state order by service
 """
-
-SERVICES_SQL = """
-select service, count(*) as alerts, count(*) over () as services
+OPEN_OCCURRENCES_SQL = f"select coalesce(sum(duplicate_count), 0) from {OPEN_ROWS} where {{where}}"
+PERCENTILES_SQL = """
+select percentile_cont(array[0.5, 0.9]) within group (order by tta_s) as tta,
+       percentile_cont(array[0.5, 0.9]) within group (order by ttr_s) as ttr
 from alerts where {where}
-group by service order by alerts desc, service limit :top
 """
 
 
@@ -135,33 +136,41 @@ def statistics(session: Session, sc: Scope, top_services: int = TOP_SERVICES) ->
         raise FieldError("top_services", "must be between 1 and 100")
     where, params = sc.where()
     read_index(session)
-    r = session.execute(sa.text(STATS_SQL.format(where=where)), params).mappings().one()
-    pct = percentiles(session, "alerts", where, params, ("tta_s", "ttr_s"), (0.5, 0.9))
-    services = session.execute(sa.text(SERVICES_SQL.format(where=where)),
-                               {**params, "top": top_services}).mappings().all()
-    top = [{"service": s["service"], "alerts": int(s["alerts"])} for s in services]
-    shown = sum(s["alerts"] for s in top)
-    total = int(r["alerts"])
-    n_services = int(services[0]["services"]) if services else 0
+    cells = session.execute(sa.text(CELLS_SQL.format(where=where)), params).mappings().all()
+    open_occ = session.execute(sa.text(OPEN_OCCURRENCES_SQL.format(where=where)), params).scalar()
+    pct = session.execute(sa.text(PERCENTILES_SQL.format(where=where)), params).mappings().one()
+    per_service: dict[str, int] = {}
+    for c in cells:  # in the database's order of service names: ties keep it (stable sort)
+        per_service[c["service"]] = per_service.get(c["service"], 0) + int(c["alerts"])
+    ranked = sorted(per_service.items(), key=lambda kv: -kv[1])
+    top = [{"service": name, "alerts": n} for name, n in ranked[:top_services]]
+    total = sum(per_service.values())
+    tta, ttr = _spread(cells, "tta", pct["tta"]), _spread(cells, "ttr", pct["ttr"])
     return {
         "start": sc.start, "end": sc.end, "service": sc.service, "severity": sc.severity,
-        "alerts": total, "occurrences": int(r["settled_occurrences"] + r["open_occurrences"]),
-        "open": int(r["open"]),
-        "by_severity": {n: int(r[f"sev_{i}"]) for i, n in enumerate(sev.SEVERITIES)},
-        "by_state": {s: int(r[f"st_{s}"]) for s in lifecycle.STATES},
-        "services": n_services, "by_service": top,
-        "other_services": {"services": n_services - len(top), "alerts": total - shown},
-        "mtta_s": _secs(r["tta_avg"]), "mttr_s": _secs(r["ttr_avg"]),
-        "acknowledgement_s": _spread(r, "tta", pct["tta_s"]),
-        "resolution_s": _spread(r, "ttr", pct["ttr_s"]),
+        "alerts": total,
+        "occurrences": sum(int(c["settled_occurrences"]) for c in cells) + int(open_occ or 0),
+        "open": sum(int(c["alerts"]) for c in cells if c["state"] in lifecycle.OPEN_STATES),
+        "by_severity": {n: sum(int(c["alerts"]) for c in cells if c["severity_rank"] == i + 1)
+                        for i, n in enumerate(sev.SEVERITIES)},
+        "by_state": {s: sum(int(c["alerts"]) for c in cells if c["state"] == s)
+                     for s in lifecycle.STATES},
+        "services": len(per_service), "by_service": top,
+        "other_services": {"services": len(per_service) - len(top),
+                           "alerts": total - sum(n for _, n in ranked[:top_services])},
+        "mtta_s": tta["avg"], "mttr_s": ttr["avg"], "acknowledgement_s": tta, "resolution_s": ttr,
     }
 
 
-def _spread(r: Any, p: str, pct: list[float] | None) -> dict[str, Any]:
-    """count, avg, min, max, p50, p90."""
+def _spread(cells: Sequence[Any], p: str, pct: list[float] | None) -> dict[str, Any]:
+    """count, avg, min, max, p50, p90 of ``p`` (tta / ttr) over the cells."""
+    n = sum(int(c[f"{p}_n"]) for c in cells)
+    mins = [c[f"{p}_min"] for c in cells if c[f"{p}_min"] is not None]
+    maxs = [c[f"{p}_max"] for c in cells if c[f"{p}_max"] is not None]
+    avg = math.fsum(c[f"{p}_sum"] for c in cells if c[f"{p}_n"]) / n if n else None
     p50, p90 = pct or (None, None)
-    return {"count": int(r[f"{p}_n"]), **{k: _secs(r[f"{p}_{k}"]) for k in ("avg", "min", "max")},
-            "p50": _secs(p50), "p90": _secs(p90)}
+    return {"count": n, "avg": _secs(avg), "min": _secs(min(mins) if mins else None),
+            "max": _secs(max(maxs) if maxs else None), "p50": _secs(p50), "p90": _secs(p90)}
 
 
 DAY_SERIES = """
