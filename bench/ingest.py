@@ -247,7 +247,7 @@ def purge(session: Any, *patterns: str) -> None:
 PATTERNS = (f"{PREFIX}-%", f"pd:{PREFIX}:{PREFIX}-%", f"grafana:1:{PREFIX}-%")
 
 
-def run(engine: sa.Engine, requests: int = 2000, clients: int = 8) -> dict[str, Any]:
+def run(engine: sa.Engine, requests: int = 4000, clients: int = 4) -> dict[str, Any]:
     """Create an API key, serve the API on the bench DB, load each intake of KINDS in turn
     (after a short warm-up), then tidy up. ``*_cpu_ms_per_alert``: the API processes' CPU
     per request, PostgreSQL's too when the bench runs its own embedded server."""

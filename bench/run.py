@@ -8,7 +8,9 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``compliance_30d_ms``: SLA compliance over the last 30 days grouped by severity
   (median of 10); ``compliance_30d_by_service_ms``: grouped by severity and service;
 - ``ingest_single_per_s`` / ``ingest_single_p95_ms``: ``POST /api/v1/alerts`` over HTTP
-  to a real uvicorn server, 8 concurrent clients, 2000 posts;
+  (and ``ingest_events_v2_*`` / ``ingest_grafana_*``: the PagerDuty Events v2 and Grafana
+  routes) to a real uvicorn server, 4 concurrent clients, 4000 posts each, with the API
+  and PostgreSQL CPU per alert;
 - ``csv_export_rows_per_s``: the streamed CSV export of the last 3 days' alerts;
 - ``csv_http_*``: ``GET /api/v1/alerts/export.csv`` of the newest 100,000 alerts over HTTP,
   with the API server's peak RSS (``csv_http_server_peak_rss_mb``; target < 300 MB);
@@ -135,8 +137,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--force", action="store_true", help="drop and regenerate the data first")
     p.add_argument("--iterations", type=int, default=50, help="queue refreshes per variant")
     p.add_argument("--compliance-iterations", type=int, default=10)
-    p.add_argument("--requests", type=int, default=2000, help="ingest posts in total")
-    p.add_argument("--clients", type=int, default=8, help="concurrent ingest clients")
+    p.add_argument("--requests", type=int, default=4000, help="single-intake posts per intake")
+    p.add_argument("--clients", type=int, default=4, help="concurrent single-intake clients (issue 18: 4)")
     p.add_argument("--skip-ingest", action="store_true")
     p.add_argument("--skip-csv", action="store_true")
     p.add_argument("--skip-escalation", action="store_true")
