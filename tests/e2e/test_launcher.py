@@ -149,6 +149,15 @@ def child_pids(parent: int, marker: str) -> list[int]:
     return found
 
 
+def wait_child(parent: int, marker: str, timeout: float = 30) -> int:
+    """The one child of ``parent`` with ``marker`` once it is there (polled)."""
+    deadline = time.monotonic() + timeout
+    while not (found := child_pids(parent, marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [pid] = found
+    return pid
+
+
 def test_a_killed_worker_is_started_again(tmp_path: Path) -> None:
     """kill -9 of the worker: `make run` starts another, which does the work (an alert
     posted afterwards gets its worker-made escalation), and the desk never went down."""
@@ -165,7 +174,7 @@ def test_a_killed_worker_is_started_again(tmp_path: Path) -> None:
         while time.monotonic() < deadline and "starting it again" not in line:
             line = proc.stdout.readline()
         assert line.startswith("worker exited with code -9; starting it again"), line
-        [again] = child_pids(proc.pid, "dashboard worker")
+        again = wait_child(proc.pid, "dashboard worker")  # the line comes just before the spawn
         assert again != worker
         alert = {"summary": "disk full", "service": "billing", "device_id": "db-01",
                  "labels": {"alertname": "DiskFull"}}
