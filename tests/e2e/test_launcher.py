@@ -166,7 +166,7 @@ def test_a_killed_worker_is_started_again(tmp_path: Path) -> None:
     api, key = f"http://127.0.0.1:{api_port}", {"X-API-Key": KEY}
     try:
         wait_ready(proc)
-        [worker] = child_pids(proc.pid, "dashboard worker")
+        worker = wait_child(proc.pid, "dashboard worker")
         os.kill(worker, signal.SIGKILL)
         assert proc.stdout is not None
         deadline = time.monotonic() + 60
