@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 export XDG_RUNTIME_DIR ?= /tmp/alertdesk-runtime-$(shell id -u)
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-dev system-deps oidc-provider lint run test test-db bench screenshots clean
+.PHONY: help setup setup-dev system-deps oidc-provider alerta-peer lint run test test-db bench screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -49,6 +49,12 @@ run: setup ## start database, API (:8000), worker and UI (:8501); Ctrl-C stops a
 tests/oidc/node_modules: tests/oidc/package-lock.json
 	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+alerta-peer: .alerta-venv/bin/gunicorn ## Alerta 9.1 in a venv of its own: the bench's side-by-side peer (not needed otherwise)
+
+.alerta-venv/bin/gunicorn:
+	python3 -m venv .alerta-venv
+	.alerta-venv/bin/pip install -q alerta-server==9.1.0 gunicorn==27.0.1 psycopg2-binary==2.9.13
 
 oidc-provider: tests/oidc/node_modules ## the OpenID Provider the SSO test runs (npm, node 20)
 

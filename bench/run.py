@@ -19,6 +19,9 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``mixed_*``: the 70 % duplicate batch stream while two operators acknowledge, note and
   resolve alerts of the same services: batch alerts/s and p95, each action's p95
   (bench/mixed.py; targets >= 5,000/s, <= 200 ms, <= 100 ms).
+- ``alerta_single_per_s`` / ``ingest_single_vs_alerta``: the single intake side by side with
+  Alerta 9.1 on the same machine and loader, alternating (bench/alerta.py; ``make
+  alerta-peer`` builds its venv; without it ``alerta_peer`` is "absent").
 - ``escalation_tick_ms``: one ``core.worker.tick`` over the ~10,000 open alerts with
   escalation policies attached (median; bench/escalation.py).
 - ``incident_tick_ms`` / ``incident_start_tick_ms`` / ``routing_preview_ms``: the tick
@@ -60,8 +63,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import audit as audit_bench
 from bench import (
+    alerta,
     delivery,
     desk,
     escalation,
@@ -74,6 +77,7 @@ from bench import (
     mixed,
     oncall,
 )
+from bench import audit as audit_bench
 from bench import health as health_bench
 from bench import reports as reports_bench
 from bench import retention as retention_bench
@@ -129,6 +133,8 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
         out.update(ingest_batch.run(engine))
         log("operators while batches run: acknowledge / note / resolve p95 ...")
         out.update(mixed.run(engine))
+        log("single intake side by side with Alerta 9.1 (when .alerta-venv is there) ...")
+        out.update(alerta.run(engine, args.requests, args.clients))
     return out
 
 
