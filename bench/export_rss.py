@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from bench.ingest import SERVER_PIDS, api_server, tidy
+from bench.ingest import SERVER_PIDS, api_server, tidy, tree_pids
 from bench.target import log
 from core import db as core_db
 from core.auth import create_api_key
@@ -27,13 +27,7 @@ ROWS = 100_000
 def _mb(pid: int, field: str) -> float:
     """The largest ``field`` of the server process and its uvicorn workers (``--workers`` >
     1: the supervisor only forks them, and one of them serves the export)."""
-    return max(_own_mb(p, field) for p in _tree(pid))
-
-
-def _tree(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    kids = children.read_text().split() if children.exists() else []
-    return [pid, *(p for k in kids for p in _tree(int(k)))]
+    return max(_own_mb(p, field) for p in tree_pids(pid))
 
 
 def _own_mb(pid: int, field: str) -> float:

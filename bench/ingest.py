@@ -60,23 +60,25 @@ def api_server(db_url: str, timeout: float = 60) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     SERVER_PIDS[base] = proc.pid
     try:
-        _wait_healthy(base, proc, timeout)
+        wait_healthy(base, proc, timeout)
         yield base
     finally:
-        _stop(proc)
+        stop(proc)
         SERVER_PIDS.pop(base, None)
 
 
 def cpu_seconds(base: str) -> float:
     """User + system CPU the API server started by ``api_server`` at ``base`` has used: the
     uvicorn process and its live worker processes (``--workers`` > 1)."""
-    return _tree_cpu(SERVER_PIDS[base]) / os.sysconf("SC_CLK_TCK")
+    return sum(_proc_cpu(p, reaped=False)
+               for p in tree_pids(SERVER_PIDS[base])) / os.sysconf("SC_CLK_TCK")
 
 
-def _tree_cpu(pid: int) -> int:
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and its live descendants (a server and its ``--workers`` processes)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
     kids = children.read_text().split() if children.exists() else []
-    return _proc_cpu(pid, reaped=False) + sum(_tree_cpu(int(k)) for k in kids)
+    return [pid, *(p for k in kids for p in tree_pids(int(k)))]
 
 
 def postgres_cpu_seconds() -> float | None:
@@ -101,21 +103,24 @@ def _proc_cpu(pid: int, reaped: bool) -> int:
     return int(f[11]) + int(f[12]) + ((int(f[13]) + int(f[14])) if reaped else 0)
 
 
-def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float,
+                 path: str = "/healthz") -> None:
+    """Until ``path`` answers 200 (the server started as ``proc``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the API server exited with code {proc.returncode}")
+            raise RuntimeError(f"the server exited with code {proc.returncode}")
         try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+            if httpx.get(f"{base}{path}", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the API server did not become healthy within {timeout:.0f} s")
+    raise RuntimeError(f"{base}{path} did not answer 200 within {timeout:.0f} s")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 10 s (a process this bench started, by its PID)."""
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGTERM)
         try:
@@ -162,13 +167,29 @@ KINDS: dict[str, tuple[str, Callable[[str, int], dict[str, Any]]]] = {
 }
 
 
+def _alerta(tag: str, i: int) -> dict[str, Any]:
+    """The same alert as Alerta's ``POST /alert`` (bench/alerta.py, the peer issue 18 names);
+    Alerta deduplicates on environment, resource, event and severity."""
+    a = _payload(tag, i)
+    return {"resource": a["device_id"], "event": a["fingerprint"], "environment": "Production",
+            "service": [a["service"]], "text": a["summary"], "severity": {
+                "critical": "critical", "high": "major", "medium": "minor",
+                "low": "warning"}.get(a["severity"], "informational")}
+
+
+# other products' intakes, loaded the same way (no API key sent)
+PEERS: dict[str, tuple[str, Callable[[str, int], dict[str, Any]]]] = {
+    "alerta_single": ("/alert", _alerta),
+}
+
+
 def _client(base: str, key: str, tag: str, counter: Iterator[int], total: int,
             deadline: float, out: list[tuple[float, int]], lock: threading.Lock,
             kind: str = "ingest_single") -> None:
     """Post alerts until the shared counter reaches ``total`` or time runs out (a lean
     keep-alive client, bench/wire.py, so the generator leaves the cores to the server)."""
-    path, payload = KINDS[kind]
-    with Wire(base, {"X-API-Key": key}) as client:
+    path, payload = {**KINDS, **PEERS}[kind]
+    with Wire(base, {"X-API-Key": key} if key else {}) as client:
         while time.perf_counter() < deadline:
             with lock:
                 i = next(counter)
@@ -190,7 +211,7 @@ def ingest_load(base: str, key: str, total: int = 2000, clients: int = 8,
                 time_limit_s: float = 120, kind: str = "ingest_single") -> dict[str, Any]:
     """``total`` posts from ``clients`` threads; throughput is successful posts per second
     of wall time, latency is per request (client side: HTTP + auth + upsert + event).
-    ``kind``: which intake (KINDS); the figures are named after it."""
+    ``kind``: which intake (KINDS, or PEERS with no ``key``); the figures are named after it."""
     tag, counter, lock = uuid.uuid4().hex[:8], itertools.count(), threading.Lock()
     results: list[tuple[float, int]] = []
     started = time.perf_counter()
