@@ -14,7 +14,9 @@ from fastapi.routing import APIRoute
 from core.errors import FieldError
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
+    """App-wide. Async (no I/O): a sync dependency costs a thread-pool hop on every request
+    (~7 % of a single-alert post's API CPU each, py-spy)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.query_params:
         return
@@ -33,7 +35,7 @@ def _query_names(dependant: Any) -> set[str]:
     return names
 
 
-def reject_nul(request: Request) -> None:
+async def reject_nul(request: Request) -> None:  # async: no I/O, no thread hop
     for name, value in [*request.query_params.multi_items(), *request.path_params.items()]:
         if "\x00" in name or "\x00" in str(value):
             raise FieldError(name.replace("\x00", "\\x00"), "must not contain NUL characters")
