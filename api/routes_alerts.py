@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
@@ -9,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from api.encode import alert_json, alert_with_events
+from api.intake import Part, Route
 from api.params import csv_list, instant
 from api.retry import RetryingRoute
 from api.schemas import ActionBody, AlertBody, NoteBody
@@ -22,7 +24,8 @@ from core.alerts.model import AlertIn
 from core.alerts.store import ActionRequest, add_note, apply
 from core.clock import SYSTEM_CLOCK
 from core.errors import FieldError
-from core.ingest.batch import IngestResult, ingest
+from core.ingest.batch import BatchResult
+from core.ingest.signal import Signal
 
 router = APIRouter(route_class=RetryingRoute, prefix="/api/v1/alerts", tags=["alerts"])
 ACTIONS = ("acknowledge", "investigate", "resolve", "close", "reopen", "silence")
@@ -35,24 +38,29 @@ def _filter(severity: list[str] | None, state: list[str] | None, service: str | 
                              instant(start_date, "start_date"), instant(end_date, "end_date"), q)
 
 
+def _created(s: Session, result: BatchResult, _: Any, now: datetime) -> tuple[bool, Any]:
+    return bool(result.created), alert_json(queue.alert_row(s, result.ids[result.order[0]]), now)
+
+
+INTAKE = Route("alerts", lambda s, caller: caller.actor(s, "operator"))
+
+
 @router.post("", status_code=201, summary="Create an alert (or count a duplicate)")
-def create_alert(body: AlertBody, response: Response, caller: Credentials = Caller
-                 ) -> dict[str, Any]:
-    now = SYSTEM_CLOCK.now()
+async def create_alert(body: AlertBody, response: Response, caller: Credentials = Caller
+                       ) -> dict[str, Any]:
+    """Async: the request waits on the event loop while its write runs in a worker thread,
+    shared with the same caller's posts that came meanwhile (api/intake.py)."""
     data = body.model_dump()
 
-    def write(s: Session) -> tuple[IngestResult, dict[str, Any]]:
-        # the caller checked in the write's own transaction: one connection per alert
-        actor = caller.actor(s, "operator")
+    def parse(actor: Actor) -> tuple[list[Signal], None]:
         data["source"] = data.get("source") or actor.name.removeprefix("key:")
-        result = ingest(s, AlertIn(**data), actor, now)
-        return result, alert_json(queue.alert_row(s, result.alert_id), now)
+        return [Signal(AlertIn(**data))], None
 
-    result, out = core_db.run_transaction(write)  # retried on deadlock/serialization failure
-    if not result.created:
+    created, out = await INTAKE.submit(Part(caller, parse, _created))
+    if not created:
         response.status_code = 200
-    out["deduplicated"] = not result.created
-    return out
+    out["deduplicated"] = not created
+    return dict(out)
 
 
 @router.get("", summary="List alerts (filters, pagination)")

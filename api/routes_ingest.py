@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Body, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.body import PAYLOAD_DOC, Payload
 from api.encode import alert_json
+from api.intake import Part, Route
 from api.params import instant
 from api.retry import RetryingRoute
 from api.security import Caller, Credentials, Operator, Viewer
@@ -48,17 +50,35 @@ def _run(caller: Credentials, parse: Callable[[Actor], tuple[list[Signal], Actor
 @router.post("/webhooks/alertmanager", openapi_extra=PAYLOAD_DOC,
              summary="Prometheus Alertmanager webhook (payload version 4, send_resolved: true); "
                      "Grafana Alerting's webhook payload (version 1 with orgId) too")
-def alertmanager_webhook(payload: Any = Payload, caller: Credentials = Caller) -> dict[str, Any]:
+async def alertmanager_webhook(payload: Any = Payload, caller: Credentials = Caller
+                               ) -> dict[str, Any]:
     if grafana.is_grafana(payload):
-        return grafana_webhook(payload, caller)
-    return _run(caller, lambda actor: (alertmanager.parse(payload),
-                                       replace(actor, source="alertmanager")))
+        return await grafana_webhook(payload, caller)
+    return await run_in_threadpool(_run, caller, lambda actor: (
+        alertmanager.parse(payload), replace(actor, source="alertmanager")))
+
+
+def _summary(_: Session, result: BatchResult, received: int, now: datetime) -> dict[str, Any]:
+    return {"status": "ok", "received": received, **result.summary(),
+            "alert_ids": [result.ids.get(fp) for fp in result.order]}
+
+
+GRAFANA = Route("grafana", lambda s, caller: replace(caller.actor(s, "operator"),
+                                                     source="webhook"), field="alerts")
 
 
 @router.post("/webhooks/grafana", openapi_extra=PAYLOAD_DOC,
              summary="Grafana Alerting webhook contact point (payload version 1)")
-def grafana_webhook(payload: Any = Payload, caller: Credentials = Caller) -> dict[str, Any]:
-    return _run(caller, lambda actor: (grafana.parse(payload), replace(actor, source="webhook")))
+async def grafana_webhook(payload: Any = Payload, caller: Credentials = Caller
+                          ) -> dict[str, Any]:
+    """Grafana sends a request per alert group, often of one alert: the same caller's
+    requests that come while its previous one is written share the next transaction
+    (api/intake.py); each is still all or nothing and answered on its own."""
+    def parse(actor: Actor) -> tuple[list[Signal], int]:
+        signals = grafana.parse(payload)
+        return signals, len(signals)
+
+    return dict(await GRAFANA.submit(Part(caller, parse, _summary)))
 
 
 @router.post("/webhooks/generic", openapi_extra=PAYLOAD_DOC,

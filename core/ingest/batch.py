@@ -99,6 +99,13 @@ def ingest_batch(session: Session, signals: list[Signal], actor: Actor, now: dat
     """Apply a batch of signals in the caller's transaction (see the module docstring).
     ``flap_window`` None: the ``flap_window_s`` setting."""
     items, order = prepare(signals, field)
+    return apply(session, items, order, actor, now, flap_window)
+
+
+def apply(session: Session, items: list[tuple[AlertIn, str, int]], order: list[str],
+          actor: Actor, now: datetime, flap_window: timedelta | None = None) -> BatchResult:
+    """The statements of a batch ``prepare`` made: ``items`` one per fingerprint, sorted by
+    it (the lock order); ``order`` each signal's fingerprint as sent."""
     ctx = ingest_context.load(session, now)
     window = ctx.flap_window if flap_window is None else flap_window
     resolving = [a.dedup_key() for a, status, _ in items if status == RESOLVED]
