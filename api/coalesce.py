@@ -55,8 +55,12 @@ class Coalescer(Generic[P]):
     always did; a request that finds them all busy waits, and the first write to end takes
     every request waiting (up to ``limit``) into its next transaction."""
 
-    def __init__(self, parallel: int = PARALLEL, limit: int = LIMIT) -> None:
+    def __init__(self, parallel: int = PARALLEL, limit: int = LIMIT,
+                 weight: Callable[[P], int] = lambda _: 1, budget: int | None = None) -> None:
+        """``weight``/``budget``: a write takes waiting parts while their weights sum to at
+        most ``budget`` (always at least one part); None: no budget, only ``limit``."""
         self.parallel, self.limit = parallel, limit
+        self.weight, self.budget = weight, budget
         self._loops: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[Any, _Key[P]]] = weakref.WeakKeyDictionary()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -79,16 +83,32 @@ class Coalescer(Generic[P]):
             task.add_done_callback(self._tasks.discard)
         return await future
 
+    def _take(self, waiting: list[tuple[P, asyncio.Future[Any]]]
+              ) -> list[tuple[P, asyncio.Future[Any]]]:
+        """The next write's parts, in arrival order, taken off ``waiting``."""
+        count, total = 0, 0
+        for part, _ in waiting[:self.limit]:
+            total += self.weight(part)
+            if count and self.budget is not None and total > self.budget:
+                break
+            count += 1
+        batch = waiting[:count]
+        del waiting[:count]
+        return batch
+
     async def _drain(self, keys: dict[Any, _Key[P]], key: Any, state: _Key[P],
                      write: Write[P]) -> None:
         try:
             while state.waiting:
-                batch = state.waiting[:self.limit]
-                del state.waiting[:self.limit]
+                batch = self._take(state.waiting)
                 try:
                     answers = await run_in_threadpool(write, [part for part, _ in batch])
                 except Exception as err:  # write's own failure: every part gets it
                     answers = [err] * len(batch)
+                except BaseException:  # cancelled (the loop is closing): nobody hangs
+                    for _, future in batch:
+                        future.cancel()
+                    raise
                 for (_, future), answer in zip(batch, answers, strict=True):
                     if future.done():  # the request went away (client disconnected)
                         continue

@@ -16,7 +16,7 @@ from core import db as core_db
 from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.errors import AlertdeskError, AuthError, Forbidden
-from core.ingest.batch import BatchResult
+from core.ingest.batch import MAX_BATCH, BatchResult
 from core.ingest.signal import Signal
 from core.ingest.together import ingest_parts
 
@@ -30,6 +30,7 @@ class Part:
     caller: Credentials
     parse: Callable[[Actor], tuple[list[Signal], Any]]
     answer: Callable[[Session, BatchResult, Any, datetime], Any]
+    size: int = 1  # alerts it carries (about: before parsing), for the shared write's budget
 
 
 class Route:
@@ -72,4 +73,6 @@ class Route:
         return core_db.run_transaction(work)
 
 
-INTAKE: Coalescer[Part] = Coalescer()
+# A shared transaction holds at most MAX_BATCH alerts, as one batch request may: requests that
+# carry many alerts (Grafana groups) do not make a transaction bigger than any sender can.
+INTAKE: Coalescer[Part] = Coalescer(weight=lambda part: part.size, budget=MAX_BATCH)

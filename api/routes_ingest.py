@@ -78,7 +78,9 @@ async def grafana_webhook(payload: Any = Payload, caller: Credentials = Caller
         signals = grafana.parse(payload)
         return signals, len(signals)
 
-    return dict(await GRAFANA.submit(Part(caller, parse, _summary)))
+    alerts = payload.get("alerts") if isinstance(payload, dict) else None
+    size = len(alerts) if isinstance(alerts, list) else 1
+    return dict(await GRAFANA.submit(Part(caller, parse, _summary, max(size, 1))))
 
 
 @router.post("/webhooks/generic", openapi_extra=PAYLOAD_DOC,

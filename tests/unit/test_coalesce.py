@@ -80,3 +80,21 @@ def test_the_callers_refusal_is_everyones() -> None:
 
     with pytest.raises(AuthError):
         alone_on_failure(run)(["a", "b"])
+
+
+def test_a_write_takes_waiting_parts_up_to_its_budget() -> None:
+    """Weights (alerts a request carries) cap a shared write; a part heavier than the whole
+    budget still goes, alone."""
+    async def scenario() -> None:
+        c: Coalescer[str] = Coalescer(parallel=1, weight=len, budget=6)
+        write = Writes(held=1)
+        first = asyncio.create_task(c.submit("k", "a", write))
+        await until(lambda: len(write.calls) == 1, "the first write")
+        rest = [asyncio.create_task(c.submit("k", p, write))
+                for p in ("bb", "ccc", "dd", "eeeeeeeeee", "f")]
+        await until(lambda: c.waiting() == 5, "five waiting")
+        write.release.set()
+        assert await asyncio.gather(first, *rest) == ["A", "BB", "CCC", "DD", "EEEEEEEEEE", "F"]
+        assert write.calls == [["a"], ["bb", "ccc"], ["dd"], ["eeeeeeeeee"], ["f"]]
+
+    asyncio.run(scenario())
