@@ -95,6 +95,14 @@ def postgres_cpu_seconds() -> float | None:
                for p in [postmaster, *pids]) / os.sysconf("SC_CLK_TCK")
 
 
+def xact_id(engine: sa.Engine) -> int:
+    """A new transaction id: the difference of two, less one, is how many writing
+    transactions ran in between (each takes one id; reads take none). Exact, where the
+    commit counters of pg_stat_database reach the view up to a second late."""
+    with engine.begin() as c:
+        return int(c.scalar(sa.text("select pg_current_xact_id()::text::bigint")))
+
+
 def _proc_cpu(pid: int, reaped: bool) -> int:
     try:
         f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -281,8 +289,11 @@ def run(engine: sa.Engine, requests: int = 4000, clients: int = 4) -> dict[str, 
             for kind in KINDS:
                 ingest_load(base, key, max(requests // 10, 50), clients, kind=kind)
                 log(f"{kind}: {requests} posts from {clients} clients to {base}")
-                api0, pg0 = cpu_seconds(base), postgres_cpu_seconds()
+                api0, pg0, tx0 = cpu_seconds(base), postgres_cpu_seconds(), xact_id(engine)
                 out.update(ingest_load(base, key, requests, clients, kind=kind))
+                # below 1: requests that shared a transaction (api/coalesce.py)
+                out[f"{kind}_transactions_per_request"] = round(
+                    (xact_id(engine) - tx0 - 1) / requests, 3)
                 out[f"{kind}_api_cpu_ms"] = round((cpu_seconds(base) - api0) * 1000 / requests, 2)
                 pg1 = postgres_cpu_seconds()
                 if pg0 is not None and pg1 is not None:

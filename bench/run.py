@@ -10,7 +10,8 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``ingest_single_per_s`` / ``ingest_single_p95_ms``: ``POST /api/v1/alerts`` over HTTP
   (and ``ingest_events_v2_*`` / ``ingest_grafana_*``: the PagerDuty Events v2 and Grafana
   routes) to a real uvicorn server, 4 concurrent clients, 4000 posts each, with the API
-  and PostgreSQL CPU per alert;
+  and PostgreSQL CPU per alert and ``*_transactions_per_request`` (below 1 when one
+  sender's posts shared transactions, api/coalesce.py);
 - ``csv_export_rows_per_s``: the streamed CSV export of the last 3 days' alerts;
 - ``csv_http_*``: ``GET /api/v1/alerts/export.csv`` of the newest 100,000 alerts over HTTP,
   with the API server's peak RSS (``csv_http_server_peak_rss_mb``; target < 300 MB);
