@@ -1,12 +1,15 @@
 """Group commit for the one-alert intakes: requests of one caller on one route that arrive
-while that caller's previous write is running wait for it to end, then go in together as
-one transaction (core/ingest/together.py keeps each one's answer its own).
+while that caller already has PARALLEL writes running (per API worker) wait, and the first
+of those writes to end takes them all into its next transaction (core/ingest/together.py
+keeps each one's answer its own).
 
-Why: a single-alert post spent most of its CPU on what every transaction costs (the thread
+Why: a single-alert post spends most of its CPU on what every transaction costs (the thread
 hand-off, a connection, the caller's check, the context read, the statements, a commit);
-at four senders two or three requests share each of these instead. A request alone waits
-for nothing: it finds no write running and starts one at once. Nobody is answered before
-the transaction holding their alert has committed.
+requests that share a transaction share these. A request that finds a free write slot
+waits for nothing, so a lone or light sender is served as before; sharing starts when a
+sender has more requests in flight than the slots (bench: 0.92 transactions per request at
+4 clients over 2 workers, ~0.6-0.7 at 8). Nobody is answered before the transaction holding
+their alert has committed.
 
 What could make one request's answer depend on another's is kept out:
 - only requests with the same credentials share a transaction (key = route + credentials),
