@@ -50,6 +50,12 @@ def _actor(s: Session, caller: Credentials) -> Actor:
     return actor
 
 
+def _signal(event: pagerduty.Event) -> Signal:
+    """trigger: the alert firing; resolve: a marker resolving the alert of its dedup key."""
+    return (Signal(event.alert, FIRING) if event.alert is not None else
+            Signal(pagerduty.resolve_marker(event.fingerprint), RESOLVED))
+
+
 def _answer(_: Session, result: BatchResult, dedup_key: str, now: datetime
             ) -> tuple[str, int | None]:
     return dedup_key, result.ids.get(result.order[0])
@@ -69,9 +75,7 @@ async def enqueue(request: Request, payload: Any = Payload) -> JSONResponse:
     if isinstance(payload, dict) and payload.get("event_action") in ("trigger", "resolve"):
         def parse(actor: Actor) -> tuple[list[Signal], str]:
             event = pagerduty.parse(payload, actor.name.removeprefix("key:"), new_key)
-            signal = (Signal(event.alert, FIRING) if event.alert is not None else
-                      Signal(pagerduty.resolve_marker(event.fingerprint), RESOLVED))
-            return [signal], event.dedup_key
+            return [_signal(event)], event.dedup_key
 
         dedup_key, alert_id = await INTAKE.submit(Part(caller, parse, _answer))
     else:
@@ -90,9 +94,7 @@ def _alone(caller: Credentials, payload: Any, new_key: str) -> tuple[str, int | 
         if event.action == "acknowledge":
             alert_id, _ = acknowledge_open(s, event.fingerprint, actor, now)
             return event.dedup_key, alert_id
-        signal = (Signal(event.alert, FIRING) if event.alert is not None else
-                  Signal(pagerduty.resolve_marker(event.fingerprint), RESOLVED))
-        result = ingest_batch(s, [signal], actor, now, field=None)
+        result = ingest_batch(s, [_signal(event)], actor, now, field=None)
         return event.dedup_key, result.ids.get(event.fingerprint)
 
     return core_db.run_transaction(work)

@@ -30,6 +30,15 @@ router = APIRouter(route_class=RetryingRoute, prefix="/api/v1", tags=["ingest"])
 PAYLOAD = Body(..., description="The source's JSON payload")
 
 
+def _summary(_: Session | None, result: BatchResult, received: int, now: datetime
+             ) -> dict[str, Any]:
+    """A webhook's answer. ``alert_ids``: one id per alert sent, in the order sent (null: a
+    resolve that matched nothing), so a sender can map them back; the same id twice for two
+    signals of one alert."""
+    return {"status": "ok", "received": received, **result.summary(),
+            "alert_ids": [result.ids.get(fp) for fp in result.order]}
+
+
 def _run(caller: Credentials, parse: Callable[[Actor], tuple[list[Signal], Actor]]
          ) -> dict[str, Any]:
     """Check the caller, parse, ingest: one transaction (and one connection) per request.
@@ -41,10 +50,7 @@ def _run(caller: Credentials, parse: Callable[[Actor], tuple[list[Signal], Actor
         return len(signals), ingest_batch(s, signals, actor, now)
 
     received, result = core_db.run_transaction(work)
-    # one id per alert sent, in the order sent (null: a resolve that matched nothing), so a
-    # sender can map them back; the same id twice for two signals of one alert
-    return {"status": "ok", "received": received, **result.summary(),
-            "alert_ids": [result.ids.get(fp) for fp in result.order]}
+    return _summary(None, result, received, now)
 
 
 @router.post("/webhooks/alertmanager", openapi_extra=PAYLOAD_DOC,
@@ -56,11 +62,6 @@ async def alertmanager_webhook(payload: Any = Payload, caller: Credentials = Cal
         return await grafana_webhook(payload, caller)
     return await run_in_threadpool(_run, caller, lambda actor: (
         alertmanager.parse(payload), replace(actor, source="alertmanager")))
-
-
-def _summary(_: Session, result: BatchResult, received: int, now: datetime) -> dict[str, Any]:
-    return {"status": "ok", "received": received, **result.summary(),
-            "alert_ids": [result.ids.get(fp) for fp in result.order]}
 
 
 GRAFANA = Route("grafana", lambda s, caller: replace(caller.actor(s, "operator"),

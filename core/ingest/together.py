@@ -16,6 +16,7 @@ Requests of one caller that arrive while its previous write runs are applied tog
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -47,8 +48,12 @@ def ingest_parts(session: Session, parts: list[list[Signal]], actor: Actor, now:
                        key=lambda item: item[0].dedup_key())
         result = apply(session, items, [fp for _, _, order in round_ for fp in order],
                        actor, now)
+        if len(round_) == 1:  # a lone request (the common case): the round's result is its own
+            out[round_[0][0]] = result
+            continue
+        sets = Outcomes.of(result)
         for index, part, order in round_:
-            out[index] = share(result, part, order)
+            out[index] = share(result, sets, part, order)
     return [r for r in out if r is not None]
 
 
@@ -68,18 +73,34 @@ def rounds(ready: list[Prepared]) -> list[list[Prepared]]:
     return out
 
 
-def share(result: BatchResult, items: list[tuple[AlertIn, str, int]],
+@dataclass(frozen=True)
+class Outcomes:
+    """A round's outcomes as sets, built once per round (not once per part)."""
+
+    created: frozenset[int]
+    deduplicated: frozenset[int]
+    reopened: frozenset[int]
+    resolved: frozenset[int]
+
+    @staticmethod
+    def of(result: BatchResult) -> Outcomes:
+        return Outcomes(frozenset(result.created), frozenset(result.deduplicated),
+                        frozenset(result.reopened), frozenset(result.resolved))
+
+
+def share(result: BatchResult, sets: Outcomes, items: list[tuple[AlertIn, str, int]],
           order: list[str]) -> BatchResult:
-    """One part's cut of its round's result (the counts as ingest_batch makes them)."""
+    """One part's cut of its round's result (the counts as ingest_batch makes them), in
+    time proportional to the part, not the round."""
     ids = {fp: result.ids[fp] for fp in order if fp in result.ids}
-    mine = set(ids.values())
-    fresh_ids = mine & {*result.created, *result.reopened}
+    mine = sorted(set(ids.values()))
     firing = {a.dedup_key(): n for a, status, n in items if status == FIRING}
     resolving = sum(1 for _, status, _ in items if status == RESOLVED)
-    resolved = sorted(mine & set(result.resolved))
+    resolved = [i for i in mine if i in sets.resolved]
     return BatchResult(
-        created=[i for i in result.created if i in mine],
-        deduplicated=[i for i in result.deduplicated if i in mine],
-        reopened=[i for i in result.reopened if i in mine], resolved=resolved,
+        created=[i for i in mine if i in sets.created],
+        deduplicated=[i for i in mine if i in sets.deduplicated],
+        reopened=[i for i in mine if i in sets.reopened], resolved=resolved,
         unmatched_resolved=resolving - len(resolved), ids=ids, order=order,
-        duplicates=sum(n - (ids.get(fp) in fresh_ids) for fp, n in firing.items()))
+        duplicates=sum(n - (ids.get(fp) in sets.created or ids.get(fp) in sets.reopened)
+                       for fp, n in firing.items()))
