@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from core import db as core_db
 from core import views
@@ -52,11 +52,16 @@ def test_five_checkboxes_select_exactly_those_five(engine: sa.Engine, ui_url: st
         page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * row + 17)
         page.wait_for_timeout(pace_ms)
         assert grid_top(page) == top, "the grid moved while selecting"
-    wait_for_app(page)
     expected = sorted(order[r] for r in ROWS)
+    # The grid sends its selection after a debounce and the rerun paints top-down: the
+    # button can read "(5)" while the line under it is still the previous run's. So wait
+    # for the line itself (CI once read it in between).
+    line = page.locator(".st-key-queue_selection")
+    expect(line).to_contain_text("5 selected: ", timeout=15_000)
+    wait_for_app(page)
     button = page.get_by_role("button", name="Acknowledge (5)")
     button.wait_for(timeout=15_000)
-    shown = page.locator(".st-key-queue_selection").inner_text()
+    shown = line.inner_text()
     assert "5 selected: " in shown and all(f"#{i}" in shown for i in expected), shown
     button.click()
     page.wait_for_selector('[data-testid="stAlertContentSuccess"]')
