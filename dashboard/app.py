@@ -62,7 +62,11 @@ def sidebar(actor: Actor) -> None:
         if st.button("Log out", key="logout", icon=":material/logout:"):
             ui.logout()
             if sso.claims():     # also drop Streamlit's identity cookie of the provider
+                # st.logout() sends a redirect with this run. Stop, not rerun: a new run
+                # first drops the messages not yet sent, and the redirect was not kept
+                # (then the identity cookie survived and the next visit signed back in).
                 st.logout()
+                st.stop()
             st.rerun()
         ui.keep_signed_in()
 

@@ -46,6 +46,14 @@ def log_in(page: Page, url: str, username: str, password: str) -> None:
     wait_for_app(page)
 
 
+def wait_for_grid(page: Page, settle_ms: int = 500, timeout: float = 30_000) -> None:
+    """The first data grid is on the page and drawn: its canvas's accessible copy of the
+    column headers exists (a click before that is lost), then a moment to settle."""
+    page.wait_for_selector('[data-testid="stDataFrame"] [role=columnheader]', state="attached",
+                           timeout=timeout)
+    page.wait_for_timeout(settle_ms)
+
+
 def select_row(page: Page, row: int, table: str = '[data-testid="stDataFrame"]') -> None:
     """Tick a row's selection checkbox in the canvas grid (RECIPES §6 coordinates)."""
     box = page.locator(table).first.bounding_box()

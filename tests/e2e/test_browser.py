@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, sync_playwright
 
-from scripts.screenshots import ARGS, CHROMIUM, log_in, select_row, wait_for_app
+from scripts.screenshots import ARGS, CHROMIUM, log_in, select_row, wait_for_app, wait_for_grid
 from scripts.ui_server import UIServer
 from tests.e2e.test_launcher import free_port
 from tests.factories import event_rows, make_alert, make_users, row
@@ -49,7 +49,7 @@ def test_operator_acknowledges_in_the_browser(engine: sa.Engine, ui_url: str, pa
     log_in(page, ui_url + "/queue", "olga", "secret-pass-1")
     page.wait_for_selector('[data-testid="stDataFrame"]')
     assert metric(page, "Open") == "2"
-    page.wait_for_timeout(500)  # the canvas grid paints after the element exists
+    wait_for_grid(page)         # the canvas grid paints after the element exists
     select_row(page, 0)
     page.get_by_role("button", name="Acknowledge (1)").click()
     page.wait_for_selector('[data-testid="stAlertContentSuccess"]')

@@ -8,11 +8,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core import db as core_db
 from core import views
 from core.alerts import queue
-from scripts.screenshots import ACK_X, RESOLVE_X, click_row_button, log_in, select_row, wait_for_app
+from scripts.screenshots import (
+    ACK_X,
+    RESOLVE_X,
+    click_row_button,
+    log_in,
+    select_row,
+    wait_for_app,
+    wait_for_grid,
+)
 from tests.e2e.test_browser import page, ui_url  # noqa: F401 - fixtures
 from tests.factories import make_alert, make_users
 
@@ -30,8 +39,7 @@ def queue_of(engine: sa.Engine, page: Page, ui_url: str, n: int) -> list[int]:  
     with core_db.transaction(engine) as s:
         order = views.queue_page(s, queue.AlertFilter(state=("open",)), now)[0]["id"].tolist()
     log_in(page, ui_url + "/queue", "olga", "secret-pass-1")
-    page.wait_for_selector('[data-testid="stDataFrame"]')
-    page.wait_for_timeout(500)   # the canvas grid paints after the element exists
+    wait_for_grid(page)
     return [int(i) for i in order]
 
 
@@ -59,6 +67,7 @@ def test_five_checkboxes_select_exactly_those_five(engine: sa.Engine, ui_url: st
     line = page.locator(".st-key-queue_selection")
     expect(line).to_contain_text("5 selected: ", timeout=15_000)
     wait_for_app(page)
+    assert grid_top(page) == top, "the grid moved after selecting"
     button = page.get_by_role("button", name="Acknowledge (5)")
     button.wait_for(timeout=15_000)
     shown = line.inner_text()
@@ -96,8 +105,7 @@ def test_keyboard_acknowledges_the_selected_alert(engine: sa.Engine, ui_url: str
     first = make_alert(engine, now - timedelta(minutes=5), summary="disk full", severity="high")
     make_alert(engine, now, summary="other", severity="low")
     log_in(page, ui_url + "/queue", "olga", "secret-pass-1")
-    page.wait_for_selector('[data-testid="stDataFrame"]')
-    page.wait_for_timeout(500)
+    wait_for_grid(page)
     box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)       # tick the first row
@@ -139,13 +147,19 @@ def test_1366x768_shows_the_urgent_columns_without_scrolling(engine: sa.Engine, 
     make_alert(engine, datetime.now(timezone.utc), summary="disk full", severity="high")
     page.set_viewport_size({"width": 1366, "height": 768})
     log_in(page, ui_url + "/queue", "olga", "secret-pass-1")
-    page.wait_for_selector('[data-testid="stDataFrame"]')
-    page.wait_for_timeout(800)
+    wait_for_grid(page, settle_ms=800)
     wait_for_app(page)
-    # the grid keeps an accessible copy of the columns it paints: those in view only
-    painted = page.evaluate("""() => [...document.querySelectorAll(
-        '[data-testid="stDataFrame"] [role=columnheader]')].map(t => t.textContent)""")
+    # the grid keeps an accessible copy of the columns it paints: those in view only; it is
+    # built after the grid has measured its width, so wait for it (not a one-shot read)
     must = ["Ack", "Resolve", "Severity", "SLA", "State", "Summary", "Service"]
+    headers = """() => [...document.querySelectorAll(
+        '[data-testid="stDataFrame"] [role=columnheader]')].map(t => t.textContent)"""
+    try:
+        page.wait_for_function(f"m => ({headers})().length && m.every(c => ({headers})().includes(c))",
+                               arg=must, timeout=15_000)
+    except PlaywrightTimeout:
+        pass                                                   # the assert says what is missing
+    painted = page.evaluate(headers)
     assert all(c in painted for c in must), painted
     box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
     assert box is not None

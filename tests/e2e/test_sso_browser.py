@@ -84,9 +84,11 @@ def test_sso_sign_in_maps_groups_to_a_role(engine: sa.Engine, sso_ui: str,
     assert signed_in(page), "a reload signed the SSO user out"
 
     page.get_by_role("button", name="Log out").click()
-    page.wait_for_timeout(1000)
-    if page.locator('button[value="yes"]').count():      # the provider asks to confirm
-        page.locator('button[value="yes"]').click()
+    # Streamlit's /auth/logout drops its identity cookie and sends the browser on to the
+    # provider's logout page, which asks to confirm, then back to the app
+    page.wait_for_url(lambda u: not u.startswith(sso_ui), timeout=30_000)
+    page.locator('button[value="yes"]').click(timeout=30_000)
+    page.wait_for_url(lambda u: u.startswith(sso_ui), timeout=30_000)
     page.goto(sso_ui + "/queue")
     assert not signed_in(page)
     with engine.connect() as c:

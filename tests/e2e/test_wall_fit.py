@@ -12,6 +12,7 @@ from playwright.sync_api import Page
 from core import db as core_db
 from core.auth import create_api_key
 from core.views import WALL_TOP
+from scripts.screenshots import wait_for_app
 from tests.e2e.test_browser import page, ui_url  # noqa: F401 - fixtures
 from tests.factories import make_alert, make_users
 
@@ -43,6 +44,7 @@ def test_the_wall_fits_1080p_and_4k(engine: sa.Engine, ui_url: str, page: Page) 
         page.set_viewport_size({"width": width, "height": height})
         page.goto(f"{ui_url}/?wall={key}")
         page.get_by_text(f"+{280 - WALL_TOP} more open alerts").wait_for(timeout=30_000)
+        wait_for_app(page)             # the run that drew it has drawn the rest (on call) too
         page.wait_for_timeout(500)
         m = page.evaluate(MEASURE)
         assert m["scrollH"] <= m["clientH"] and m["scrollW"] <= m["clientW"], (width, m)
