@@ -121,8 +121,7 @@ def shoot(base: str, username: str, password: str, out: Path,
             for width, height in SIZES:
                 page = browser.new_page(viewport={"width": width, "height": height})
                 log_in(page, base.rstrip("/") + "/queue", username, password)
-                page.wait_for_selector('[data-testid="stDataFrame"]', timeout=30_000)
-                page.wait_for_timeout(800)  # let the canvas grid paint
+                wait_for_grid(page, settle_ms=800)  # let the canvas grid paint
                 saved.append(out / f"queue-{width}x{height}.png")
                 page.screenshot(path=str(saved[-1]))
                 select_row(page, 0)
