@@ -67,6 +67,23 @@ def create_silence(body: SilenceBody, actor: Actor = Operator) -> dict[str, Any]
         return silences_store.create_silence(s, body.model_dump(), actor, SYSTEM_CLOCK.now())
 
 
+class PreviewBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    matchers: list[Any] = Field(description=MATCHERS_DOC)
+
+
+@router.post("/silences/preview", tags=["silences"],
+             summary="Which open alerts a silence with these matchers would mute now")
+def preview_silence(body: PreviewBody, limit: int = silences_store.PREVIEW_LIMIT,
+                    _: Actor = Viewer) -> dict[str, Any]:
+    """``matching_open_alerts``: how many match; ``alerts``: the first ``limit`` (1-100),
+    most severe then newest, each with the ``silence_id`` already muting it (if any).
+    The matchers are checked as for creating a silence; nothing is written."""
+    with core_db.transaction() as s:
+        return silences_store.preview_silence(s, body.matchers, limit)
+
+
 @router.get("/silences/{silence_id}", tags=["silences"], summary="One silence")
 def get_silence(silence_id: int, _: Actor = Viewer) -> dict[str, Any]:
     with core_db.transaction() as s:

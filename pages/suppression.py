@@ -18,7 +18,12 @@ from core.actor import Actor
 from core.clock import SYSTEM_CLOCK
 from core.errors import FieldError
 from core.suppression.inhibition_store import create_rule, list_rules, update_rule
-from core.suppression.silences_store import create_silence, expire_silence, list_silences
+from core.suppression.silences_store import (
+    create_silence,
+    expire_silence,
+    list_silences,
+    preview_silence,
+)
 from dashboard import ui
 
 LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
@@ -58,7 +63,14 @@ def silence_form(actor: Actor) -> None:
         delay = c2.number_input("Starts in (hours; 0 = now)", min_value=0, max_value=720,
                                 value=0, key="sil_delay")
         comment = st.text_input("Comment", key="sil_comment", placeholder="why (required)")
-        if st.form_submit_button("Create silence", type="primary"):
+        c_create, c_preview, _ = st.columns([1, 1, 3])
+        preview = c_preview.form_submit_button("Preview matches", width="stretch",
+                                               help="The open alerts these matchers "
+                                                    "would mute now; nothing is saved")
+        if preview:
+            preview_matches(lines)
+        if c_create.form_submit_button("Create silence", type="primary", width="stretch"):
+            st.session_state.pop("sil_preview", None)
             now = SYSTEM_CLOCK.now()
             starts = now + timedelta(hours=int(delay))
             try:
@@ -69,6 +81,40 @@ def silence_form(actor: Actor) -> None:
             else:
                 ui.write_action("sil_outcome", "Silence created", create_silence, body, actor, now)
             st.rerun()
+
+
+def preview_matches(lines: str) -> None:
+    """Keep what these matcher lines match now (or why they cannot) for show_preview."""
+    try:
+        matchers = parse_lines(lines, "matchers")
+        with db.transaction(ui.engine()) as s:
+            found = preview_silence(s, matchers)
+    except FieldError as err:
+        st.session_state["sil_preview"] = (lines, None, str(err))
+    else:
+        st.session_state["sil_preview"] = (lines, found, None)
+
+
+def show_preview() -> None:
+    """Under the form: the matching open alerts of the last preview, for the lines it ran on."""
+    kept = st.session_state.get("sil_preview")
+    if not kept:
+        return
+    lines, found, error = kept
+    if error:
+        st.error(ui.plain(error))
+        return
+    n, listed = found["matching_open_alerts"], found["alerts"]
+    text = matchers_text(parse_lines(lines, "matchers"))
+    st.markdown(f"**{n} open alert{'s' * (n != 1)}** match {ui.plain(text)} now"
+                + (f" (the first {len(listed)} below)" if n > len(listed) else ""))
+    if listed:
+        st.dataframe(pd.DataFrame({
+            "ID": [a["id"] for a in listed], "Severity": [a["severity"] for a in listed],
+            "State": [a["state"] for a in listed], "Service": [a["service"] for a in listed],
+            "Device": [a["device_id"] for a in listed], "Summary": [a["summary"] for a in listed],
+            "Muted by": [f"silence #{a['silence_id']}" if a["silence_id"] else ""
+                         for a in listed]}), hide_index=True, width="stretch")
 
 
 def silences_tab(actor: Actor) -> None:
@@ -99,6 +145,7 @@ def silences_tab(actor: Actor) -> None:
                         SYSTEM_CLOCK.now()))
     if actor.can("operator"):
         silence_form(actor)
+        show_preview()
 
 
 def rule_form(actor: Actor) -> None:

@@ -152,14 +152,20 @@ class SilenceIn:
     comment: str
 
 
-def parse_silence(body: Mapping[str, Any], now: datetime) -> SilenceIn:
-    """A new silence, or FieldError. ``starts_at`` defaults to (and is clamped to) ``now``;
-    ``ends_at`` is required and after it. At least one matcher must need a value, so a
-    silence can never mute every alert (Alertmanager's rule)."""
-    matchers = parse_matchers(body.get("matchers"))
+def silence_matchers(value: object) -> tuple[Matcher, ...]:
+    """A silence's matchers, or FieldError: at least one must need a value, so a silence
+    can never mute every alert (Alertmanager's rule)."""
+    matchers = parse_matchers(value)
     if all(m.test({}) for m in matchers):
         raise FieldError("matchers", "every matcher also matches alerts without that label; "
                          "add one that needs a value, e.g. service=\"billing\"")
+    return matchers
+
+
+def parse_silence(body: Mapping[str, Any], now: datetime) -> SilenceIn:
+    """A new silence, or FieldError. ``starts_at`` defaults to (and is clamped to) ``now``;
+    ``ends_at`` is required and after it; the matchers as ``silence_matchers`` wants them."""
+    matchers = silence_matchers(body.get("matchers"))
     starts_at = _instant(body.get("starts_at"), "starts_at") or now
     starts_at = max(starts_at, now)
     ends_at = _instant(body.get("ends_at"), "ends_at")

@@ -205,3 +205,38 @@ def test_inhibition_is_marked_on_the_next_tick_and_the_target_never_notifies(
             "select a.id, count(n.id) from alerts a left join notifications n "
             "on n.alert_id = a.id or n.group_id = a.group_id group by a.id")).all())
     assert pages[source["id"]] > 0 and pages[target["id"]] == 0 and pages[quiet["id"]] == 0
+
+
+def test_anyone_signed_in_previews_a_silence_and_nothing_is_stored(
+        http, viewer, operator, ingest_key, engine) -> None:
+    billing = post_alert(http, ingest_key)
+    post_alert(http, ingest_key, service="checkout", summary="other")
+    events = count(engine, "alert_events")
+    r = http.post("/api/v1/silences/preview", json={"matchers": BILLING}, headers=viewer)
+    assert r.status_code == 200, r.text
+    assert r.json()["matching_open_alerts"] == 1 and r.json()["limit"] == 20
+    (shown,) = r.json()["alerts"]
+    assert (shown["id"], shown["service"], shown["silence_id"]) == (billing["id"], "billing", None)
+    assert (count(engine, "silences"), count(engine, "alert_events")) == (0, events)
+    assert http.post("/api/v1/silences/preview", json={"matchers": BILLING}).status_code == 401
+    made = http.post("/api/v1/silences", json=silence_body(), headers=operator).json()
+    again = http.post("/api/v1/silences/preview", params={"limit": 1}, json={"matchers": BILLING},
+                      headers=viewer).json()
+    assert [a["silence_id"] for a in again["alerts"]] == [made["id"]]
+
+
+@pytest.mark.parametrize(("body", "params", "field"), [
+    ({"matchers": [{"name": "service", "op": "~", "value": "billing"}]}, {}, "matchers[0].op"),
+    ({"matchers": [{"name": "alertname", "op": "=~", "value": "(Disk"}]}, {},
+     "matchers[0].value"),
+    ({"matchers": [{"name": "team", "op": "=~", "value": ".*"}]}, {}, "matchers"),
+    ({"matchers": "service=billing"}, {}, "matchers"),
+    ({"matchers": BILLING, "ends_at": "tomorrow"}, {}, "ends_at"),
+    ({"matchers": BILLING}, {"limit": 0}, "limit"),
+    ({"matchers": BILLING}, {"limit": "ten"}, "limit"),
+])
+def test_a_bad_preview_is_422_naming_the_field(http, viewer, body: dict[str, Any],
+                                               params: dict[str, Any], field: str) -> None:
+    r = http.post("/api/v1/silences/preview", params=params, json=body, headers=viewer)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == field

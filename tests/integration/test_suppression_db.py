@@ -18,7 +18,13 @@ from core.ingest.signal import Signal
 from core.suppression.inhibition import resolve
 from core.suppression.inhibition_store import apply_inhibitions, create_rule, load_rules, update_rule
 from core.suppression.silences import Matcher, compile_sql, label_set
-from core.suppression.silences_store import apply_silences, create_silence, expire_silence, list_silences
+from core.suppression.silences_store import (
+    apply_silences,
+    create_silence,
+    expire_silence,
+    list_silences,
+    preview_silence,
+)
 from core.worker import tick
 from tests.conftest import T0
 from tests.factories import MANAGER, OPERATOR, VIEWER, act, event_rows, make_users, row
@@ -315,3 +321,47 @@ def test_rules_are_for_managers_with_unique_names(engine: sa.Engine) -> None:
         names = [r.name for r in load_rules(s)]  # the seeded defaults parse as rules
     assert names == ["critical-suppresses-warning", "db-pool-exhausted-suppresses-slow-queries",
                      "node-down-suppresses-its-device"]
+
+
+def test_preview_shows_what_the_silence_then_marks_and_writes_nothing(engine: sa.Engine) -> None:
+    run(engine, [sig(f"fp{i}", service="checkout" if i % 3 else "billing",
+                     severity=("low", "critical")[i % 2]) for i in range(25)])
+    run(engine, [sig("fp1", "resolved", service="checkout")])     # settled: not in the preview
+    checkout = [{"name": "service", "op": "=", "value": "checkout"}]
+
+    def tables() -> tuple[int, ...]:
+        with engine.connect() as c:
+            return tuple(int(c.scalar(sa.text(f"select count(*) from {t}")))
+                         for t in ("silences", "alert_events", "audit_log"))
+
+    before = tables()
+    with core_db.transaction(engine) as s:
+        first = preview_silence(s, checkout, limit=5)
+        every = preview_silence(s, checkout, limit=100)
+    assert tables() == before
+    assert first["matching_open_alerts"] == every["matching_open_alerts"] == 15
+    assert [a["severity"] for a in first["alerts"]] == ["critical"] * 5   # most severe first
+    with core_db.transaction(engine) as s:
+        made = create_silence(s, {"matchers": checkout, "ends_at": T0 + H, "comment": "CHG-7"},
+                              OPERATOR, T0)
+    with engine.connect() as c:
+        marked = c.execute(sa.text("select id from alerts where silence_id = :s order by id"),
+                           {"s": made["id"]}).scalars().all()
+    assert sorted(a["id"] for a in every["alerts"]) == marked
+    with core_db.transaction(engine) as s:
+        again = preview_silence(s, checkout)
+    assert {a["silence_id"] for a in again["alerts"]} == {made["id"]}
+
+
+@pytest.mark.parametrize(("matchers", "limit", "field"), [
+    ([{"name": "alertname", "op": "=~", "value": "(Disk"}], 20, "matchers[0].value"),
+    ([{"name": "team", "op": "!=", "value": "x"}], 20, "matchers"),     # would match everything
+    ([], 20, "matchers"),
+    ([{"name": "service", "op": "=", "value": "billing"}], 0, "limit"),
+    ([{"name": "service", "op": "=", "value": "billing"}], 101, "limit"),
+])
+def test_a_bad_preview_names_the_field(engine: sa.Engine, matchers: list[Any], limit: int,
+                                       field: str) -> None:
+    with core_db.transaction(engine) as s, pytest.raises(FieldError) as err:
+        preview_silence(s, matchers, limit)
+    assert err.value.field == field

@@ -80,3 +80,23 @@ def test_queue_shows_and_filters_muted_alerts(engine) -> None:
     assert at.query_params["suppressed"] == "hide"
     at = app_as("olga", suppressed="only").run()
     assert at.dataframe[0].value["ID"].tolist() == [hit]
+
+
+def test_preview_lists_what_the_matchers_would_mute_and_saves_nothing(engine) -> None:
+    make_users(engine)
+    now = datetime.now(timezone.utc)
+    hit = make_alert(engine, now, summary="disk", service="checkout", severity="low")
+    make_alert(engine, now, summary="disk", service="billing", severity="low")
+    at = open_page("olga", "operator")
+    at.text_area(key="sil_matchers").input("service=checkout")
+    at.button[1].click().run()  # Preview matches
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("1 open alert** match service=checkout now" in m.value for m in at.markdown)
+    shown = [d.value for d in at.dataframe if "Muted by" in d.value.columns]
+    assert len(shown) == 1 and shown[0]["ID"].tolist() == [hit]
+    at.text_area(key="sil_matchers").input("service checkout")
+    at.button[1].click().run()
+    assert "matchers line 1" in at.error[0].value
+    with engine.connect() as c:
+        assert c.scalar(sa.text("select count(*) from silences")) == 0
+        assert c.scalar(sa.text("select count(*) from alerts where silence_id is not null")) == 0
