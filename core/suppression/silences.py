@@ -1,7 +1,8 @@
 """Label matchers and silences (maintenance windows). Pure: no database here.
 
 A matcher is ``{"name", "op", "value"}``, as in Alertmanager: ``=`` equal, ``!=`` not
-equal, ``=~`` matches the regex, ``!~`` does not. Regexes are anchored at both ends
+equal, ``=~`` matches the regex, ``!~`` does not (Alertmanager's JSON form, ``isRegex`` and
+``isEqual``, is read as the same and kept in this one). Regexes are anchored at both ends
 (``^(?:value)$``) and ``.`` matches any character. A missing label reads as "", so
 ``team=""`` matches alerts without a team and ``team!=""`` the ones with one.
 
@@ -109,14 +110,34 @@ def _escapes(value: str) -> set[str]:
     return set(re.findall(r"\\(.)", value, flags=re.DOTALL))
 
 
+# Alertmanager's own matcher form (its API and `amtool silence query -o json`): isRegex,
+# isEqual (default true) -> op, so its silences paste in as they are.
+AM_OPS = {(False, True): "=", (False, False): "!=", (True, True): "=~", (True, False): "!~"}
+
+
+def _alertmanager_op(item: Mapping[str, Any], field: str) -> str:
+    if "op" in item:
+        raise FieldError(f"{field}.op", "give either op or Alertmanager's isRegex / isEqual")
+    flags = []
+    for key, default in (("isRegex", False), ("isEqual", True)):
+        flag = item.get(key, default)
+        if not isinstance(flag, bool):
+            raise FieldError(f"{field}.{key}", "must be true or false")
+        flags.append(flag)
+    return AM_OPS[(flags[0], flags[1])]
+
+
 def parse_matcher(item: object, field: str) -> Matcher:
-    """``{"name", "op" (default "="), "value"}`` -> Matcher, or FieldError naming the part."""
+    """``{"name", "op" (default "="), "value"}`` -> Matcher, or FieldError naming the part;
+    Alertmanager's ``{"name", "value", "isRegex", "isEqual"}`` is read as the same."""
     if not isinstance(item, Mapping):
         raise FieldError(field, 'must be an object {"name", "op", "value"}')
-    unknown = set(item) - {"name", "op", "value"}
+    unknown = set(item) - {"name", "op", "value", "isRegex", "isEqual"}
     if unknown:
         raise FieldError(f"{field}.{sorted(unknown)[0]}", "is not a matcher field")
-    name, op, value = item.get("name"), item.get("op", "="), item.get("value")
+    op = (_alertmanager_op(item, field) if {"isRegex", "isEqual"} & set(item)
+          else item.get("op", "="))
+    name, value = item.get("name"), item.get("value")
     if not isinstance(name, str) or not name.strip():
         raise FieldError(f"{field}.name", "is required (a label name)")
     if len(name.strip()) > MAX_NAME:

@@ -240,3 +240,15 @@ def test_a_bad_preview_is_422_naming_the_field(http, viewer, body: dict[str, Any
     r = http.post("/api/v1/silences/preview", params=params, json=body, headers=viewer)
     assert r.status_code == 422, r.text
     assert r.json()["field"] == field
+
+
+def test_an_alertmanager_silence_pastes_in_as_it_is(http, operator, ingest_key) -> None:
+    """The matchers of an Alertmanager silence (isRegex / isEqual) are read as the same ops."""
+    am = [{"name": "service", "value": "bill.*", "isRegex": True},
+          {"name": "severity", "value": "critical", "isRegex": False, "isEqual": False}]
+    r = http.post("/api/v1/silences", json=silence_body(matchers=am), headers=operator)
+    assert r.status_code == 201, r.text
+    assert r.json()["matchers"] == [{"name": "service", "op": "=~", "value": "bill.*"},
+                                    {"name": "severity", "op": "!=", "value": "critical"}]
+    assert post_alert(http, ingest_key)["silence_id"] == r.json()["id"]
+    assert post_alert(http, ingest_key, severity="critical", device_id="db-02")["silence_id"] is None

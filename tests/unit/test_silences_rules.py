@@ -80,6 +80,20 @@ def test_parse_defaults_op_to_equal_and_accepts_the_mapping_shorthand() -> None:
         Matcher("severity", "=", "critical"),)
 
 
+def test_alertmanager_matchers_read_as_the_same_ops() -> None:
+    """Alertmanager's JSON form (its API, ``amtool silence query -o json``) pastes in."""
+    got = parse_matchers([{"name": "service", "value": "billing", "isRegex": False},
+                          {"name": "env", "value": "dev", "isRegex": False, "isEqual": False},
+                          {"name": "instance", "value": "web-.*", "isRegex": True},
+                          {"name": "alertname", "value": "Watchdog|Info.*", "isRegex": True,
+                           "isEqual": False}])
+    assert [m.as_json() for m in got] == [
+        {"name": "service", "op": "=", "value": "billing"},
+        {"name": "env", "op": "!=", "value": "dev"},
+        {"name": "instance", "op": "=~", "value": "web-.*"},
+        {"name": "alertname", "op": "!~", "value": "Watchdog|Info.*"}]
+
+
 @pytest.mark.parametrize(("value", "field"), [
     (None, "matchers"),
     ([], "matchers"),
@@ -100,7 +114,11 @@ def test_parse_defaults_op_to_equal_and_accepts_the_mapping_shorthand() -> None:
     ([{"name": "a", "op": "=~", "value": "\\bword\\b"}], "matchers[0].value"),  # PG: backspace
     ([{"name": "a", "op": "=~", "value": "[[:alpha:]]"}], "matchers[0].value"),  # Python: not a class
     ([{"name": "a", "op": "=~", "value": "a{,3}"}], "matchers[0].value"),  # PG: literal text
-    ([{"name": "a", "value": "b", "isRegex": False}], "matchers[0].isRegex"),
+    ([{"name": "a", "value": "b", "isRegex": "no"}], "matchers[0].isRegex"),
+    ([{"name": "a", "value": "b", "isEqual": 0}], "matchers[0].isEqual"),
+    ([{"name": "a", "op": "=", "value": "b", "isRegex": False}], "matchers[0].op"),
+    ([{"name": "a", "value": "(", "isRegex": True}], "matchers[0].value"),
+    ([{"name": "a", "value": "b", "regex": True}], "matchers[0].regex"),
 ])
 def test_bad_matchers_name_the_field(value: Any, field: str) -> None:
     with pytest.raises(FieldError) as err:
