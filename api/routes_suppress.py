@@ -21,7 +21,8 @@ from core.suppression import inhibition_store, silences_store
 router = APIRouter(route_class=RetryingRoute, prefix="/api/v1")
 
 MATCHERS_DOC = ('[{"name": "service", "op": "=", "value": "billing"}, ...]; op is =, !=, =~ '
-                '(regex, anchored) or !~; a missing label reads as ""; the labels include the '
+                '(regex, anchored) or !~ (Alertmanager\'s "isRegex" / "isEqual" instead of op '
+                'are read as the same); a missing label reads as ""; the labels include the '
                 "alert's service, device_id, severity and source")
 
 
