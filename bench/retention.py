@@ -8,6 +8,11 @@
   transaction that is rolled back, median over ``runs`` ranges of old history;
   ``retention_delete_rows_per_s``: rows of all tables deleted per second in those batches,
   from which the time of a real run follows (rows / rate + the dry-run walk).
+- ``retention_group_batch_ms``: one real batch of ``OLD_GROUPS`` old, empty, resolved groups
+  deleted (``retention_groups_deleted``) beside ``NOTIFICATIONS`` sent notifications, a fifth
+  of them incident pages of other groups, all made in one rolled-back transaction (the bench
+  history has no old groups): each deleted group's foreign key is checked against the
+  notifications (migration 0032's index; without it, a read of every notification per group).
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ import sqlalchemy as sa
 from core import db as core_db
 from core.actor import Actor
 from core.retention.cleanup import BATCH_IDS, alert_batch, cleanup
+from core.retention.sql import delete_groups
 
 BENCH = Actor("bench", "admin", "system", is_human=False)
 
@@ -42,6 +48,36 @@ def _rolled_back_batch(engine: sa.Engine, lo: int, hi: int, cutoff: datetime) ->
     return ms, sum(counts.values())
 
 
+NOTIFICATIONS, OLD_GROUPS = 300_000, 500
+GROUPS = """
+insert into alert_groups (group_key, group_by, status, first_seen_at, last_seen_at,
+                          resolved_at, notify_at)
+select 'bench-retention-' || i, '{}', 'resolved', :old, :old, :old, :old
+from generate_series(1, :n) i returning id
+"""
+PAGES = """
+insert into notifications (idempotency_key, group_id, channel, recipient, status,
+                           next_attempt_at, created_at, sent_at)
+select 'bench-retention-' || i,
+       case when i % 5 = 0 then (select max(id) from alert_groups) - i % 50 end,
+       'email', 'ops@example.test', 'sent', :now, :now, :now
+from generate_series(1, :n) i
+"""
+
+
+def _rolled_back_groups(engine: sa.Engine, cutoff: datetime, now: datetime) -> tuple[float, int]:
+    with core_db.session_factory(engine)() as s:
+        s.execute(sa.text(PAGES), {"n": NOTIFICATIONS, "now": now})
+        old = s.execute(sa.text(GROUPS), {"n": OLD_GROUPS,
+                                          "old": cutoff - timedelta(days=30)}).scalars().all()
+        s.execute(sa.text("analyze notifications"))
+        t0 = time.perf_counter()
+        deleted = delete_groups(s, min(old), max(old), cutoff)
+        ms = (time.perf_counter() - t0) * 1000
+        s.rollback()
+    return ms, deleted
+
+
 def run(engine: sa.Engine, runs: int = 3) -> dict[str, Any]:
     now = datetime.now(timezone.utc)
     t0 = time.perf_counter()
@@ -52,7 +88,9 @@ def run(engine: sa.Engine, runs: int = 3) -> dict[str, Any]:
                for lo, hi in _old_ranges(engine, cutoff, runs)]
     ms = [b[0] for b in batches]
     rows = sum(b[1] for b in batches)
+    group_ms, groups = _rolled_back_groups(engine, cutoff, now)
     return {"retention_dry_run_30d_s": round(dry_s, 1),
             "retention_dry_run_alerts": dry["deleted"]["alerts"],
             "retention_delete_batch_ms": round(statistics.median(ms), 1),
-            "retention_delete_rows_per_s": round(rows / (sum(ms) / 1000)) if rows else 0}
+            "retention_delete_rows_per_s": round(rows / (sum(ms) / 1000)) if rows else 0,
+            "retention_group_batch_ms": round(group_ms, 1), "retention_groups_deleted": groups}

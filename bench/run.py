@@ -39,7 +39,8 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
   alerts plus the week before, all alerts / a service / a team label (bench/weekly.py).
 - ``retention_dry_run_30d_s`` / ``retention_delete_batch_ms`` / ``retention_delete_rows_per_s``:
   the retention walk (dry run, 30 days) and one rolled-back 5,000-id delete batch
-  (median; bench/retention.py; the bench data stays intact).
+  (median; bench/retention.py; the bench data stays intact); ``retention_group_batch_ms``:
+  500 old groups deleted beside 300,000 notifications (rolled back).
 - ``audit_page_7d_ms`` / ``audit_page_all_ms`` / ``audit_search_7d_ms`` / ``audit_page_config_ms``:
   the Audit page's first 100 entries and capped total (core.audit.search) over 7 days, all
   time, with search text, config only; ``audit_csv_1d_rows_per_s``: the audit CSV of a day
