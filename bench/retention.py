@@ -52,24 +52,29 @@ NOTIFICATIONS, OLD_GROUPS = 300_000, 500
 GROUPS = """
 insert into alert_groups (group_key, group_by, status, first_seen_at, last_seen_at,
                           resolved_at, notify_at)
-select 'bench-retention-' || i, '{}', 'resolved', :old, :old, :old, :old
+select 'bench-retention-' || :kind || i, '{}', :status, :at, :at,
+       case when :status = 'resolved' then :at end, :at
 from generate_series(1, :n) i returning id
 """
 PAGES = """
 insert into notifications (idempotency_key, group_id, channel, recipient, status,
                            next_attempt_at, created_at, sent_at)
 select 'bench-retention-' || i,
-       case when i % 5 = 0 then (select max(id) from alert_groups) - i % 50 end,
+       case when i % 5 = 0 then (cast(:live as bigint[]))[1 + i % cardinality(:live)] end,
        'email', 'ops@example.test', 'sent', :now, :now, :now
 from generate_series(1, :n) i
 """
 
 
-def _rolled_back_groups(engine: sa.Engine, cutoff: datetime, now: datetime) -> tuple[float, int]:
+def rolled_back_groups(engine: sa.Engine, cutoff: datetime, now: datetime,
+                       pages: int = NOTIFICATIONS, groups: int = OLD_GROUPS) -> tuple[float, int]:
+    """(ms, groups deleted) of one group batch beside ``pages`` notifications; rolled back."""
     with core_db.session_factory(engine)() as s:
-        s.execute(sa.text(PAGES), {"n": NOTIFICATIONS, "now": now})
-        old = s.execute(sa.text(GROUPS), {"n": OLD_GROUPS,
-                                          "old": cutoff - timedelta(days=30)}).scalars().all()
+        old = s.execute(sa.text(GROUPS), {"n": groups, "kind": "old-", "status": "resolved",
+                                          "at": cutoff - timedelta(days=30)}).scalars().all()
+        live = s.execute(sa.text(GROUPS), {"n": 50, "kind": "live-", "status": "active",
+                                           "at": now}).scalars().all()
+        s.execute(sa.text(PAGES), {"n": pages, "now": now, "live": list(live)})
         s.execute(sa.text("analyze notifications"))
         t0 = time.perf_counter()
         deleted = delete_groups(s, min(old), max(old), cutoff)
@@ -88,7 +93,7 @@ def run(engine: sa.Engine, runs: int = 3) -> dict[str, Any]:
                for lo, hi in _old_ranges(engine, cutoff, runs)]
     ms = [b[0] for b in batches]
     rows = sum(b[1] for b in batches)
-    group_ms, groups = _rolled_back_groups(engine, cutoff, now)
+    group_ms, groups = rolled_back_groups(engine, cutoff, now)
     return {"retention_dry_run_30d_s": round(dry_s, 1),
             "retention_dry_run_alerts": dry["deleted"]["alerts"],
             "retention_delete_batch_ms": round(statistics.median(ms), 1),

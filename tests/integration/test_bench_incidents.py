@@ -1,5 +1,5 @@
-"""The paging benches on a small scale: one tier-1 page per incident, deliveries counted, and
-they leave nothing behind."""
+"""The paging benches (and the retention bench's group batch) on a small scale: one tier-1
+page per incident, deliveries counted, old groups deleted, and they leave nothing behind."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -27,3 +27,16 @@ def test_delivery_bench_small(engine: sa.Engine) -> None:
     out = delivery.run(engine, n=20, backlog=30)
     assert out["delivery_sent"] == 20 and out["critical_due_to_sent_s"] is not None
     assert count(engine, "notifications") == 0 and count(engine, "notification_attempts") == 0
+
+
+def test_retention_group_bench_small(engine: sa.Engine) -> None:
+    """The group batch of bench/retention.py deletes its old groups and leaves nothing."""
+    from datetime import datetime, timedelta, timezone
+
+    from bench import retention
+
+    now = datetime.now(timezone.utc)
+    ms, deleted = retention.rolled_back_groups(engine, now - timedelta(days=30), now,
+                                               pages=500, groups=20)
+    assert deleted == 20 and ms > 0
+    assert count(engine, "alert_groups") == 0 and count(engine, "notifications") == 0
