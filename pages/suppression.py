@@ -106,7 +106,7 @@ def show_preview() -> None:
         return
     n, listed = found["matching_open_alerts"], found["alerts"]
     text = matchers_text(parse_lines(lines, "matchers"))
-    st.markdown(f"**{n} open alert{'s' * (n != 1)}** match {ui.plain(text)} now"
+    st.markdown(f"**{n} open alert{'s' * (n != 1)}** match{'es' * (n == 1)} {ui.plain(text)} now"
                 + (f" (the first {len(listed)} below)" if n > len(listed) else ""))
     if listed:
         st.dataframe(pd.DataFrame({

@@ -91,7 +91,7 @@ def test_preview_lists_what_the_matchers_would_mute_and_saves_nothing(engine) ->
     at.text_area(key="sil_matchers").input("service=checkout")
     at.button[1].click().run()  # Preview matches
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert any("1 open alert** match service=checkout now" in m.value for m in at.markdown)
+    assert any("1 open alert** matches service=checkout now" in m.value for m in at.markdown)
     shown = [d.value for d in at.dataframe if "Muted by" in d.value.columns]
     assert len(shown) == 1 and shown[0]["ID"].tolist() == [hit]
     at.text_area(key="sil_matchers").input("service checkout")
