@@ -90,22 +90,21 @@ def preview_matches(lines: str) -> None:
         with db.transaction(ui.engine()) as s:
             found = preview_silence(s, matchers)
     except FieldError as err:
-        st.session_state["sil_preview"] = (lines, None, str(err))
+        st.session_state["sil_preview"] = ("", None, str(err))
     else:
-        st.session_state["sil_preview"] = (lines, found, None)
+        st.session_state["sil_preview"] = (matchers_text(matchers), found, None)
 
 
 def show_preview() -> None:
-    """Under the form: the matching open alerts of the last preview, for the lines it ran on."""
+    """Under the form: the matching open alerts of the last preview, and the matchers it ran on."""
     kept = st.session_state.get("sil_preview")
     if not kept:
         return
-    lines, found, error = kept
+    text, found, error = kept
     if error:
         st.error(ui.plain(error))
         return
     n, listed = found["matching_open_alerts"], found["alerts"]
-    text = matchers_text(parse_lines(lines, "matchers"))
     st.markdown(f"**{n} open alert{'s' * (n != 1)}** match{'es' * (n == 1)} {ui.plain(text)} now"
                 + (f" (the first {len(listed)} below)" if n > len(listed) else ""))
     if listed:

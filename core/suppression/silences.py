@@ -132,10 +132,11 @@ def parse_matcher(item: object, field: str) -> Matcher:
     Alertmanager's ``{"name", "value", "isRegex", "isEqual"}`` is read as the same."""
     if not isinstance(item, Mapping):
         raise FieldError(field, 'must be an object {"name", "op", "value"}')
-    unknown = set(item) - {"name", "op", "value", "isRegex", "isEqual"}
+    keys = set(item)
+    unknown = keys - {"name", "op", "value", "isRegex", "isEqual"}
     if unknown:
         raise FieldError(f"{field}.{sorted(unknown)[0]}", "is not a matcher field")
-    op = (_alertmanager_op(item, field) if {"isRegex", "isEqual"} & set(item)
+    op = (_alertmanager_op(item, field) if {"isRegex", "isEqual"} & keys
           else item.get("op", "="))
     name, value = item.get("name"), item.get("value")
     if not isinstance(name, str) or not name.strip():
