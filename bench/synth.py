@@ -59,7 +59,8 @@ def _identity(rng: np.random.Generator, ids: np.ndarray, dup_p: float) -> Column
 
 
 def _text(ids: np.ndarray, idn: Columns) -> Columns:
-    """The text columns of the alerts: fingerprint (unique: it embeds the id), summary..."""
+    """The text columns of the alerts: fingerprint (unique: it embeds the id, so no alert has a
+    previous occurrence and prev_service_at / prev_device_at stay NULL), summary..."""
     sev, dev, svc, name = SEV[idn["sev"]], DEV[idn["dev"]], SVC[idn["svc"]], NAME[idn["name"]]
     fps = [f"gen:{d}:{a}:{i}" for d, a, i in zip(dev, name, ids.tolist())]
     return {

@@ -6,5 +6,6 @@
   assignment, silence expiry; the state machine itself is the kernel's ``core.lifecycle``;
 - ``queue``: the read side (the active queue, filtered lists, one alert with its timeline);
 - ``export``: the streamed CSV export of a filtered list;
-- ``flapping``: the flapping rule, the flag the worker sets and the damping escalation reads.
+- ``flapping``: the flapping rule, the flag the worker sets and the damping escalation reads;
+- ``recurrence``: when an alert's identity last fired (the health score's recurrences).
 """

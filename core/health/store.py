@@ -7,7 +7,8 @@ Rules (docs/HEALTH.md):
   (as in ``core.sla.compliance``): how many, how many breached TTA or TTR (a clock still
   running past its target at ``now`` counts), the mean ``ttr / ttr_target`` of the
   resolved ones, and the recurrences: every alert after the first of its fingerprint in
-  the window, every reopen, every flapping alert.
+  the window (on that service or device: its pointer to the previous occurrence falls in
+  the window, core/alerts/recurrence.py), every reopen, every flapping alert.
 - Open pressure counts the alerts not resolved at the window's end, whatever their age
   (for the scores: open now, from the partial index of open alerts).
 - The trend gives one score per local day of ``tz`` (``generate_series`` over local
@@ -32,33 +33,32 @@ from core.lifecycle import OPEN_SQL
 from core.severity import SEVERITIES
 
 KEYS = {"service": "service", "device": "device_id"}
+PREVIOUS = {"service": "prev_service_at", "device_id": "prev_device_at"}
+DAY_START = "b.starts[width_bucket(created_at, b.starts)]"
 OPEN_LOOKBACK = timedelta(days=7)
 MAX_TREND_DAYS = 90
 WORK_MEM = "64MB"
 INDEX_PAGE_COST = 1.1
 OPEN_COLS = ", ".join(f"count(*) filter (where severity_rank = {i + 1}) as o_{name}"
                       for i, name in enumerate(SEVERITIES))
-# Per (entity, bucket, fingerprint), hashed, no sort: breaches (the rule of
-# core.sla.compliance), the TTR / target ratios of the resolved, and the recurrences: every
-# alert after the first of its fingerprint, every reopen, every flapping alert.
-PER_FINGERPRINT = """
-    count(*) as fp_alerts,
+# Per entity: breaches (the rule of core.sla.compliance), the TTR / target ratios of the
+# resolved, and the recurrences: every alert after the first of its fingerprint (its
+# pointer to the previous alert of the fingerprint on this entity falls in the window:
+# core/alerts/recurrence.py), every reopen, every flapping alert.
+FACTS = """
+    count(*) as alerts,
     count(*) filter (where coalesce(acknowledged_at, resolved_at, :now) > tta_due_at
                         or coalesce(resolved_at, :now) > ttr_due_at) as breaches,
-    count(ttr_s) as resolved, sum(ttr_s / ttr_target_s) as ttr_ratio_sum,
-    count(*) - 1 + sum(reopen_count) + count(*) filter (where flapping) as recurring"""
-FACTS = """
-    sum(fp_alerts) as alerts, sum(breaches) as breaches, sum(resolved) as resolved,
-    sum(ttr_ratio_sum) / nullif(sum(resolved), 0) as mttr_ratio, sum(recurring) as recurring"""
+    count(ttr_s) as resolved, sum(ttr_s / ttr_target_s) / nullif(count(ttr_s), 0) as mttr_ratio,
+    count(*) filter (where {prev} >= {since}) + sum(reopen_count)
+        + count(*) filter (where flapping) as recurring"""
 
 SCORES_SQL = """
-with per_fp as (
-    select {key} as entity, {per_fp}
+with facts as (
+    select {key} as entity, {facts}
     from alerts
     where created_at >= :start and created_at < :now {where}
-    group by {key}, fingerprint
-), facts as (
-    select entity, {facts} from per_fp group by entity
+    group by 1
 ), opened as (
     select {key} as entity, {open_cols}
     from alerts where state in {open} {where}
@@ -69,23 +69,14 @@ select coalesce(f.entity, o.entity) as entity, f.alerts, f.breaches, f.resolved,
 from facts f full join opened o on o.entity = f.entity
 """
 
-# The days' facts, summed per (entity, day) from the rows of the covering index
-# alerts_reports alone: the recurrences of PER_FINGERPRINT are the alerts of the day less
-# its distinct fingerprints, plus every reopen and flapping alert (one hash of 560 groups
-# and one distinct of fingerprints, not a hash of ~160k groups with five aggregates each:
-# bench ~1200 -> ~600 ms under load).
-PER_DAY = """
-    count(*) as alerts,
-    count(*) filter (where coalesce(acknowledged_at, resolved_at, :now) > tta_due_at
-                        or coalesce(resolved_at, :now) > ttr_due_at) as breaches,
-    count(ttr_s) as resolved, sum(ttr_s / ttr_target_s) / nullif(count(ttr_s), 0) as mttr_ratio,
-    sum(reopen_count) + count(*) filter (where flapping) as returned"""
-
 # Open at the end of day k: created before it and resolved after it, counted as a running
 # sum of +1 (the first day end after creation) and -1 (the first day end after resolution)
 # over the alerts open across a day end at all (~1 in 4), read from a covering index
-# (index-only). The days' facts are PER_DAY over their alerts, read twice from
-# alerts_reports rather than once into a CTE of wide rows (bench ~1050 -> ~730 ms).
+# (index-only). The days' facts are FACTS per (entity, day) from the rows of the covering
+# index alerts_reports alone (by service), a recurrence being an alert whose pointer falls
+# in its own day: one hash of (entity, day) groups, where the distinct fingerprints of
+# every (entity, day) took another scan and a hash of ~160k groups (bench, this machine: 371 -> 253 ms;
+# the scores of every service 89 -> 28 ms).
 TREND_SQL = """with days as (
     select row_number() over (order by d) as n, d::date as day,
            d at time zone :tz as day_start, (d + interval '1 day') at time zone :tz as day_end
@@ -95,21 +86,11 @@ TREND_SQL = """with days as (
     select array_agg(day_start order by n) as starts, array_agg(day_end order by n) as ends,
            min(day_start) as first_start, max(day_end) as last_end
     from days
-), day_facts as (
-    select {key} as entity, width_bucket(created_at, b.starts) as n, {per_day}
+), facts as (
+    select {key} as entity, width_bucket(created_at, b.starts) as n, {facts}
     from alerts, b
     where created_at >= b.first_start and created_at < b.last_end {where}
     group by 1, 2
-), firsts as (
-    select entity, n, count(*) as fingerprints from (
-        select distinct {key} as entity, width_bucket(created_at, b.starts) as n, fingerprint
-        from alerts, b
-        where created_at >= b.first_start and created_at < b.last_end {where}) f
-    group by 1, 2
-), facts as (
-    select d.entity, d.n, d.alerts, d.breaches, d.resolved, d.mttr_ratio,
-           d.alerts - f.fingerprints + d.returned as recurring
-    from day_facts d join firsts f on f.entity = d.entity and f.n = d.n
 ), crossing as materialized (
     select entity, severity_rank, opened_n, closed_n from (
         select {key} as entity, severity_rank,
@@ -149,11 +130,9 @@ OPEN_SUMS = ", ".join(f"sum(p.d_{name}) as o_{name}" for name in SEVERITIES)
 
 
 def roomy(session: Session) -> None:
-    """For the rest of this (read) transaction: memory for the per-fingerprint hash (a week
-    of the 1M-alert bench is ~160k fingerprints, ~33 MB of hash table; with the default
-    4 MB work_mem it sorts on disk instead: bench ~360 -> ~245 ms), and index pages priced
-    as the cached pages they are, so the planner reads the covering index
-    ``alerts_reports`` alone rather than ``alerts_created_at`` and the heap."""
+    """For the rest of this (read) transaction: memory for the hashes of the trend's day-end
+    crossings, and index pages priced as the cached pages they are, so the planner reads the
+    covering index ``alerts_reports`` alone rather than ``alerts_created_at`` and the heap."""
     session.execute(sa.text(f"set local work_mem = '{WORK_MEM}'"))
     session.execute(sa.text(f"set local random_page_cost = {INDEX_PAGE_COST}"))
 
@@ -195,7 +174,8 @@ def health_scores(session: Session, by: str, window: timedelta, now: datetime,
     key = key_column(by)
     where, params = _filter(service)
     sql = SCORES_SQL.format(key=key, where=where, open=OPEN_SQL, open_cols=OPEN_COLS,
-                            per_fp=PER_FINGERPRINT, facts=FACTS, open_names=OPEN_NAMES)
+                            facts=FACTS.format(prev=PREVIOUS[key], since=":start"),
+                            open_names=OPEN_NAMES)
     params.update({"start": now - window, "now": now})
     roomy(session)
     rows = [scored(r["entity"], inputs(dict(r)))
@@ -214,7 +194,8 @@ def daily_scores(session: Session, by: str, days: int, tz: str, now: datetime,
         raise FieldError("days", f"must be between 1 and {MAX_TREND_DAYS}")
     today = now.astimezone(ZoneInfo(check_zone(tz))).date()
     where, params = _filter(service)
-    sql = TREND_SQL.format(key=key, where=where, open=OPEN_SQL, per_day=PER_DAY,
+    sql = TREND_SQL.format(key=key, where=where, open=OPEN_SQL,
+                           facts=FACTS.format(prev=PREVIOUS[key], since=DAY_START),
                            delta_cols=DELTA_COLS, open_sums=OPEN_SUMS)
     params.update({"first": today - timedelta(days=days - 1), "last": today, "tz": tz,
                    "now": now, "lookback": OPEN_LOOKBACK})

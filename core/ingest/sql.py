@@ -7,8 +7,10 @@
 3. UPSERT: ``INSERT .. ON CONFLICT`` on the unique partial index (one open alert per
    fingerprint) creates alerts or counts duplicates, writes the ``created`` events, and
    updates each group once: members, open count, highest severity, last seen, raw signal
-   count and the end of the aggregation wait. Group rows are locked in id order after the
-   alert rows (fingerprint order), so concurrent batches queue instead of deadlocking.
+   count and the end of the aggregation wait. A new alert gets the pointers to its
+   identity's previous alert (``prev_service_at``, ``prev_device_at``:
+   core/alerts/recurrence.py). Group rows are locked in id order after the alert rows
+   (fingerprint order), so concurrent batches queue instead of deadlocking.
    They are found by ``id = any(array(...))``, an index probe per group: the planner
    takes ``jsonb_to_recordset`` for 100 rows, and joined as a set it read the whole
    ``alert_groups`` table twice per batch (2 × 0.35 ms at 1,860 groups, growing with them).
@@ -74,6 +76,11 @@ union all
 select 'group', g.group_key, g.id, g.id from ({LATEST_SQL}) g
 """
 
+# The previous alert of the fingerprint on the same service / device (core/alerts/recurrence.py):
+# the fingerprint's latest alert, read once per row (alerts_fingerprint_latest); a second
+# probe only when that one was on another service or device (a moved fingerprint).
+PREVIOUS = """(select p.created_at from alerts p
+    where p.fingerprint = i.fingerprint and p.{key} = i.{key} order by p.id desc limit 1)"""
 UPSERT_SQL = f"""
 with input as (
     select * from jsonb_to_recordset(cast(:rows as jsonb)) as x(
@@ -84,11 +91,19 @@ with input as (
 ), up as (
     insert into alerts (fingerprint, source, service, device_id, severity, state, summary,
         description, labels, annotations, metadata, duplicate_count, reopen_count, created_at,
-        last_seen_at, updated_at, tta_target_s, ttr_target_s, tta_due_at, ttr_due_at, group_id)
-    select fingerprint, source, service, device_id, severity, 'new', summary, description,
-        labels, annotations, metadata, n, 0, :now, :now, :now, tta_s, ttr_s,
-        :now + make_interval(secs => tta_s), :now + make_interval(secs => ttr_s), group_id
-    from input
+        last_seen_at, updated_at, tta_target_s, ttr_target_s, tta_due_at, ttr_due_at, group_id,
+        prev_service_at, prev_device_at)
+    select i.fingerprint, i.source, i.service, i.device_id, i.severity, 'new', i.summary,
+        i.description, i.labels, i.annotations, i.metadata, i.n, 0, :now, :now, :now, i.tta_s,
+        i.ttr_s, :now + make_interval(secs => i.tta_s), :now + make_interval(secs => i.ttr_s),
+        i.group_id,
+        case when l.service is null or l.service = i.service then l.created_at
+             else {PREVIOUS.format(key="service")} end,
+        case when l.device_id is null or l.device_id = i.device_id then l.created_at
+             else {PREVIOUS.format(key="device_id")} end
+    from input i left join lateral (
+        select p.created_at, p.service, p.device_id from alerts p
+        where p.fingerprint = i.fingerprint order by p.id desc limit 1) l on true
     on conflict (fingerprint) where state in {OPEN_SQL} do update
         set duplicate_count = alerts.duplicate_count + excluded.duplicate_count,
             last_seen_at = greatest(alerts.last_seen_at, excluded.last_seen_at),

@@ -77,6 +77,12 @@ def check_history_consistency(engine: sa.Engine, seeded: dict[str, int]) -> None
     assert span[3] >= 20 and span[4] >= 80
     assert one(engine, "select count(*) from alert_events") == seeded["events"]
     assert one(engine, "select max(at) from alert_events") <= NOW
+    # every alert points at its identity's previous occurrence (the health score's recurrences)
+    assert one(engine, """select count(*) from alerts a where prev_service_at is distinct from (
+                              select max(p.created_at) from alerts p where p.fingerprint =
+                              a.fingerprint and p.service = a.service and (p.created_at,
+                              p.id) < (a.created_at, a.id))""") == 0
+    assert one(engine, "select count(prev_service_at) from alerts") >= 100
     assert one(engine, """select count(*) from alerts a where (select count(*) from alert_events e
                           where e.alert_id = a.id and e.kind = 'created') <> 1""") == 0
     # The last transition ends in the alert's state; only never-touched alerts have none.

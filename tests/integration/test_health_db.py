@@ -154,6 +154,36 @@ def test_open_at_day_end_counts_an_alert_resolved_days_later(engine) -> None:
     assert [d["open_weight"] for d in days] == [0, 10, 10, 0, 0]
 
 
+def test_a_fingerprint_that_moves_recurs_on_each_service_and_device_by_itself(engine) -> None:
+    """A source's own fingerprint may come back on another service or device: each entity
+    counts every alert after the first of the fingerprint *on that entity*."""
+    make_users(engine)
+    places = [("billing", "db-01"), ("web", "db-01"), ("billing", "db-02"), ("billing", "db-01")]
+    for i, (service, device) in enumerate(places):  # one after another, each resolved
+        at = utc(10, 1 + 2 * i)
+        a = make_alert(engine, at, fingerprint="moving", service=service, device_id=device)
+        act(engine, a, "resolve", at + s(60))
+    # billing: 3 alerts of one fingerprint -> 2 recurrences; web: 1 -> 0;
+    # db-01: 3 alerts (billing, web, billing) -> 2; db-02: 1 -> 0
+    by_service = {r["entity"]: r["recurring"] for r in scores(engine, "service")}
+    by_device = {r["entity"]: r["recurring"] for r in scores(engine, "device")}
+    assert (by_service, by_device) == ({"billing": 2, "web": 0}, {"db-01": 2, "db-02": 0})
+    with core_db.transaction(engine) as ses:
+        services = daily_scores(ses, "service", 2, "UTC", NOW)
+        devices = daily_scores(ses, "device", 2, "UTC", NOW)
+    assert {k: [d["recurring"] for d in v] for k, v in services.items()} == {
+        "billing": [2, 0], "web": [0, 0]}
+    assert {k: [d["recurring"] for d in v] for k, v in devices.items()} == {
+        "db-01": [2, 0], "db-02": [0, 0]}
+    # the next day starts afresh: a fifth alert on Mar 11 is its day's first
+    a = make_alert(engine, utc(11, 1), fingerprint="moving", service="billing",
+                   device_id="db-01")
+    with core_db.transaction(engine) as ses:
+        days = daily_scores(ses, "service", 2, "UTC", NOW, "billing")["billing"]
+    assert [(d["alerts"], d["recurring"]) for d in days] == [(3, 2), (1, 0)]
+    assert {r["entity"]: r["recurring"] for r in scores(engine, "service")}["billing"] == 3
+
+
 def test_quiet_service_trend_is_all_100(engine) -> None:
     with core_db.transaction(engine) as ses:
         days = daily_scores(ses, "service", 3, NY, NOW, "nobody")["nobody"]

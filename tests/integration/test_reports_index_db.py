@@ -206,5 +206,31 @@ def test_an_upgrade_across_the_rewrite_vacuums_alerts_for_index_only_reads(engin
         pages, visible = conn.execute(sa.text(
             "select relpages, relallvisible from pg_class where relname = 'alerts'")).one()
     assert pages > 0 and visible == pages  # vacuumed: every page all-visible
-    assert vacuum_rewritten(engine, "0031") == []
+    assert vacuum_rewritten(engine, "0033") == []
     assert vacuum_rewritten(engine, "0030") == ["alerts"]
+
+
+POINTERS = "select id, prev_service_at, prev_device_at from alerts order by id"
+
+
+def test_the_upgrade_links_the_history_as_ingest_links_new_alerts(engine, history) -> None:
+    """0033 adds the previous-occurrence pointers and fills them for the alerts already
+    there: the same values ingest gave the alerts it created (core/alerts/recurrence.py)."""
+    from alembic import command
+
+    from core.migrations.apply import alembic_config, upgrade
+
+    with engine.connect() as conn:
+        by_ingest = conn.execute(sa.text(POINTERS)).all()
+        repeats = conn.scalar(sa.text(
+            "select count(*) - count(distinct (fingerprint, service)) from alerts"))
+    assert repeats >= 3  # "cpu" and "reopened-open" fired again after their alert settled
+    assert sum(1 for r in by_ingest if r.prev_service_at) == repeats
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0032")
+        conn.commit()
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(POINTERS)).all() == by_ingest
