@@ -119,7 +119,7 @@ def apply(session: Session, items: list[tuple[AlertIn, str, int]], order: list[s
         reopened = found.reopened
         group_of = grouping_store.assign(session, keyed, found.known, found.latest,
                                          now - ctx.grouping.window, now)
-        upserted = _upsert(session, firing, group_of, ctx, actor, now)
+        upserted = _upsert(session, firing, group_of, found.previous, ctx, actor, now)
     ids = {**resolved, **{fp: i for fp, i, _ in upserted}}
     reopened_ids = set(reopened.values())
     touched = [i for _, i, new in upserted if new] + [*reopened_ids, *resolved.values()]
@@ -156,6 +156,7 @@ class Found:
     reopened: dict[str, int]  # fingerprint -> alert reopened within the flap window
     known: dict[str, int]     # fingerprint -> group of its open alert
     latest: dict[str, int]    # group key -> latest live group
+    previous: dict[str, dict[str, Any]]  # fingerprint -> its latest alert's prev_* fields
 
 
 def _lookup(session: Session, keyed: dict[str, tuple[str, dict[str, str]]], actor: Actor,
@@ -166,10 +167,14 @@ def _lookup(session: Session, keyed: dict[str, tuple[str, dict[str, str]]], acto
         "fps": list(keyed), "keys": sorted({k for k, _ in keyed.values()}),
         "now": now, "since": now - max(window, timedelta(0)), "group_since": now - group_window,
         "actor": actor.name, "source": actor.source, "meta": _event_meta("reopen", "REO-SRC")})
-    found = Found({}, {}, {})
-    for kind, key, id_, group_id in rows:
+    found = Found({}, {}, {}, {})
+    for kind, key, id_, group_id, at, service, device_id in rows:
         if kind == "group":
             found.latest[key] = group_id
+            continue
+        if kind == "latest":
+            found.previous[key] = {"prev_at": at.isoformat(), "prev_service": service,
+                                   "prev_device": device_id}
             continue
         if kind == "reopened":
             found.reopened[key] = id_
@@ -179,8 +184,8 @@ def _lookup(session: Session, keyed: dict[str, tuple[str, dict[str, str]]], acto
 
 
 def _upsert(session: Session, firing: list[tuple[AlertIn, int]], groups: dict[str, int],
-            ctx: ingest_context.BatchContext, actor: Actor,
-            now: datetime) -> list[tuple[str, int, bool]]:
+            previous: dict[str, dict[str, Any]], ctx: ingest_context.BatchContext,
+            actor: Actor, now: datetime) -> list[tuple[str, int, bool]]:
     rows: list[dict[str, Any]] = []
     for ord_, (a, n) in enumerate(firing):
         t = sla.pick_targets(ctx.policies, a.severity, a.service)
@@ -190,7 +195,7 @@ def _upsert(session: Session, firing: list[tuple[AlertIn, int]], groups: dict[st
                      "description": a.description, "labels": a.labels,
                      "annotations": a.annotations, "metadata": a.metadata, "n": max(n, 1),
                      "tta_s": t.tta_s, "ttr_s": t.ttr_s, "ord": ord_, "group_id": groups.get(fp),
-                     "wait_s": ctx.grouping.wait_for(a.severity)})
+                     "wait_s": ctx.grouping.wait_for(a.severity), **previous.get(fp, {})})
     result = UPSERT.rows(session, {
         "rows": dump_json(rows), "now": now, "actor": actor.name, "source": actor.source})
     return [(fingerprint, id_, bool(inserted)) for fingerprint, id_, inserted in result]

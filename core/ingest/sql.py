@@ -9,8 +9,9 @@
    updates each group once: members, open count, highest severity, last seen, raw signal
    count and the end of the aggregation wait. A new alert gets the pointers to its
    identity's previous alert (``prev_service_at``, ``prev_device_at``:
-   core/alerts/recurrence.py). Group rows are locked in id order after the alert rows
-   (fingerprint order), so concurrent batches queue instead of deadlocking.
+   core/alerts/recurrence.py) from the latest alert LOOKUP read. Group rows are locked in
+   id order after the alert rows (fingerprint order), so concurrent batches queue instead
+   of deadlocking.
    They are found by ``id = any(array(...))``, an index probe per group: the planner
    takes ``jsonb_to_recordset`` for 100 rows, and joined as a set it read the whole
    ``alert_groups`` table twice per batch (2 × 0.35 ms at 1,860 groups, growing with them).
@@ -41,7 +42,9 @@ select fingerprint, id from upd
 """
 
 # kind 'reopened' / 'open': key = fingerprint, id = alert id, group_id = its group;
-# kind 'group': key = group key, id = group_id = the latest group seen since :group_since.
+# kind 'group': key = group key, id = group_id = the latest group seen since :group_since;
+# kind 'latest': key = fingerprint, id = its latest alert, with its created_at, service and
+# device (an alert created next points at it: core/alerts/recurrence.py).
 # The open alerts of the batch are read once (open_now) and used twice: as the guard
 # against reopening beside an open alert, and as the answer. The guard was a correlated
 # NOT EXISTS on ``alerts`` before: PostgreSQL planned that anti-join from the
@@ -69,16 +72,20 @@ with open_now as (
     select id, at, :actor, :source, 'transition', 'resolved', 'new',
            'fired again within the flap window', cast(:meta as jsonb) from upd
 )
-select 'reopened' as kind, fingerprint as key, id, group_id from upd
+select 'reopened' as kind, fingerprint as key, id, group_id,
+       null::timestamptz as at, null as service, null as device_id from upd
 union all
-select 'open', fingerprint, id, group_id from open_now
+select 'open', fingerprint, id, group_id, null, null, null from open_now
 union all
-select 'group', g.group_key, g.id, g.id from ({LATEST_SQL}) g
+select 'group', g.group_key, g.id, g.id, null, null, null from ({LATEST_SQL}) g
+union all
+select 'latest', a.fingerprint, a.id, null, a.created_at, a.service, a.device_id
+from alerts a join latest on a.id = latest.id
 """
 
-# The previous alert of the fingerprint on the same service / device (core/alerts/recurrence.py):
-# the fingerprint's latest alert, read once per row (alerts_fingerprint_latest); a second
-# probe only when that one was on another service or device (a moved fingerprint).
+# The previous alert of the fingerprint on the same service / device
+# (core/alerts/recurrence.py): the fingerprint's latest alert, which LOOKUP read and
+# ``_upsert`` passes as ``prev_*``; a probe only when it was on another service or device.
 PREVIOUS = """(select p.created_at from alerts p
     where p.fingerprint = i.fingerprint and p.{key} = i.{key} order by p.id desc limit 1)"""
 UPSERT_SQL = f"""
@@ -86,24 +93,22 @@ with input as (
     select * from jsonb_to_recordset(cast(:rows as jsonb)) as x(
         fingerprint text, source text, service text, device_id text, severity text,
         summary text, description text, labels jsonb, annotations jsonb, metadata jsonb,
-        n int, tta_s int, ttr_s int, wait_s int, ord int, group_id bigint)
+        n int, tta_s int, ttr_s int, wait_s int, ord int, group_id bigint,
+        prev_at timestamptz, prev_service text, prev_device text)
     order by ord
 ), up as (
     insert into alerts (fingerprint, source, service, device_id, severity, state, summary,
         description, labels, annotations, metadata, duplicate_count, reopen_count, created_at,
         last_seen_at, updated_at, tta_target_s, ttr_target_s, tta_due_at, ttr_due_at, group_id,
         prev_service_at, prev_device_at)
-    select i.fingerprint, i.source, i.service, i.device_id, i.severity, 'new', i.summary,
-        i.description, i.labels, i.annotations, i.metadata, i.n, 0, :now, :now, :now, i.tta_s,
-        i.ttr_s, :now + make_interval(secs => i.tta_s), :now + make_interval(secs => i.ttr_s),
-        i.group_id,
-        case when l.service is null or l.service = i.service then l.created_at
+    select fingerprint, source, service, device_id, severity, 'new', summary, description,
+        labels, annotations, metadata, n, 0, :now, :now, :now, tta_s, ttr_s,
+        :now + make_interval(secs => tta_s), :now + make_interval(secs => ttr_s), group_id,
+        case when prev_service is null or prev_service = i.service then prev_at
              else {PREVIOUS.format(key="service")} end,
-        case when l.device_id is null or l.device_id = i.device_id then l.created_at
+        case when prev_device is null or prev_device = i.device_id then prev_at
              else {PREVIOUS.format(key="device_id")} end
-    from input i left join lateral (
-        select p.created_at, p.service, p.device_id from alerts p
-        where p.fingerprint = i.fingerprint order by p.id desc limit 1) l on true
+    from input i
     on conflict (fingerprint) where state in {OPEN_SQL} do update
         set duplicate_count = alerts.duplicate_count + excluded.duplicate_count,
             last_seen_at = greatest(alerts.last_seen_at, excluded.last_seen_at),
