@@ -115,8 +115,9 @@ alerts = sa.Table(
     sa.Column("ttr_s", sa.Float, sa.Computed("ttr_s")),
     # duplicate_count once resolved or closed, null while open (0031, reports' index)
     sa.Column("final_duplicate_count", sa.Integer, sa.Computed("final_duplicate_count")),
-    # created_at of the previous alert of the same fingerprint and service / device (0033;
-    # core/alerts/recurrence.py): the health score's recurrences as a filtered count
+    # created_at of the previous alert of the same fingerprint, and of the same fingerprint
+    # and service / device (0033; core/alerts/recurrence.py): recurrences without a hash
+    sa.Column("prev_at", TS),
     sa.Column("prev_service_at", TS),
     sa.Column("prev_device_at", TS),
 )

@@ -1,15 +1,18 @@
-"""When an alert's identity last fired: ``prev_service_at`` / ``prev_device_at`` (migration 0033).
+"""When an alert's identity last fired: ``prev_at``, ``prev_service_at``, ``prev_device_at``
+(migration 0033).
 
-Each alert row carries the ``created_at`` of the previous alert with the same fingerprint and
-the same service (``prev_service_at``) and with the same fingerprint and device
-(``prev_device_at``); NULL when it is the first. "Every alert after the first of its
-fingerprint in a period" (the health score's recurrences, per service or device) is then
-the count of the period's alerts whose pointer falls inside the period: a filtered count in
-the scan that counts the alerts, not a hash of every fingerprint.
+Each alert row carries the ``created_at`` of the previous alert with the same fingerprint
+(``prev_at``), with the same fingerprint and service (``prev_service_at``) and with the same
+fingerprint and device (``prev_device_at``); NULL when it is the first. "Every alert after the
+first of its fingerprint in a period" (the health score's recurrences, per service or device)
+is then the count of the period's alerts whose pointer falls inside the period: a filtered
+count in the scan that counts the alerts, not a hash of every fingerprint. The identities
+with more than one alert in a period (top alerts) are those of the alerts whose ``prev_at``
+falls in it (the partial index ``alerts_repeats``).
 
-- Ingest sets both when it creates the alert (``core.ingest.sql.UPSERT_SQL``: the latest
-  alert of the fingerprint, one probe; a second only when it was on another service or
-  device). "Previous" is the latest earlier alert ingest saw, which is also the latest by
+- Ingest sets them when it creates the alert (``core.ingest.sql.UPSERT_SQL``, from the
+  fingerprint's latest alert, which LOOKUP reads anyway; a probe only when that one was on
+  another service or device). "Previous" is the latest earlier alert ingest saw, which is also the latest by
   ``created_at`` as live alerts are created at their arrival.
 - History written directly (the demo seed, the bench) is linked with ``link_history``:
   the previous alert in ``created_at`` order, then id. Migration 0033 ran the same statement.
@@ -24,15 +27,18 @@ from sqlalchemy.orm import Session
 
 # Migration 0033 keeps a frozen copy.
 BACKFILL_SQL = """
-update alerts a set prev_service_at = p.prev_service_at, prev_device_at = p.prev_device_at
+update alerts a set prev_at = p.prev_at, prev_service_at = p.prev_service_at,
+                    prev_device_at = p.prev_device_at
 from (select id,
+             lag(created_at) over (partition by fingerprint order by created_at, id) as prev_at,
              lag(created_at) over (partition by fingerprint, service
                                    order by created_at, id) as prev_service_at,
              lag(created_at) over (partition by fingerprint, device_id
                                    order by created_at, id) as prev_device_at
       from alerts) p
-where a.id = p.id and (p.prev_service_at is not null or p.prev_device_at is not null)
-  and (a.prev_service_at is distinct from p.prev_service_at
+where a.id = p.id
+  and (a.prev_at is distinct from p.prev_at
+       or a.prev_service_at is distinct from p.prev_service_at
        or a.prev_device_at is distinct from p.prev_device_at)
 """
 

@@ -8,7 +8,7 @@
    fingerprint) creates alerts or counts duplicates, writes the ``created`` events, and
    updates each group once: members, open count, highest severity, last seen, raw signal
    count and the end of the aggregation wait. A new alert gets the pointers to its
-   identity's previous alert (``prev_service_at``, ``prev_device_at``:
+   identity's previous alert (``prev_at``, ``prev_service_at``, ``prev_device_at``:
    core/alerts/recurrence.py) from the latest alert LOOKUP read. Group rows are locked in
    id order after the alert rows (fingerprint order), so concurrent batches queue instead
    of deadlocking.
@@ -100,10 +100,11 @@ with input as (
     insert into alerts (fingerprint, source, service, device_id, severity, state, summary,
         description, labels, annotations, metadata, duplicate_count, reopen_count, created_at,
         last_seen_at, updated_at, tta_target_s, ttr_target_s, tta_due_at, ttr_due_at, group_id,
-        prev_service_at, prev_device_at)
+        prev_at, prev_service_at, prev_device_at)
     select fingerprint, source, service, device_id, severity, 'new', summary, description,
         labels, annotations, metadata, n, 0, :now, :now, :now, tta_s, ttr_s,
         :now + make_interval(secs => tta_s), :now + make_interval(secs => ttr_s), group_id,
+        prev_at,
         case when prev_service is null or prev_service = i.service then prev_at
              else {PREVIOUS.format(key="service")} end,
         case when prev_device is null or prev_device = i.device_id then prev_at

@@ -82,6 +82,9 @@ def check_history_consistency(engine: sa.Engine, seeded: dict[str, int]) -> None
                               select max(p.created_at) from alerts p where p.fingerprint =
                               a.fingerprint and p.service = a.service and (p.created_at,
                               p.id) < (a.created_at, a.id))""") == 0
+    assert one(engine, """select count(*) from alerts a where prev_at is distinct from (
+                              select max(p.created_at) from alerts p where p.fingerprint =
+                              a.fingerprint and (p.created_at, p.id) < (a.created_at, a.id))""") == 0
     assert one(engine, "select count(prev_service_at) from alerts") >= 100
     assert one(engine, """select count(*) from alerts a where (select count(*) from alert_events e
                           where e.alert_id = a.id and e.kind = 'created') <> 1""") == 0

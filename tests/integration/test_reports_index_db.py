@@ -210,7 +210,7 @@ def test_an_upgrade_across_the_rewrite_vacuums_alerts_for_index_only_reads(engin
     assert vacuum_rewritten(engine, "0030") == ["alerts"]
 
 
-POINTERS = "select id, prev_service_at, prev_device_at from alerts order by id"
+POINTERS = "select id, prev_at, prev_service_at, prev_device_at from alerts order by id"
 
 
 def test_the_upgrade_links_the_history_as_ingest_links_new_alerts(engine, history) -> None:

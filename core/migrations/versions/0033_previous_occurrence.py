@@ -1,19 +1,22 @@
-"""Each alert knows when its identity last fired: ``prev_service_at`` / ``prev_device_at``, the
-``created_at`` of the previous alert with the same fingerprint and the same service (device),
-NULL when there is none. The health score counts as recurrences "every alert after the first
-of its fingerprint" per service (device) and period; with the pointer that is a filtered
-count (``prev_service_at >= period start``) in the scan that already counts the period's
-alerts, instead of a hash of every (service, period, fingerprint) (bench, 14-day trend of every
-service: the distinct step was ~40 % of the statement).
+"""Each alert knows when its identity last fired: ``prev_at``, the ``created_at`` of the previous
+alert with the same fingerprint, and ``prev_service_at`` / ``prev_device_at``, that of the
+previous one with the same fingerprint on the same service (device); NULL when there is none.
 
-- Two pointers, because a fingerprint may move: a source's own fingerprint (Alertmanager's,
-  a PagerDuty dedup key) can come back on another service or device, and each key of the
-  score counts its own recurrences.
+- The health score counts as recurrences "every alert after the first of its fingerprint" per
+  service (device) and period; with the pointers that is a filtered count
+  (``prev_service_at >= period start``) in the scan that already counts the period's alerts,
+  instead of a hash of every (service, period, fingerprint). Two pointers, because a
+  fingerprint may move: a source's own fingerprint (Alertmanager's, a PagerDuty dedup key)
+  can come back on another service or device, and each key counts its own recurrences.
+- Top alerts rank identities; those with one alert in the period need no aggregation. The
+  identities with more than one are exactly those with an alert whose ``prev_at`` falls in
+  the period, read from ``alerts_repeats``, a partial index of the alerts that have a
+  previous occurrence at all (a first occurrence writes no entry to it).
 - Filled at ingest (core/ingest/sql.py), here for the history: the previous alert in
-  ``created_at`` order (then id). Only rows that have one are written.
+  ``created_at`` order (then id). Only rows whose pointers change are written.
 - ``alerts_reports`` (0031) is rebuilt with ``prev_service_at`` in it, so the service trend
   stays index-only. It is dropped before the backfill so the update does not maintain it.
-  Cost (bench, 1M alerts whose fingerprints never repeat): the backfill's window sort and the
+  Cost (bench, 1M alerts whose fingerprints never repeat): the backfill's window sorts and the
   index build, a few seconds; on a history where most alerts repeat the update writes most
   rows once (``apply.REWRITES`` vacuums ``alerts`` afterwards).
 
@@ -30,15 +33,18 @@ depends_on = None
 
 # Frozen copy of core.alerts.recurrence.BACKFILL_SQL (a migration must not change with the code).
 BACKFILL = """
-update alerts a set prev_service_at = p.prev_service_at, prev_device_at = p.prev_device_at
+update alerts a set prev_at = p.prev_at, prev_service_at = p.prev_service_at,
+                    prev_device_at = p.prev_device_at
 from (select id,
+             lag(created_at) over (partition by fingerprint order by created_at, id) as prev_at,
              lag(created_at) over (partition by fingerprint, service
                                    order by created_at, id) as prev_service_at,
              lag(created_at) over (partition by fingerprint, device_id
                                    order by created_at, id) as prev_device_at
       from alerts) p
-where a.id = p.id and (p.prev_service_at is not null or p.prev_device_at is not null)
-  and (a.prev_service_at is distinct from p.prev_service_at
+where a.id = p.id
+  and (a.prev_at is distinct from p.prev_at
+       or a.prev_service_at is distinct from p.prev_service_at
        or a.prev_device_at is distinct from p.prev_device_at)
 """
 REPORTS_COLUMNS = """tta_due_at, ttr_due_at, id, ttr_target_s, reopen_count, severity_rank,
@@ -49,16 +55,20 @@ REPORTS_COLUMNS = """tta_due_at, ttr_due_at, id, ttr_target_s, reopen_count, sev
 def upgrade() -> None:
     op.execute(f"""
 drop index alerts_reports;
-alter table alerts add column prev_service_at timestamptz, add column prev_device_at timestamptz;
+alter table alerts add column prev_at timestamptz, add column prev_service_at timestamptz,
+    add column prev_device_at timestamptz;
 {BACKFILL};
 create index alerts_reports on alerts (created_at) include (
     {REPORTS_COLUMNS}, prev_service_at);
+create index alerts_repeats on alerts (created_at) include (prev_at, fingerprint)
+    where prev_at is not null;
 """)
 
 
 def downgrade() -> None:
     op.execute(f"""
 drop index alerts_reports;
-alter table alerts drop column prev_service_at, drop column prev_device_at;
+drop index alerts_repeats;
+alter table alerts drop column prev_at, drop column prev_service_at, drop column prev_device_at;
 create index alerts_reports on alerts (created_at) include ({REPORTS_COLUMNS});
 """)
