@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from core import db as core_db
 from core.health.store import daily_scores
+from core.reports import top
 from core.reports.stats import Scope, scope, statistics
 from core.reports.top import top_alerts
 from tests.factories import act, make_alert, make_users
@@ -112,10 +113,12 @@ ORDERS = {"occurrences": ("occurrences desc, count(*) desc", ""),
           "resolution_time": ("avg(ttr_s) desc", "having count(ttr_s) > 0")}
 
 
+@pytest.mark.parametrize("split_below", [0, 1000])  # 0: the plain hash; 1000: the split
 @pytest.mark.parametrize("by", ORDERS)
 @pytest.mark.parametrize("start,end,service,severity", SCOPES)
 def test_top_alerts_match_the_exact_query(engine, history, by, start, end, service,
-                                          severity) -> None:
+                                          severity, split_below, monkeypatch) -> None:
+    monkeypatch.setattr(top, "SPLIT_BELOW", split_below)
     sc = scope(start, end, NOW, service, severity)
     where, params = sc.where()
     order, having = ORDERS[by]
