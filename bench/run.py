@@ -51,6 +51,8 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``health_scores_ms`` (all services, 7 days; target <= 300 ms), ``health_scores_devices_ms``,
   ``health_trend_ms`` (14 daily scores of all services), ``health_service_ms``: health
   scores (median; bench/health.py).
+- ``repeats_*``: top alerts and health over a copy of the history whose alert identities
+  repeat (~20k fingerprints instead of one per alert; bench/repeats.py).
 """
 from __future__ import annotations
 
@@ -78,6 +80,7 @@ from bench import (
     measure,
     mixed,
     oncall,
+    repeats,
 )
 from bench import audit as audit_bench
 from bench import health as health_bench
@@ -130,6 +133,8 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
     out.update(reports_bench.run(engine))
     log("health scores ...")
     out.update(health_bench.run(engine))
+    log("top alerts and health over a history whose identities repeat ...")
+    out.update(repeats.run(engine))
     if not args.skip_ingest:
         out.update(ingest.run(engine, args.requests, args.clients))
         out.update(ingest_batch.run(engine))

@@ -40,3 +40,30 @@ def test_retention_group_bench_small(engine: sa.Engine) -> None:
                                                pages=500, groups=20)
     assert deleted == 20 and ms > 0
     assert count(engine, "alert_groups") == 0 and count(engine, "notifications") == 0
+
+
+def test_repeats_bench_rewrites_identities_and_links_them(engine: sa.Engine) -> None:
+    """bench/repeats.py: settled alerts get one of 25 identities per device, each pointing at
+    the previous alert of its identity (the open ones keep theirs)."""
+    from datetime import datetime, timedelta, timezone
+
+    from bench import repeats
+    from tests.factories import act, make_alert, make_users
+
+    make_users(engine)
+    t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    for i in range(60):
+        at = t0 + timedelta(minutes=10 * i)
+        a = make_alert(engine, at, device_id=f"db-{i % 2}", fingerprint=f"unique-{i}")
+        act(engine, a, "resolve", at + timedelta(minutes=1))
+    left_open = make_alert(engine, t0 + timedelta(days=1), fingerprint="still-open")
+    assert repeats.rewrite(engine) == 60
+    with engine.connect() as c:
+        assert c.scalar(sa.text("select fingerprint from alerts where id = :i"),
+                        {"i": left_open}) == "still-open"
+        assert c.scalar(sa.text("select count(distinct fingerprint) from alerts "
+                                "where fingerprint like 'rep:%'")) == 2 * repeats.PER_DEVICE
+        assert c.scalar(sa.text("""select count(*) from alerts a where prev_at is distinct from (
+            select max(p.created_at) from alerts p where p.fingerprint = a.fingerprint
+              and (p.created_at, p.id) < (a.created_at, a.id))""")) == 0
+        assert c.scalar(sa.text("select count(prev_at) from alerts")) == 60 - 2 * 25
