@@ -172,9 +172,10 @@ def _lookup(session: Session, keyed: dict[str, tuple[str, dict[str, str]]], acto
         if kind == "group":
             found.latest[key] = group_id
             continue
-        if kind == "latest":
+        if kind in ("open", "latest"):
             found.previous[key] = {"prev_at": at.isoformat(), "prev_service": service,
                                    "prev_device": device_id}
+        if kind == "latest":
             continue
         if kind == "reopened":
             found.reopened[key] = id_
