@@ -50,7 +50,7 @@ FACTS = """
     count(*) filter (where coalesce(acknowledged_at, resolved_at, :now) > tta_due_at
                         or coalesce(resolved_at, :now) > ttr_due_at) as breaches,
     count(ttr_s) as resolved, sum(ttr_s / ttr_target_s) as ttr_ratio_sum,
-    count(*) filter (where {prev} >= {since}) + sum(reopen_count)
+    count(*) filter (where {prev} >= {since} and {prev} <= created_at) + sum(reopen_count)
         + count(*) filter (where flapping) as recurring"""
 
 SCORES_SQL = """

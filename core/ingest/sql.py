@@ -45,7 +45,9 @@ select fingerprint, id from upd
 # kind 'group': key = group key, id = group_id = the latest group seen since :group_since;
 # kind 'open' / 'latest': key = fingerprint, id = its latest alert (open / settled), with its
 # created_at, service and device (an alert created next points at it:
-# core/alerts/recurrence.py; the open alert is its fingerprint's latest, read anyway).
+# core/alerts/recurrence.py). The open alert, read anyway, stands for the latest: with one
+# open, the upsert counts a duplicate and creates nothing (it is not the latest only when an
+# operator reopened an older alert, and then too nothing is created).
 # The open alerts of the batch are read once (open_now) and used twice: as the guard
 # against reopening beside an open alert, and as the answer. The guard was a correlated
 # NOT EXISTS on ``alerts`` before: PostgreSQL planned that anti-join from the

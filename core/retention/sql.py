@@ -11,6 +11,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from core.alerts import recurrence
+
 # Past retention: resolved or closed, and nothing about it (last signal, resolution,
 # closing, any update) happened since the cutoff.
 ELIGIBLE = """
@@ -58,6 +60,7 @@ DELETES = (
     ("alert_escalations", "delete from alert_escalations where alert_id = any(cast(:ids as bigint[]))"),
     ("alerts", "delete from alerts where id = any(cast(:ids as bigint[]))"),
 )
+FINGERPRINTS = "select distinct fingerprint from alerts where id = any(cast(:ids as bigint[]))"
 COUNTS = {
     "notification_attempts": """
         select count(*) from notification_attempts na join notifications n
@@ -105,11 +108,16 @@ def references(session: Session, ids: list[int]) -> tuple[set[int], list[tuple[i
 
 
 def delete_alerts(session: Session, ids: Collection[int]) -> dict[str, int]:
-    """Delete the alerts ``ids`` and every row that depends on them; rows per table."""
+    """Delete the alerts ``ids`` and every row that depends on them; rows per table. The other
+    alerts of their fingerprints are linked again to their previous occurrences
+    (core/alerts/recurrence.py): the one after a deleted alert pointed at it."""
     session.execute(sa.text("set local alertdesk.retention = 'on'"))
     params = {"ids": list(ids)}
-    return {table: int(session.execute(sa.text(sql), params).rowcount)  # type: ignore[attr-defined]
-            for table, sql in DELETES}
+    fingerprints = list(session.execute(sa.text(FINGERPRINTS), params).scalars())
+    counts = {table: int(session.execute(sa.text(sql), params).rowcount)  # type: ignore[attr-defined]
+              for table, sql in DELETES}
+    recurrence.relink(session, fingerprints)
+    return counts
 
 
 def count_alerts(session: Session, ids: Collection[int]) -> dict[str, int]:

@@ -11,7 +11,8 @@ previous one with the same fingerprint on the same service (device); NULL when t
 - Top alerts rank identities; those with one alert in the period need no aggregation. The
   identities with more than one are exactly those with an alert whose ``prev_at`` falls in
   the period, read from ``alerts_repeats``, a partial index of the alerts that have a
-  previous occurrence at all (a first occurrence writes no entry to it).
+  previous occurrence at all (a first occurrence writes no entry to it), with the service
+  and severity a report may filter on.
 - Filled at ingest (core/ingest/sql.py), here for the history: the previous alert in
   ``created_at`` order (then id). Only rows whose pointers change are written.
 - ``alerts_reports`` (0031) is rebuilt with ``prev_service_at`` in it, so the service trend
@@ -47,9 +48,13 @@ where a.id = p.id
        or a.prev_service_at is distinct from p.prev_service_at
        or a.prev_device_at is distinct from p.prev_device_at)
 """
-REPORTS_COLUMNS = """tta_due_at, ttr_due_at, id, ttr_target_s, reopen_count, severity_rank,
+# 0031's columns; fixed-width ones first, text last (0031), so prev_service_at goes before state.
+REPORTS_0031 = """tta_due_at, ttr_due_at, id, ttr_target_s, reopen_count, severity_rank,
     flapping, tta_s, ttr_s, acknowledged_at, resolved_at, final_duplicate_count, state,
     service, fingerprint"""
+REPORTS_0033 = """tta_due_at, ttr_due_at, id, ttr_target_s, reopen_count, severity_rank,
+    flapping, tta_s, ttr_s, acknowledged_at, resolved_at, final_duplicate_count,
+    prev_service_at, state, service, fingerprint"""
 
 
 def upgrade() -> None:
@@ -58,10 +63,9 @@ drop index alerts_reports;
 alter table alerts add column prev_at timestamptz, add column prev_service_at timestamptz,
     add column prev_device_at timestamptz;
 {BACKFILL};
-create index alerts_reports on alerts (created_at) include (
-    {REPORTS_COLUMNS}, prev_service_at);
-create index alerts_repeats on alerts (created_at) include (prev_at, fingerprint)
-    where prev_at is not null;
+create index alerts_reports on alerts (created_at) include ({REPORTS_0033});
+create index alerts_repeats on alerts (created_at)
+    include (prev_at, severity_rank, service, fingerprint) where prev_at is not null;
 """)
 
 
@@ -70,5 +74,5 @@ def downgrade() -> None:
 drop index alerts_reports;
 drop index alerts_repeats;
 alter table alerts drop column prev_at, drop column prev_service_at, drop column prev_device_at;
-create index alerts_reports on alerts (created_at) include ({REPORTS_COLUMNS});
+create index alerts_reports on alerts (created_at) include ({REPORTS_0031});
 """)
