@@ -21,10 +21,12 @@ falls in it (the partial index ``alerts_repeats``).
 - History written directly (the demo seed, the bench) is linked with ``link_history``:
   the previous alert in ``created_at`` order, then id. Migration 0033 ran the same statement.
 - Retention deletes alerts by when they settled, so a kept alert may follow a deleted one:
-  it re-links the other alerts of the fingerprints it deleted from (``relink``), so a pointer
-  never names a deleted alert.
+  it points the alert after each deleted one (per key) at its previous alert still there
+  (``relink``), so a pointer never names a deleted alert.
 """
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -47,17 +49,46 @@ where a.id = p.id
 """
 
 
+# The next alert after each deleted one, per key, set again by probes, all along
+# alerts_fingerprint_latest (a moved fingerprint walks a little further for its service /
+# device). ``is not distinct from`` (the columns are NOT NULL: the same as =) keeps the
+# planner off alerts_device_created: ANDing it with the fingerprint's index in a bitmap read
+# ~340 rows per probe (a 5,000-alert retention batch: 4.9 s instead of 0.1 s).
+_NEXT = """select n.id from gone g cross join lateral (
+        select a.id from alerts a where a.fingerprint = g.fingerprint {same} and a.id > g.id
+        order by a.fingerprint, a.id limit 1) n"""
+_PREV = """(select p.created_at from alerts p where p.fingerprint = s.fingerprint {same}
+        and p.id < s.id order by p.fingerprint, p.id desc limit 1)"""
+RELINK_SQL = f"""
+with gone as (
+    select * from unnest(cast(:id as bigint[]), cast(:fingerprint as text[]),
+                         cast(:service as text[]), cast(:device_id as text[]))
+        as g(id, fingerprint, service, device_id)
+), next_alerts as (
+    {_NEXT.format(same="")}
+    union {_NEXT.format(same="and a.service is not distinct from g.service")}
+    union {_NEXT.format(same="and a.device_id is not distinct from g.device_id")}
+)
+update alerts s set prev_at = {_PREV.format(same="")},
+    prev_service_at = {_PREV.format(same="and p.service is not distinct from s.service")},
+    prev_device_at = {_PREV.format(same="and p.device_id is not distinct from s.device_id")}
+where s.id in (select id from next_alerts)
+"""
+
+
 def link_history(session: Session) -> int:
     """Set every alert's pointers from the history as it stands; returns the rows changed."""
     sql = BACKFILL_SQL.format(only="")
     return int(session.execute(sa.text(sql)).rowcount or 0)  # type: ignore[attr-defined]
 
 
-def relink(session: Session, fingerprints: list[str]) -> int:
-    """Set the pointers of the alerts of ``fingerprints`` again (after retention deleted some of
-    their alerts: the next alert of a deleted one pointed at it); returns the rows changed."""
-    if not fingerprints:
+def relink(session: Session, gone: list[dict[str, Any]]) -> int:
+    """After the alerts ``gone`` (their id, fingerprint, service, device_id) were deleted: point
+    the alert that followed each of them, per fingerprint and per fingerprint and service /
+    device, at its previous alert still there (by id, as ingest does). Index probes per deleted
+    alert, not a pass over the fingerprints' histories; returns the rows changed."""
+    if not gone:
         return 0
-    sql = BACKFILL_SQL.format(only="where fingerprint = any(cast(:fps as text[]))")
-    result = session.execute(sa.text(sql), {"fps": fingerprints})
+    cols = {k: [g[k] for g in gone] for k in ("id", "fingerprint", "service", "device_id")}
+    result = session.execute(sa.text(RELINK_SQL), cols)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -90,8 +90,11 @@ where latest.id not in (select id from open_now)
 # The previous alert of the fingerprint on the same service / device
 # (core/alerts/recurrence.py): the fingerprint's latest alert, which LOOKUP read and
 # ``_upsert`` passes as ``prev_*``; a probe only when it was on another service or device.
+# (``is not distinct from``, the same as = on these NOT NULL columns, keeps the planner on the
+# fingerprint's index: core/alerts/recurrence.py says why.)
 PREVIOUS = """(select p.created_at from alerts p
-    where p.fingerprint = i.fingerprint and p.{key} = i.{key} order by p.id desc limit 1)"""
+    where p.fingerprint = i.fingerprint and p.{key} is not distinct from i.{key}
+    order by p.fingerprint, p.id desc limit 1)"""
 UPSERT_SQL = f"""
 with input as (
     select * from jsonb_to_recordset(cast(:rows as jsonb)) as x(

@@ -60,7 +60,8 @@ DELETES = (
     ("alert_escalations", "delete from alert_escalations where alert_id = any(cast(:ids as bigint[]))"),
     ("alerts", "delete from alerts where id = any(cast(:ids as bigint[]))"),
 )
-FINGERPRINTS = "select distinct fingerprint from alerts where id = any(cast(:ids as bigint[]))"
+IDENTITIES = """select id, fingerprint, service, device_id from alerts
+    where id = any(cast(:ids as bigint[]))"""
 COUNTS = {
     "notification_attempts": """
         select count(*) from notification_attempts na join notifications n
@@ -108,15 +109,15 @@ def references(session: Session, ids: list[int]) -> tuple[set[int], list[tuple[i
 
 
 def delete_alerts(session: Session, ids: Collection[int]) -> dict[str, int]:
-    """Delete the alerts ``ids`` and every row that depends on them; rows per table. The other
-    alerts of their fingerprints are linked again to their previous occurrences
-    (core/alerts/recurrence.py): the one after a deleted alert pointed at it."""
+    """Delete the alerts ``ids`` and every row that depends on them; rows per table. The alert
+    after each deleted one is linked again to its previous occurrence still there
+    (core/alerts/recurrence.py): it pointed at the deleted one."""
     session.execute(sa.text("set local alertdesk.retention = 'on'"))
     params = {"ids": list(ids)}
-    fingerprints = list(session.execute(sa.text(FINGERPRINTS), params).scalars())
+    gone = [dict(r) for r in session.execute(sa.text(IDENTITIES), params).mappings()]
     counts = {table: int(session.execute(sa.text(sql), params).rowcount)  # type: ignore[attr-defined]
               for table, sql in DELETES}
-    recurrence.relink(session, fingerprints)
+    recurrence.relink(session, gone)
     return counts
 
 

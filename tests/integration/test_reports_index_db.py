@@ -269,11 +269,14 @@ def test_retention_relinks_the_alert_after_a_deleted_one(engine, history) -> Non
     def cpu() -> list[sa.Row]:  # type: ignore[type-arg]
         with engine.connect() as c:
             return list(c.execute(sa.text(
-                "select id, created_at, prev_at from alerts where fingerprint = 'cpu' "
-                "order by created_at")))
+                "select id, created_at, prev_at, prev_service_at, prev_device_at from alerts "
+                "where fingerprint = 'cpu' order by created_at")))
     first, second, third = cpu()[:3]
     assert third.prev_at == second.created_at
     with core_db.transaction(engine) as ses:
         delete_alerts(ses, [second.id])
-    after = {r.id: r.prev_at for r in cpu()}
-    assert second.id not in after and after[third.id] == first.created_at
+    after = {r.id: (r.prev_at, r.prev_service_at, r.prev_device_at) for r in cpu()}
+    assert second.id not in after and after[third.id] == (first.created_at,) * 3
+    with core_db.transaction(engine) as ses:  # and with it the first: nothing before it
+        delete_alerts(ses, [first.id])
+    assert {r.id: r.prev_at for r in cpu()}[third.id] is None
