@@ -29,6 +29,7 @@ from bench.target import log
 from core import db as core_db
 from core.health.store import daily_scores, health_scores
 from core.lifecycle import OPEN_SQL
+from core.migrations.apply import upgrade
 from core.reports.stats import scope
 from core.reports.top import top_alerts
 
@@ -74,6 +75,7 @@ def ensure(bench: sa.Engine) -> sa.Engine:
                                  {"n": name})
         engine = sa.create_engine(url.render_as_string(hide_password=False))
         if exists and _stamp(engine) == _stamp(bench):
+            upgrade(engine)  # a copy made before a migration gets it as the bench data did
             return engine
         engine.dispose()
         bench.dispose()
