@@ -31,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-# Migration 0033 keeps a frozen copy (of the whole-table form).
+# Migration 0033 keeps a frozen copy.
 BACKFILL_SQL = """
 update alerts a set prev_at = p.prev_at, prev_service_at = p.prev_service_at,
                     prev_device_at = p.prev_device_at
@@ -41,7 +41,7 @@ from (select id,
                                    order by created_at, id) as prev_service_at,
              lag(created_at) over (partition by fingerprint, device_id
                                    order by created_at, id) as prev_device_at
-      from alerts {only}) p
+      from alerts) p
 where a.id = p.id
   and (a.prev_at is distinct from p.prev_at
        or a.prev_service_at is distinct from p.prev_service_at
@@ -78,8 +78,7 @@ where s.id in (select id from next_alerts)
 
 def link_history(session: Session) -> int:
     """Set every alert's pointers from the history as it stands; returns the rows changed."""
-    sql = BACKFILL_SQL.format(only="")
-    return int(session.execute(sa.text(sql)).rowcount or 0)  # type: ignore[attr-defined]
+    return int(session.execute(sa.text(BACKFILL_SQL)).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def relink(session: Session, gone: list[dict[str, Any]]) -> int:
