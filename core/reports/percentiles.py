@@ -2,8 +2,8 @@
 indexes of migration 0034 instead of sorting every value of the period.
 
 - Each value sits under its bucket, ``bucket_sql``: ~6 % wide on a log scale, with every
-  negative value (clock skew) in bucket 0; buckets never go down as values go up, so the
-  values sorted bucket by bucket are the values sorted.
+  negative value (clock skew) in bucket 0 and an infinite one in the last; buckets never go
+  down as values go up, so the values sorted bucket by bucket are the values sorted.
 - One statement (one snapshot): count each bucket's values in the scope (one index range per
   bucket, buckets 0 up to the highest one in the index), then sort the values of only the
   buckets that hold a rank a percentile needs (bench, 30 days: ~3.5k values, not ~230k).
@@ -26,7 +26,7 @@ PER_LOG_UNIT = 16  # buckets per factor e of value: each ~6 % wide
 
 def bucket_sql(col: str) -> str:
     """The bucket of ``col``, exactly as the index of migration 0034 spells it."""
-    return f"(floor(ln(greatest({col}, 0) + 1) * {PER_LOG_UNIT})::int)"
+    return f"(floor(ln(least(greatest({col}, 0), float8 '1e308') + 1) * {PER_LOG_UNIT})::int)"
 
 
 PERCENTILES_SQL = """
@@ -56,6 +56,8 @@ def percentiles(session: Session, col: str, where: str, params: dict[str, Any],
     ``severity_rank``); None when no alert in scope has a value."""
     if col not in COLUMNS:
         raise ValueError(f"no bucket index for {col}")
+    if not ps or not all(0 <= p <= 1 for p in ps):
+        raise ValueError(f"percentiles must be between 0 and 1: {list(ps)}")
     sql = PERCENTILES_SQL.format(col=col, bucket=bucket_sql(col), where=where)
     rows = session.execute(sa.text(sql), {**params, "ps": list(ps)}).all()
     if not rows:

@@ -102,8 +102,8 @@ OPEN_ROWS = f"""(select created_at, service, severity_rank, fingerprint, duplica
 # runs in parallel, where ten filtered counts beside ordered-set aggregates ran on one core,
 # and the per-service counts come with it instead of a second scan. Occurrences: the settled
 # alerts' counts from the index, the open alerts' from the table. The percentiles count
-# buckets and sort one bucket each (``core.reports.percentiles``, 30 days: ~125 -> ~40 ms);
-# a service's percentiles sort its values (``percentile_cont``, one scan for both).
+# buckets and sort only the buckets holding the ranks (``core.reports.percentiles``, 30
+# days: ~125 -> ~40 ms); a service's percentiles sort its values (``percentile_cont``).
 CELLS_SQL = """
 select service, severity_rank, state, count(*) as alerts,
     coalesce(sum(final_duplicate_count), 0) as settled_occurrences,

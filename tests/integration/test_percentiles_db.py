@@ -3,6 +3,7 @@
 come out negative (an acknowledgement stamped before the alert's creation) or are alone in
 their scope; and the statistics report reads them, not a sort, when no service is named."""
 import importlib
+import math
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -118,3 +119,52 @@ def test_the_reports_bucket_is_the_indexed_expression(engine) -> None:
     for col in pc.COLUMNS:
         assert pc.bucket_sql(col) == migration.BUCKET.format(col=col)
         assert f"WHERE ({col} IS NOT NULL)" in defs
+
+
+def test_buckets_follow_the_values_to_infinity_and_never_fail(engine) -> None:
+    """Monotone over negatives, edges and huge values; infinity and NaN (PostgreSQL 17+ can
+    compute an infinite time) land in the last bucket instead of failing the write."""
+    values = ["-5", "0", "1e-9", "0.0645", "0.0646", "1", "300", "1e6", "1e300", "infinity",
+              "NaN"]
+    sql = (f"select {pc.bucket_sql('v')} from unnest(cast(:vs as float8[])) "
+           "with ordinality as t(v, i) order by i")
+    with engine.connect() as c:
+        buckets = c.execute(sa.text(sql), {"vs": values}).scalars().all()
+    assert buckets == sorted(buckets) and buckets[0] == buckets[1] == 0
+    assert buckets[-1] == buckets[-2] > buckets[-3]
+
+
+def test_a_percentile_between_two_buckets_is_in_the_history(engine, history) -> None:
+    """At least one scope's percentile falls between values of two buckets (both fetched)."""
+    straddles = 0
+    for start, end, severity in SCOPES:
+        where, params = scope(start, end, NOW, severity=severity).where()
+        with engine.connect() as c:
+            vals, bks = c.execute(sa.text(
+                f"select array_agg(ttr_s order by ttr_s), array_agg({pc.bucket_sql('ttr_s')} "
+                f"order by ttr_s) from alerts where ttr_s is not null and {where}"), params).one()
+        for p in PS:
+            x = p * (len(vals) - 1)
+            straddles += bks[math.floor(x)] != bks[math.ceil(x)]
+    assert straddles >= 1
+
+
+def test_the_statement_reads_the_bucket_indexes_alone(engine, history) -> None:
+    with engine.connect() as c:
+        c.execution_options(isolation_level="AUTOCOMMIT").execute(
+            sa.text("vacuum analyze alerts"))
+    where, params = scope(T, NOW, NOW).where()
+    for col in pc.COLUMNS:
+        sql = pc.PERCENTILES_SQL.format(col=col, bucket=pc.bucket_sql(col), where=where)
+        with core_db.transaction(engine) as s:
+            stats.read_index(s)
+            plan = "\n".join(s.execute(sa.text("explain " + sql),
+                                       {**params, "ps": [0.5]}).scalars())
+        assert plan.count(f"Index Only Scan using alerts_{col}_buckets") >= 2, plan
+        assert "Seq Scan" not in plan and "Bitmap Heap Scan" not in plan, plan
+
+
+@pytest.mark.parametrize("ps", [(), (0.5, 1.5), (-0.1,)])
+def test_percentiles_outside_0_to_1_are_refused(engine, ps) -> None:
+    with core_db.transaction(engine) as s, pytest.raises(ValueError, match="between 0 and 1"):
+        pc.percentiles(s, "tta_s", "true", {}, ps)

@@ -2,10 +2,13 @@
 
 ``reports/statistics`` gives p50 and p90 of ``tta_s`` and ``ttr_s``. ``percentile_cont`` sorts
 every value of the period (bench, 30 days: ~229k and ~333k values, ~75 ms of sorting). These
-two partial indexes keep each value under its bucket, ``floor(ln(greatest(value, 0) + 1) *
-16)`` (a bucket is ~6 % wide), then ``created_at``. A report counts each bucket's values in
-the period (one index range per bucket), finds the bucket that holds the rank it needs, and
-sorts only that bucket's values (core/reports/percentiles.py): the same figures, exactly.
+two partial indexes keep each value under its bucket, ``floor(ln(least(greatest(value, 0),
+1e308) + 1) * 16)`` (a bucket is ~6 % wide; negatives in the first, an infinite time, which
+PostgreSQL 17+ can compute, in the last instead of failing the write), then ``created_at``.
+A report counts each bucket's values in the period (one index range per bucket), finds the
+buckets that hold the ranks it needs (one, or two when a percentile falls between two
+values on either side of an edge), and sorts only their values
+(core/reports/percentiles.py): the same figures, exactly.
 
 - Partial (``is not null``): a new alert has neither time, so intake writes no entry; an
   acknowledgement or resolution is a non-HOT update already (``alerts_reports`` holds both
@@ -25,7 +28,7 @@ branch_labels = None
 depends_on = None
 
 # Frozen copy of core.reports.percentiles.bucket_sql (a migration must not change with the code).
-BUCKET = "(floor(ln(greatest({col}, 0) + 1) * 16)::int)"
+BUCKET = "(floor(ln(least(greatest({col}, 0), float8 '1e308') + 1) * 16)::int)"
 
 
 def upgrade() -> None:
