@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.errors import FieldError
-from core.health.store import daily_scores, health_scores, key_column
+from core.health.store import PREVIOUS, daily_scores, health_scores, key_column
 from core.lifecycle import OPEN_SQL
 from core.severity import SEVERITIES
 
@@ -21,13 +21,15 @@ BEHIND_LIMIT = 200
 TOP_RECURRING = 10
 
 # Why each alert costs points: open (pressure), breached, a repeat of a fingerprint already
-# raised in the window, reopened, flapping. Most severe first, then the newest.
+# raised on this service (device) in the window, reopened, flapping. Most severe first, then
+# the newest. A repeat is what the scores count (core.health.store FACTS): the alert's
+# pointer to its fingerprint's previous alert on the entity falls in the window and not
+# after it (core/alerts/recurrence.py), so the list and the score never disagree.
 BEHIND_SQL = """
 with cand as (
     select id, fingerprint, severity, severity_rank, state, summary, service, device_id,
            created_at, acknowledged_at, resolved_at, tta_due_at, ttr_due_at, reopen_count,
-           flapping,
-           row_number() over (partition by fingerprint order by created_at, id) > 1 as repeat
+           flapping, coalesce({prev} >= :start and {prev} <= created_at, false) as repeat
     from alerts
     where {key} = :entity and created_at >= :start and created_at < :now
     union all
@@ -68,16 +70,18 @@ from alerts
 where service = :entity and created_at >= :start and created_at < :now
 """
 
+# Repeats by the service pointer, as in the scores (BEHIND_SQL).
+REPEATS = "count(*) filter (where prev_service_at >= :start and prev_service_at <= created_at)"
 RECURRING_SQL = """
 select fingerprint, count(*) as alerts, sum(reopen_count) as reopens,
        count(*) filter (where flapping) as flapping,
-       count(*) - 1 + sum(reopen_count) + count(*) filter (where flapping) as recurrences,
+       {repeats} + sum(reopen_count) + count(*) filter (where flapping) as recurrences,
        min(severity_rank) as severity_rank, max(id) as latest_id, max(created_at) as last_at,
        (array_agg(summary order by created_at desc, id desc))[1] as summary
 from alerts
 where service = :entity and created_at >= :start and created_at < :now
 group by fingerprint
-having count(*) - 1 + sum(reopen_count) + count(*) filter (where flapping) > 0
+having {repeats} + sum(reopen_count) + count(*) filter (where flapping) > 0
 order by recurrences desc, last_at desc, fingerprint
 limit :limit
 """
@@ -92,7 +96,8 @@ def alerts_behind(session: Session, by: str, entity: str, window: timedelta, now
         raise FieldError(by, "is required")
     if not 0 < limit <= 1000:
         raise FieldError("limit", "must be between 1 and 1000")
-    rows = session.execute(sa.text(BEHIND_SQL.format(key=key, open=OPEN_SQL)), {
+    sql = BEHIND_SQL.format(key=key, open=OPEN_SQL, prev=PREVIOUS[key])
+    rows = session.execute(sa.text(sql), {
         "entity": entity, "start": now - window, "now": now, "limit": limit}).mappings()
     return [{**dict(r), "id": int(r["id"]), "total": int(r["total"])} for r in rows]
 
@@ -124,7 +129,7 @@ def service_health(session: Session, service: str, window: timedelta, now: datet
         "reopens": int(r["reopens"]), "flapping": int(r["flapping"]),
         "recurrences": int(r["recurrences"]), "latest_id": int(r["latest_id"]),
         "last_at": r["last_at"]}
-        for r in session.execute(sa.text(RECURRING_SQL),
+        for r in session.execute(sa.text(RECURRING_SQL.format(repeats=REPEATS)),
                                  {**params, "limit": TOP_RECURRING}).mappings()]
     trend = daily_scores(session, "service", days, tz, now, service)[service]
     return {"service": service, "window_start": now - window, "window_end": now,

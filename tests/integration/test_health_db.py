@@ -228,3 +228,35 @@ def test_bad_input_names_the_field(engine) -> None:
             with pytest.raises(FieldError) as err:
                 call()
             assert err.value.field == field
+
+
+def test_the_why_list_and_top_recurring_count_repeats_as_the_score_does(engine) -> None:
+    """The drill-down reads the same pointers as the score: per entity, and a pointer that a
+    race skipped (set NULL here) makes the alert a first occurrence in all three."""
+    make_users(engine)
+    places = [("billing", "db-01"), ("web", "db-01"), ("billing", "db-02"), ("billing", "db-01")]
+    ids = []
+    for i, (service, device) in enumerate(places):
+        at = utc(10, 1 + 2 * i)
+        ids.append(make_alert(engine, at, fingerprint="moving", service=service,
+                              device_id=device))
+        act(engine, ids[-1], "resolve", at + s(60))
+
+    def repeats(by: str, entity: str) -> set[int]:
+        with core_db.transaction(engine) as ses:
+            rows = alerts_behind(ses, by, entity, WEEK, NOW)
+        return {r["id"] for r in rows if "repeat" in r["why"]}
+
+    def top(service: str) -> int:
+        with core_db.transaction(engine) as ses:
+            out = service_health(ses, service, WEEK, NOW, "UTC", 2)["top_recurring"]
+        return sum(r["recurrences"] for r in out)
+
+    assert (repeats("service", "billing"), repeats("device", "db-01")) == (
+        {ids[2], ids[3]}, {ids[1], ids[3]})
+    assert repeats("service", "web") == set() and top("billing") == 2 and top("web") == 0
+    with engine.begin() as c:  # the race: ids[3] lost its pointer on billing
+        c.execute(sa.text("update alerts set prev_service_at = null where id = :i"),
+                  {"i": ids[3]})
+    score = {r["entity"]: r["recurring"] for r in scores(engine, "service")}["billing"]
+    assert (score, top("billing"), repeats("service", "billing")) == (1, 1, {ids[2]})
