@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.errors import FieldError
-from core.health.store import PREVIOUS, daily_scores, health_scores, key_column
+from core.health.store import daily_scores, health_scores, key_column, repeat_sql
 from core.lifecycle import OPEN_SQL
 from core.severity import SEVERITIES
 
@@ -29,7 +29,7 @@ BEHIND_SQL = """
 with cand as (
     select id, fingerprint, severity, severity_rank, state, summary, service, device_id,
            created_at, acknowledged_at, resolved_at, tta_due_at, ttr_due_at, reopen_count,
-           flapping, coalesce({prev} >= :start and {prev} <= created_at, false) as repeat
+           flapping, coalesce({repeat}, false) as repeat
     from alerts
     where {key} = :entity and created_at >= :start and created_at < :now
     union all
@@ -70,8 +70,8 @@ from alerts
 where service = :entity and created_at >= :start and created_at < :now
 """
 
-# Repeats by the service pointer, as in the scores (BEHIND_SQL).
-REPEATS = "count(*) filter (where prev_service_at >= :start and prev_service_at <= created_at)"
+# Repeats on the service, as the scores count them (BEHIND_SQL).
+REPEATS = f"count(*) filter (where {repeat_sql('service', ':start')})"
 RECURRING_SQL = """
 select fingerprint, count(*) as alerts, sum(reopen_count) as reopens,
        count(*) filter (where flapping) as flapping,
@@ -96,7 +96,7 @@ def alerts_behind(session: Session, by: str, entity: str, window: timedelta, now
         raise FieldError(by, "is required")
     if not 0 < limit <= 1000:
         raise FieldError("limit", "must be between 1 and 1000")
-    sql = BEHIND_SQL.format(key=key, open=OPEN_SQL, prev=PREVIOUS[key])
+    sql = BEHIND_SQL.format(key=key, open=OPEN_SQL, repeat=repeat_sql(key, ":start"))
     rows = session.execute(sa.text(sql), {
         "entity": entity, "start": now - window, "now": now, "limit": limit}).mappings()
     return [{**dict(r), "id": int(r["id"]), "total": int(r["total"])} for r in rows]

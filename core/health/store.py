@@ -34,6 +34,17 @@ from core.severity import SEVERITIES
 
 KEYS = {"service": "service", "device": "device_id"}
 PREVIOUS = {"service": "prev_service_at", "device_id": "prev_device_at"}
+
+
+def repeat_sql(key: str, since: str) -> str:
+    """SQL: the alert repeats its fingerprint on its service or device (``key``: the column)
+    since the instant ``since``: its pointer to the previous occurrence there falls at or
+    after ``since`` and not after the alert itself (core/alerts/recurrence.py). The one
+    definition the scores, the trend and the drill-down (core.health.detail) count by."""
+    prev = PREVIOUS[key]
+    return f"{prev} >= {since} and {prev} <= created_at"
+
+
 DAY_START = "b.starts[width_bucket(created_at, b.starts)]"
 OPEN_LOOKBACK = timedelta(days=7)
 MAX_TREND_DAYS = 90
@@ -50,7 +61,7 @@ FACTS = """
     count(*) filter (where coalesce(acknowledged_at, resolved_at, :now) > tta_due_at
                         or coalesce(resolved_at, :now) > ttr_due_at) as breaches,
     count(ttr_s) as resolved, sum(ttr_s / ttr_target_s) as ttr_ratio_sum,
-    count(*) filter (where {prev} >= {since} and {prev} <= created_at) + sum(reopen_count)
+    count(*) filter (where {repeat}) + sum(reopen_count)
         + count(*) filter (where flapping) as recurring"""
 
 SCORES_SQL = """
@@ -188,7 +199,7 @@ def health_scores(session: Session, by: str, window: timedelta, now: datetime,
     key = key_column(by)
     where, params = _filter(service)
     sql = SCORES_SQL.format(key=key, where=where, open=OPEN_SQL, open_cols=OPEN_COLS,
-                            facts=FACTS.format(prev=PREVIOUS[key], since=":start"),
+                            facts=FACTS.format(repeat=repeat_sql(key, ":start")),
                             open_names=OPEN_NAMES)
     params.update({"start": now - window, "now": now})
     roomy(session)
@@ -209,7 +220,7 @@ def daily_scores(session: Session, by: str, days: int, tz: str, now: datetime,
     today = now.astimezone(ZoneInfo(check_zone(tz))).date()
     where, params = _filter(service)
     sql = TREND_SQL.format(key=key, where=where, open=OPEN_SQL,
-                           facts=FACTS.format(prev=PREVIOUS[key], since=DAY_START),
+                           facts=FACTS.format(repeat=repeat_sql(key, DAY_START)),
                            delta_cols=DELTA_COLS, open_sums=OPEN_SUMS)
     params.update({"first": today - timedelta(days=days - 1), "last": today, "tz": tz,
                    "now": now, "lookback": OPEN_LOOKBACK})
