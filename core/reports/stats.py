@@ -112,7 +112,7 @@ select service, severity_rank, state, count(*) as alerts,
 from alerts where {where} group by service, severity_rank, state order by service
 """
 OPEN_OCCURRENCES_SQL = f"select coalesce(sum(duplicate_count), 0) from {OPEN_ROWS} where {{where}}"
-PERCENTILES_SQL = """
+SORTED_PERCENTILES_SQL = """
 select percentile_cont(array[0.5, 0.9]) within group (order by tta_s) as tta,
        percentile_cont(array[0.5, 0.9]) within group (order by ttr_s) as ttr
 from alerts where {where}
@@ -170,7 +170,7 @@ def _percentiles(session: Session, sc: Scope, where: str, params: dict[str, Any]
     """p50 and p90 of both times: from the bucket indexes (``core.reports.percentiles``), or
     for one service's alerts, which are few and not in those indexes, one sort."""
     if sc.service:
-        return dict(session.execute(sa.text(PERCENTILES_SQL.format(where=where)),
+        return dict(session.execute(sa.text(SORTED_PERCENTILES_SQL.format(where=where)),
                                     params).mappings().one())
     return {"tta": percentiles(session, "tta_s", where, params, PCTS),
             "ttr": percentiles(session, "ttr_s", where, params, PCTS)}
