@@ -48,12 +48,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def api_server(db_url: str, timeout: float = 60) -> Iterator[str]:
-    """A uvicorn subprocess serving ``api.app:app`` on the bench database; stopped by PID
-    (SIGTERM, then SIGKILL after 10 s) however the block ends."""
+def api_server(db_url: str, timeout: float = 60, app: str = "api.app:app") -> Iterator[str]:
+    """A uvicorn subprocess serving ``app`` (an app, or a factory when it ends in ``()``,
+    bench/floor.py) on the bench database; stopped by PID (SIGTERM, then SIGKILL after
+    10 s) however the block ends."""
     port = free_port()
     env = {**os.environ, "ALERTDESK_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--host",
+    target = ([app.removesuffix("()"), "--factory"] if app.endswith("()") else [app])
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", *target, "--host",
                              "127.0.0.1", "--port", str(port), "--log-level", "warning",
                              "--workers", str(config.api_workers())],
                             cwd=ROOT, env=env, stdout=sys.stderr, stderr=sys.stderr)

@@ -23,6 +23,10 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``alerta_single_per_s`` / ``ingest_single_vs_alerta``: the single intake side by side with
   Alerta 9.1 on the same machine and loader, alternating (bench/alerta.py; ``make
   alerta-peer`` builds its venv; without it ``alerta_peer`` is "absent").
+- ``floor_http_*`` / ``floor_transaction_*`` / ``floor_intake_*``: the same load against the
+  API with no write, with the smallest durable write (the key check and one insert per
+  request) and with the real write, alternating (bench/floor.py); with the peer,
+  ``floor_transaction_vs_alerta``: how far above Alerta that smallest write itself runs.
 - ``escalation_tick_ms``: one ``core.worker.tick`` over the ~10,000 open alerts with
   escalation policies attached (median; bench/escalation.py).
 - ``incident_tick_ms`` / ``incident_start_tick_ms`` / ``routing_preview_ms``: the tick
@@ -73,6 +77,7 @@ from bench import (
     desk,
     escalation,
     export_rss,
+    floor,
     generate,
     incidents,
     ingest,
@@ -142,6 +147,11 @@ def measure_all(engine: sa.Engine, args: argparse.Namespace) -> dict[str, Any]:
         out.update(mixed.run(engine))
         log("single intake side by side with Alerta 9.1 (when .alerta-venv is there) ...")
         out.update(alerta.run(engine, args.requests, args.clients))
+        log("the single intake's floor: no write, one insert, the real write ...")
+        out.update(floor.run(engine, args.requests, args.clients))
+        if out.get("alerta_single_per_s"):
+            out["floor_transaction_vs_alerta"] = round(
+                out["floor_transaction_per_s"] / out["alerta_single_per_s"], 2)
     return out
 
 

@@ -1,0 +1,118 @@
+"""The floor under single-alert intake: the same load as bench/ingest.py (4 clients,
+keep-alive, one alert per request) against the real API with less and less of its write,
+so a target for ``POST /api/v1/alerts`` can be set against what the stack itself costs.
+
+- ``floor_http_*``: the real app (middleware, routing, body validation, the caller's
+  header, the answer) with the intake's write replaced by a canned answer: no database.
+- ``floor_transaction_*``: the write replaced by the smallest durable one a request could
+  have: the caller's key check and one insert into a probe table, one transaction per
+  request, through the same thread hop, session and commit as the real write.
+- ``floor_intake_*``: the real intake, measured in the same rounds.
+
+Rounds alternate the three servers (``ROUNDS`` of ``requests`` posts each); each figure is
+the median of its rounds: rate, p95, and the API processes' and PostgreSQL's CPU per
+request (PostgreSQL's only for the embedded bench server).
+"""
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from bench import ingest
+from bench.target import log
+from core import db as core_db
+from core.auth import create_api_key
+
+ROUNDS = 3
+PROBE = "bench_floor_probe"
+CANNED = {"id": 0, "fingerprint": "floor", "state": "new", "deduplicated": False}
+SERVERS = {"floor_http": "bench.floor:http_only()",
+           "floor_transaction": "bench.floor:one_insert()",
+           "floor_intake": "api.app:app"}
+
+
+def http_only() -> FastAPI:
+    """The API with the one-alert intake answering at once, writing nothing."""
+    from api import routes_alerts
+    from api.app import app
+
+    async def submit(part: Any) -> tuple[bool, dict[str, Any]]:
+        return True, dict(CANNED)
+
+    routes_alerts.INTAKE.submit = submit  # type: ignore[method-assign]
+    return app
+
+
+def one_insert() -> FastAPI:
+    """The API with the one-alert intake's write cut to the caller's check and one insert."""
+    from api import routes_alerts
+    from api.app import app
+    from api.coalesce import alone_on_failure
+
+    route = routes_alerts.INTAKE
+
+    def run(parts: Sequence[Any]) -> list[Any]:
+        def work(s: Session) -> list[Any]:
+            route.actor(s, parts[0].caller)
+            s.execute(sa.text(f"insert into {PROBE} (at) "  # a row per request, shared
+                              "select :at from generate_series(1, :n)"),  # or not (coalesce)
+                      {"at": datetime.now(timezone.utc), "n": len(parts)})
+            return [(True, dict(CANNED)) for _ in parts]
+
+        return core_db.run_transaction(work)
+
+    route.write = alone_on_failure(run)
+    return app
+
+
+def run(engine: sa.Engine, requests: int = 4000, clients: int = 4) -> dict[str, Any]:
+    with core_db.transaction(engine) as s:
+        s.execute(sa.text(f"create table if not exists {PROBE} "
+                          "(id bigserial primary key, at timestamptz not null)"))
+        key, row = create_api_key(s, ingest.PREFIX, "operator", None)
+    url = engine.url.render_as_string(hide_password=False)
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in SERVERS}
+    try:
+        with ingest.api_server(url, app=SERVERS["floor_http"]) as http, \
+                ingest.api_server(url, app=SERVERS["floor_transaction"]) as txn, \
+                ingest.api_server(url, app=SERVERS["floor_intake"]) as real:
+            bases = {"floor_http": http, "floor_transaction": txn, "floor_intake": real}
+            for base in bases.values():
+                ingest.ingest_load(base, key, max(requests // 10, 50), clients)
+            for r in range(ROUNDS):
+                log(f"intake floor, round {r + 1}: no write, one insert, the real write")
+                for name, base in bases.items():
+                    rounds[name].append(_round(base, key, requests, clients))
+    finally:
+        ingest.tidy(engine, row["id"], *ingest.PATTERNS)
+        with core_db.transaction(engine) as s:
+            stored = s.scalar(sa.text(f"select count(*) from {PROBE}"))
+            s.execute(sa.text(f"drop table {PROBE}"))
+    out = {f"{name}_{figure}": _median(results, figure)
+           for name, results in rounds.items() for figure in results[0]}
+    out["floor_transaction_rows"] = stored  # one per request answered 2xx: the write was real
+    return out
+
+
+def _round(base: str, key: str, requests: int, clients: int) -> dict[str, Any]:
+    api0, pg0 = ingest.cpu_seconds(base), ingest.postgres_cpu_seconds()
+    out = ingest.ingest_load(base, key, requests, clients)
+    api1, pg1 = ingest.cpu_seconds(base), ingest.postgres_cpu_seconds()
+    figures = {"per_s": out["ingest_single_per_s"], "p95_ms": out["ingest_single_p95_ms"],
+               "errors": out["ingest_single_errors"],
+               "api_cpu_ms": round((api1 - api0) * 1000 / requests, 2)}
+    if pg0 is not None and pg1 is not None:
+        figures["pg_cpu_ms"] = round((pg1 - pg0) * 1000 / requests, 2)
+    return figures
+
+
+def _median(results: list[dict[str, Any]], figure: str) -> Any:
+    if figure == "errors":
+        return sum(r[figure] for r in results)
+    return round(statistics.median(r[figure] for r in results), 2)
