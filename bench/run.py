@@ -26,7 +26,8 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
 - ``floor_http_*`` / ``floor_transaction_*`` / ``floor_intake_*``: the same load against the
   API with no write, with the smallest durable write (the key check and one insert per
   request) and with the real write, alternating (bench/floor.py); with the peer,
-  ``floor_transaction_vs_alerta``: how far above Alerta that smallest write itself runs.
+  ``floor_transaction_vs_alerta``: how far above Alerta that smallest write itself runs
+  (the two measured one after the other in the same run, not alternated).
 - ``escalation_tick_ms``: one ``core.worker.tick`` over the ~10,000 open alerts with
   escalation policies attached (median; bench/escalation.py).
 - ``incident_tick_ms`` / ``incident_start_tick_ms`` / ``routing_preview_ms``: the tick
