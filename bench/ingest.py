@@ -246,6 +246,20 @@ def ingest_load(base: str, key: str, total: int = 2000, clients: int = 8,
     return out
 
 
+def measured_load(base: str, key: str, requests: int, clients: int,
+                  kind: str = "ingest_single") -> dict[str, Any]:
+    """``ingest_load``'s figures, plus ``{kind}_api_cpu_ms``: the CPU per request of the API
+    server at ``base`` (started by ``api_server``), and ``{kind}_pg_cpu_ms``: PostgreSQL's,
+    when the bench runs its own embedded server."""
+    api0, pg0 = cpu_seconds(base), postgres_cpu_seconds()
+    out = ingest_load(base, key, requests, clients, kind=kind)
+    out[f"{kind}_api_cpu_ms"] = round((cpu_seconds(base) - api0) * 1000 / requests, 2)
+    pg1 = postgres_cpu_seconds()
+    if pg0 is not None and pg1 is not None:
+        out[f"{kind}_pg_cpu_ms"] = round((pg1 - pg0) * 1000 / requests, 2)
+    return out
+
+
 # The run's alerts are deleted afterwards (the retention job's sanctioned path, migration
 # 0013), so repeated runs leave the 1M history and its time windows as generated: closing
 # them instead piled ~12k fresh alerts per run into "the last 7/30 days".
@@ -291,15 +305,11 @@ def run(engine: sa.Engine, requests: int = 4000, clients: int = 4) -> dict[str, 
             for kind in KINDS:
                 ingest_load(base, key, max(requests // 10, 50), clients, kind=kind)
                 log(f"{kind}: {requests} posts from {clients} clients to {base}")
-                api0, pg0, tx0 = cpu_seconds(base), postgres_cpu_seconds(), xact_id(engine)
-                out.update(ingest_load(base, key, requests, clients, kind=kind))
+                tx0 = xact_id(engine)
+                out.update(measured_load(base, key, requests, clients, kind))
                 # below 1: requests that shared a transaction (api/coalesce.py)
                 out[f"{kind}_transactions_per_request"] = round(
                     (xact_id(engine) - tx0 - 1) / requests, 3)
-                out[f"{kind}_api_cpu_ms"] = round((cpu_seconds(base) - api0) * 1000 / requests, 2)
-                pg1 = postgres_cpu_seconds()
-                if pg0 is not None and pg1 is not None:
-                    out[f"{kind}_pg_cpu_ms"] = round((pg1 - pg0) * 1000 / requests, 2)
         return out
     finally:
         tidy(engine, row["id"], *PATTERNS)

@@ -24,8 +24,8 @@ Figures (wall-clock ms, ``time.perf_counter``; medians and p95 via ``statistics`
   Alerta 9.1 on the same machine and loader, alternating (bench/alerta.py; ``make
   alerta-peer`` builds its venv; without it ``alerta_peer`` is "absent").
 - ``floor_http_*`` / ``floor_transaction_*`` / ``floor_intake_*``: the same load against the
-  API with no write, with the smallest durable write (the key check and one insert per
-  request) and with the real write, alternating (bench/floor.py); with the peer,
+  API with no write, with the smallest durable write of this stack (the key check and one
+  row per request) and with the real write, alternating (bench/floor.py); with the peer,
   ``floor_transaction_vs_alerta``: how far above Alerta that smallest write itself runs
   (the two measured one after the other in the same run, not alternated).
 - ``escalation_tick_ms``: one ``core.worker.tick`` over the ~10,000 open alerts with
